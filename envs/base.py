@@ -1,8 +1,8 @@
 """Shared goal-conditioned Gymnasium env: reset-to-state, obs types, info keys and rendering plumbing.
 
-A concrete env supplies its physics (`_set_physics_state`, `_get_physics_state`, `_physics_step`), its start/goal
-distribution (`sample_start_goal`), a pure rasteriser (`draw`) and pure batch functions `success` and
-`state_distance`. Everything Gymnasium-facing lives here once.
+A concrete env supplies its physics (`_set_physics_state`, `_get_physics_state`, `_physics_step`), its
+start/goal distribution (`sample_start_goal`), a pure rasteriser (`draw`) and pure batch functions
+`success` and `state_distance`. Everything Gymnasium-facing lives here once.
 """
 
 from __future__ import annotations

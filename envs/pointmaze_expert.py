@@ -1,0 +1,93 @@
+"""Scripted PointMaze expert: BFS over the U-maze cells, then PD control to the next cell centre or the goal.
+
+Clean policy (``noise = 0``), a simplified D4RL ``WaypointController``: the ball's cell is the maze cell
+containing it (``floor(pos + 0.7)``); if it differs from the goal's cell, the waypoint is the centre of the
+next cell on the shortest (BFS) cell path to the goal's cell, otherwise the goal position itself. The action
+is the D4RL PD law ``a = clip(10 (wp - pos) - vel, -1, 1)``. The waypoint advances as soon as the ball enters
+the next cell, and because it is recomputed from the state at every call, the policy recovers from any
+perturbation.
+
+Noise: ``a = clip((1 - noise) a_expert + noise u, -1, 1)`` with ``u ~ U[-1, 1]^2`` i.i.d. per step. At
+``noise = 1`` this is the reference data's "fully random" uniform policy; since force integrates to velocity,
+the ball then follows a smooth random walk. Intermediate values keep a goal-directed drift of strength
+``1 - noise``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from wmbench.envs.base import GoalEnv
+from wmbench.envs.pointmaze import CELL_OFFSET, U_MAZE
+
+KP, KD = 10.0, 1.0
+
+Cell = tuple[int, int]
+FREE_CELLS: tuple[Cell, ...] = tuple((r, c) for r, row in enumerate(U_MAZE)
+                                     for c, ch in enumerate(row) if ch != "#")
+
+
+def cell_centre(cell: Cell) -> np.ndarray:
+    """qpos centre of a maze cell."""
+    return np.array(cell, dtype=np.float64) + 0.5 - CELL_OFFSET
+
+
+def cell_of(xy: np.ndarray) -> Cell:
+    """The free cell containing ``xy`` (the nearest free cell by centre if ``xy`` lies in a wall cell)."""
+    cell = (int(np.floor(xy[0] + CELL_OFFSET)), int(np.floor(xy[1] + CELL_OFFSET)))
+    if cell in FREE_CELLS:
+        return cell
+    return min(FREE_CELLS, key=lambda c: float(np.sum((cell_centre(c) - xy) ** 2)))
+
+
+def _next_hops() -> dict[tuple[Cell, Cell], Cell]:
+    """``(cell, goal_cell) -> next cell`` on a shortest 4-connected path (BFS from every goal cell)."""
+    hops: dict[tuple[Cell, Cell], Cell] = {}
+    for goal in FREE_CELLS:
+        seen, queue = {goal}, deque([goal])
+        while queue:
+            cell = queue.popleft()
+            for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                nb = (cell[0] + dr, cell[1] + dc)
+                if nb in FREE_CELLS and nb not in seen:
+                    seen.add(nb)
+                    hops[nb, goal] = cell
+                    queue.append(nb)
+    return hops
+
+
+NEXT_HOP = _next_hops()
+
+
+class PointMazeExpert:
+    """Cell-BFS waypoint + PD expert with a uniform-random action mix (see module docstring)."""
+
+    def __init__(self, env: GoalEnv, noise: float = 0.0, seed: int = 0):
+        if not 0.0 <= noise <= 1.0:
+            raise ValueError(f"noise must be in [0, 1], got {noise}")
+        self.env = env
+        self.noise = float(noise)
+        self.rng = np.random.default_rng(seed)
+        self._goal: np.ndarray | None = None
+
+    def reset(self, goal: np.ndarray) -> None:
+        goal = np.asarray(goal, dtype=np.float64)
+        if goal.shape != (4,):
+            raise ValueError(f"goal must be a PointMaze state of shape (4,), got {goal.shape}")
+        self._goal = goal.copy()
+
+    def waypoint(self, state: np.ndarray) -> np.ndarray:
+        """The current PD target for ``state``: next cell centre on the BFS path, or the goal position."""
+        if self._goal is None:
+            raise RuntimeError("call PointMazeExpert.reset(goal) before act()")
+        here, there = cell_of(state[:2]), cell_of(self._goal[:2])
+        return self._goal[:2].copy() if here == there else cell_centre(NEXT_HOP[here, there])
+
+    def act(self, state: np.ndarray) -> np.ndarray:
+        state = np.asarray(state, dtype=np.float64)
+        action = np.clip(KP * (self.waypoint(state) - state[:2]) - KD * state[2:4], -1.0, 1.0)
+        if self.noise > 0:
+            action = (1.0 - self.noise) * action + self.noise * self.rng.uniform(-1.0, 1.0, 2)
+        return np.clip(action, -1.0, 1.0).astype(np.float32)

@@ -1,0 +1,87 @@
+"""Scripted Wall expert: straight to the goal in its room, otherwise via points in front of and past the door.
+
+Clean policy (``noise = 0``), recomputed from the state at every call (so it recovers from perturbations):
+- inside the door column (between the inflated wall faces): head for the exit point on the goal's side,
+  ``(32 -+ 8, 30)``, or straight for the goal if the goal is in the column too;
+- in the goal's room (``x < 32`` vs ``x >= 32``): head straight for the goal (each room is a convex box);
+- otherwise: head for the approach point ``(32 -+ 5, 30)`` in front of the door on the own side; once in the
+  door corridor (``|y - 30| < 3`` and ``|x - 32| <= 8``) head for the exit point on the far side. From the
+  corridor the straight line to the exit passes the wall faces inside the door band (``|y - 30| < 3.5``).
+The action points at the target: ``(target - pos) / 2`` (the env moves ``2 a``), scaled down uniformly so that
+its largest component is at most 1, which keeps the straight-line direction and lands exactly on close
+targets.
+
+Noise: ``a = clip((1 - noise) a_expert + noise u, -1, 1)`` where ``u`` is the reference data generator's
+random walk (``envs.md`` 3.4) in action units: heading ``theta_t = theta_{t-1} + VonMises(0, kappa = 5)``
+(``theta_0`` uniform at ``reset``), step length ``L ~ N(1.0, 0.4)`` truncated to [0.2, 1.8] px,
+``u = L / 2 (cos, sin)``. At ``noise = 1`` the expert is that smooth random walk; smaller values add a
+goal-directed drift.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wmbench.envs.base import GoalEnv
+from wmbench.envs.wall import ACTION_SCALE, DOOR_Y, WALL_X, WALL_X0, WALL_X1
+
+EXIT_OFFSET = 8.0  #: exit points (and the corridor's reach): this far from the wall centre, at door height
+APPROACH_OFFSET = 5.0  #: approach points: this far from the wall centre, at door height
+CORRIDOR_HALF = 3.0  #: half-height of the approach corridor in front of the door
+KAPPA = 5.0
+STEP_MEAN, STEP_STD, STEP_MIN, STEP_MAX = 1.0, 0.4, 0.2, 1.8
+
+
+def door_point(left: bool, offset: float = EXIT_OFFSET) -> np.ndarray:
+    """The point ``offset`` px in front of the door on the left (``x < 32``) or right side."""
+    return np.array([WALL_X - offset if left else WALL_X + offset, DOOR_Y])
+
+
+def target(pos: np.ndarray, goal: np.ndarray) -> np.ndarray:
+    """The clean expert's current target point for dot position ``pos`` and goal position ``goal``."""
+    goal_left = goal[0] < WALL_X
+    if WALL_X0 < pos[0] < WALL_X1:
+        return goal.copy() if WALL_X0 < goal[0] < WALL_X1 else door_point(goal_left)
+    left = pos[0] < WALL_X
+    if left == goal_left:
+        return goal.copy()
+    in_corridor = abs(pos[1] - DOOR_Y) < CORRIDOR_HALF and abs(pos[0] - WALL_X) <= EXIT_OFFSET
+    return door_point(not left) if in_corridor else door_point(left, APPROACH_OFFSET)
+
+
+class WallExpert:
+    """Door-routing expert with a von-Mises random-walk action mix (see module docstring)."""
+
+    def __init__(self, env: GoalEnv, noise: float = 0.0, seed: int = 0):
+        if not 0.0 <= noise <= 1.0:
+            raise ValueError(f"noise must be in [0, 1], got {noise}")
+        self.env = env
+        self.noise = float(noise)
+        self.rng = np.random.default_rng(seed)
+        self._goal: np.ndarray | None = None
+        self._heading = 0.0
+
+    def reset(self, goal: np.ndarray) -> None:
+        goal = np.asarray(goal, dtype=np.float64)
+        if goal.shape != (2,):
+            raise ValueError(f"goal must be a Wall state of shape (2,), got {goal.shape}")
+        self._goal = goal.copy()
+        self._heading = float(self.rng.uniform(0.0, 2 * np.pi))
+
+    def act(self, state: np.ndarray) -> np.ndarray:
+        if self._goal is None:
+            raise RuntimeError("call WallExpert.reset(goal) before act()")
+        pos = np.asarray(state, dtype=np.float64)[:2]
+        action = (target(pos, self._goal) - pos) / ACTION_SCALE
+        action /= max(1.0, float(np.max(np.abs(action))))
+        if self.noise > 0:
+            action = (1.0 - self.noise) * action + self.noise * self._random_walk()
+        return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+    def _random_walk(self) -> np.ndarray:
+        """Next action of the reference generator's random walk (in action units)."""
+        self._heading += float(self.rng.vonmises(0.0, KAPPA))
+        length = self.rng.normal(STEP_MEAN, STEP_STD)
+        while not STEP_MIN <= length <= STEP_MAX:
+            length = self.rng.normal(STEP_MEAN, STEP_STD)
+        return length / ACTION_SCALE * np.array([np.cos(self._heading), np.sin(self._heading)])
