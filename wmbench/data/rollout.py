@@ -1,0 +1,80 @@
+"""Scripted-expert rollouts: episode ``i`` of a spec is a pure function of ``(spec.seed, i)``."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from wmbench.data.specs import DatasetSpec
+
+
+def resolve(entry: str) -> Any:
+    """Import a ``"module:attr"`` string."""
+    module, _, attr = entry.partition(":")
+    if not module or not attr:
+        raise ValueError(f"expected 'module:attr', got {entry!r}")
+    return getattr(importlib.import_module(module), attr)
+
+
+def env_entries(env: str) -> tuple[str, str]:
+    """The ``(env class, expert class)`` entry strings of a short env name from ``wmbench.envs.ENVS``."""
+    from wmbench.envs import ENVS
+
+    if env not in ENVS:
+        raise KeyError(f"unknown env {env!r}; known envs: {', '.join(sorted(ENVS))}")
+    _, env_entry, expert_entry = ENVS[env]
+    return env_entry, expert_entry
+
+
+def episode_rng(spec: DatasetSpec, episode: int) -> np.random.Generator:
+    """The generator owning all randomness of one episode (independent of process count and chunking)."""
+    return np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(episode,)))
+
+
+def render_states(env: Any, states: np.ndarray, size: int) -> np.ndarray:
+    """Render states ``[..., S]`` to uint8 images ``[..., size, size, 3]`` with the pure ``env.draw``."""
+    flat = np.asarray(states, dtype=np.float64).reshape(-1, states.shape[-1])
+    images = np.empty((flat.shape[0], size, size, 3), dtype=np.uint8)
+    for k, state in enumerate(flat):
+        images[k] = env.draw(state, size)
+    return images.reshape(*states.shape[:-1], size, size, 3)
+
+
+def rollout_episodes(spec: DatasetSpec, entries: tuple[str, str], start: int,
+                     stop: int) -> dict[str, np.ndarray]:
+    """Roll out episodes ``start..stop-1``: the expert acts for ``spec.episode_len`` steps (no early stop).
+
+    Returns ``states [n, T+1, S]`` float32, ``actions [n, T, A]`` float32 (clipped, exactly as applied),
+    ``rewards [n, T]`` float32, ``success [n, T]`` bool and, if the spec asks for them, ``pixels``
+    ``[n, T+1, H, W, 3]`` uint8.
+    """
+    env_cls, expert_cls = (resolve(entry) for entry in entries)
+    env = env_cls(obs_type="state")
+    low, high = env.action_space.low, env.action_space.high
+    mix_noise = np.array([noise for noise, _ in spec.noise_mix])
+    mix_prob = np.array([prob for _, prob in spec.noise_mix])
+    n, horizon = stop - start, spec.episode_len
+    states = np.empty((n, horizon + 1, env.state_dim), dtype=np.float32)
+    actions = np.empty((n, horizon, low.shape[0]), dtype=np.float32)
+    rewards = np.empty((n, horizon), dtype=np.float32)
+    success = np.empty((n, horizon), dtype=bool)
+    for k in range(n):
+        rng = episode_rng(spec, start + k)
+        noise = float(mix_noise[rng.choice(len(mix_noise), p=mix_prob)])
+        env_seed, expert_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
+        _, info = env.reset(seed=env_seed)
+        expert = expert_cls(env, noise=noise, seed=expert_seed)
+        expert.reset(info["goal_state"])
+        state = info["state"]
+        states[k, 0] = state
+        for t in range(horizon):
+            action = np.clip(expert.act(state), low, high).astype(np.float32)
+            _, reward, terminated, _, info = env.step(action)
+            state = info["state"]
+            states[k, t + 1], actions[k, t], rewards[k, t], success[k, t] = state, action, reward, terminated
+    out = {"states": states, "actions": actions, "rewards": rewards, "success": success}
+    if spec.pixels:
+        out["pixels"] = render_states(env, states, spec.image_size)
+    return out
