@@ -15,12 +15,13 @@ The files are generated once by ``python -m wmbench.tasks`` and committed; ``loa
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from wmbench.registry import env_classes
 
 SUITE_DIR = Path(__file__).parent / "task_suites"
 VERSION = "v0"
@@ -55,22 +56,8 @@ class TaskSuite:
                          self.open_loop_steps, self.sha256)
 
 
-def _resolve(path: str):
-    module, attr = path.split(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-def _env_and_expert(env: str):
-    from wmbench.envs import ENVS
-
-    if env not in ENVS:
-        raise ValueError(f"unknown env {env!r}; choose one of {sorted(ENVS)}")
-    _, env_path, expert_path = ENVS[env]
-    return _resolve(env_path), _resolve(expert_path)
-
-
 def _task(env: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-    env_cls, expert_cls = _env_and_expert(env)
+    env_cls, expert_cls = env_classes(env)
     sim = env_cls()
     seed = 99 * n + 1
     rng = np.random.default_rng(seed)

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
 
 from wmbench.data.specs import DatasetSpec
-
-
-def resolve(entry: str) -> Any:
-    """Import a ``"module:attr"`` string."""
-    module, _, attr = entry.partition(":")
-    if not module or not attr:
-        raise ValueError(f"expected 'module:attr', got {entry!r}")
-    return getattr(importlib.import_module(module), attr)
-
-
-def env_entries(env: str) -> tuple[str, str]:
-    """The ``(env class, expert class)`` entry strings of a short env name from ``wmbench.envs.ENVS``."""
-    from wmbench.envs import ENVS
-
-    if env not in ENVS:
-        raise KeyError(f"unknown env {env!r}; known envs: {', '.join(sorted(ENVS))}")
-    _, env_entry, expert_entry = ENVS[env]
-    return env_entry, expert_entry
+from wmbench.registry import resolve
 
 
 def episode_rng(spec: DatasetSpec, episode: int) -> np.random.Generator:
