@@ -1,0 +1,94 @@
+"""The oracle: CEM planning through the true simulator, an **upper bound** and not a world model.
+
+:class:`SimulatorModel` exposes a wmbench env through the world-model interface: latents are the raw simulator
+states (float64) and ``rollout`` replays each plan with ``set_state`` + ``step`` in numpy (no gradients, so
+only gradient-free planners apply). Plan with it, e.g. ``PlanProblem(SimulatorModel("pusht"), ...)`` with
+:class:`Oracle`; results must be reported as an oracle, since the planner sees the true dynamics.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+import torch
+
+from wmbench.baselines.cem import CEM
+from wmbench.envs.base import GoalEnv
+
+
+class SimulatorModel(torch.nn.Module):
+    """The true dynamics of ``env`` (a short name from ``wmbench.envs.ENVS`` or a ``GoalEnv`` instance).
+
+    One planning step is ``frameskip`` env steps; its action of dim ``frameskip * env action dim`` is the env
+    actions concatenated in time order (as in the datasets). Cost: one Python env step per env action, so
+    this is orders of magnitude slower than a learned model.
+    """
+
+    def __init__(self, env: str | GoalEnv, frameskip: int = 5):
+        super().__init__()
+        if isinstance(env, str):
+            from wmbench.envs import ENVS
+
+            if env not in ENVS:
+                raise ValueError(f"SimulatorModel: unknown env {env!r}; choose one of {sorted(ENVS)}")
+            module, _, cls = ENVS[env][1].partition(":")
+            name, env = env, getattr(importlib.import_module(module), cls)(obs_type="state")
+        elif isinstance(env, GoalEnv):
+            name = type(env).__name__
+        else:
+            raise TypeError("SimulatorModel env must be an env short name or a GoalEnv, got "
+                            f"{type(env).__name__}")
+        if int(frameskip) != frameskip or frameskip < 1:
+            raise ValueError(f"SimulatorModel frameskip must be an integer >= 1, got {frameskip!r}")
+        self.sim = env
+        self.sim.reset(seed=0)  # step() needs a goal; set_state below replaces the state
+        self.env = name
+        self.frameskip = int(frameskip)
+        self.env_action_dim = int(np.prod(env.action_space.shape))
+        self.action_dim = self.frameskip * self.env_action_dim
+        self.latent_dim = env.state_dim
+        self.metadata: dict[str, Any] = {"env": name, "variant": "oracle-simulator",
+                                         "frameskip": self.frameskip}
+
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        """States ``[B, S]`` -> latents ``[B, S]`` (the states themselves, float64)."""
+        obs = torch.as_tensor(obs)
+        if obs.ndim != 2 or obs.shape[1] != self.latent_dim:
+            raise ValueError(f"SimulatorModel.encode expects states [B, {self.latent_dim}], got "
+                             f"{list(obs.shape)}")
+        return obs.to(torch.float64)
+
+    def step(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """One planning step ``[B, D], [B, action_dim] -> [B, D]``."""
+        return self.rollout(z, a.unsqueeze(1))[:, 1]
+
+    def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Replay ``actions [N, H, action_dim]`` from states ``z0 [N, D]`` -> states ``[N, H + 1, D]``."""
+        n, h, a = actions.shape
+        if a != self.action_dim or z0.shape != (n, self.latent_dim):
+            raise ValueError(f"SimulatorModel.rollout expects z0 [N, {self.latent_dim}] and actions [N, H, "
+                             f"{self.action_dim}], got {list(z0.shape)} and {list(actions.shape)}")
+        starts = z0.detach().cpu().double().numpy()
+        env_actions = actions.detach().cpu().double().numpy()
+        env_actions = env_actions.reshape(n, h, self.frameskip, self.env_action_dim)
+        out = np.empty((n, h + 1, self.latent_dim))
+        for i in range(n):
+            self.sim.set_state(starts[i])
+            out[i, 0] = starts[i]
+            for t in range(h):
+                for action in env_actions[i, t]:
+                    self.sim.step(action)
+                out[i, t + 1] = self.sim.get_state()
+        return torch.from_numpy(out).to(z0.device, z0.dtype)
+
+
+class Oracle(CEM):
+    """CEM (same defaults) meant for a :class:`SimulatorModel` problem: the simulator upper bound.
+
+    Its objective compares raw simulator states, whose coordinates have mixed units (positions, angles,
+    velocities), so the cost weighs them as the env's state layout does.
+    """
+
+    name = "oracle"

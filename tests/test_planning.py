@@ -1,0 +1,233 @@
+"""The planning layer: Budget, Objective, PlanProblem and the shared anytime loop of Planner."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import torch
+
+import wmbench.planning.planner as planner_module
+from wmbench.planning import Budget, Objective, Planner, PlanProblem
+
+torch.set_num_threads(1)
+H, A, D, B = 3, 2, 4, 5
+
+
+class Linear(torch.nn.Module):
+    """z' = M z + N a: a differentiable toy world model."""
+
+    def __init__(self, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.M = torch.eye(D) + 0.1 * torch.randn(D, D, generator=g)
+        self.N = 0.5 * torch.randn(D, A, generator=g)
+
+    def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        zs = [z0]
+        for t in range(actions.shape[1]):
+            zs.append(zs[-1] @ self.M.T + actions[:, t] @ self.N.T)
+        return torch.stack(zs, 1)
+
+
+class NaNModel(Linear):
+    """Returns NaN latents for plans whose first action coordinate ever exceeds 0.2."""
+
+    def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        z = super().rollout(z0, actions)
+        bad = (actions[..., 0] > 0.2).any(1)
+        return torch.where(bad[:, None, None], torch.nan, z)
+
+
+class Shooting(Planner):
+    """Uniform random shooting with a configurable sample count and per-iteration sleep."""
+
+    name = "shooting"
+
+    def __init__(self, samples: int = 8, sleep: float = 0.0):
+        self.samples, self.sleep = samples, sleep
+
+    def init(self, problem, generator):
+        return None
+
+    def iterate(self, problem, state, generator):
+        time.sleep(self.sleep)
+        u = torch.rand((B, self.samples, H, A), generator=generator, dtype=problem.dtype)
+        x = problem.low + u * (problem.high - problem.low)
+        return x, problem.cost(x)
+
+
+def make_problem(model=None, warm_start=None, low=(-1.0, -1.0), high=(1.0, 1.0), **kw) -> PlanProblem:
+    g = torch.Generator().manual_seed(1)
+    start, goal = torch.randn(B, D, generator=g), torch.randn(B, D, generator=g)
+    return PlanProblem(model or Linear(), start, goal, H, torch.tensor(low), torch.tensor(high), Objective(),
+                       warm_start=warm_start, **kw)
+
+
+# ---------------------------------------------------------------- Budget
+@pytest.mark.parametrize("kwargs", [{}, {"seconds": 0}, {"iterations": -1}, {"evaluations": 0},
+                                    {"iterations": 2.5}, {"seconds": True}, {"seconds": "1"}])
+def test_budget_rejects_bad_limits(kwargs):
+    with pytest.raises((ValueError, TypeError)):
+        Budget(**kwargs)
+
+
+def test_budget_allows_next_checks_every_limit():
+    b = Budget(seconds=1.0, iterations=10, evaluations=100)
+    assert b.allows_next(0.5, 9, 50, 0.4, 50)
+    assert not b.allows_next(0.7, 3, 0, 0.4, 10)  # time would pass
+    assert not b.allows_next(0.0, 10, 0, 0.0, 10)  # iterations spent
+    assert not b.allows_next(0.0, 1, 60, 0.0, 50)  # evaluations would pass
+    with pytest.raises(AttributeError):
+        b.seconds = 2.0  # frozen
+
+
+# ---------------------------------------------------------------- Objective
+def test_objective_weights_and_cost():
+    w = Objective().weights(6)
+    assert torch.allclose(w.sum(), torch.tensor(1.0))
+    assert torch.allclose(w[1:] / w[:-1], torch.full((5,), 0.5))
+    assert torch.equal(Objective("last").weights(4), torch.tensor([0.0, 0.0, 0.0, 1.0]))
+    z = torch.randn(3, 7, H + 1, D)
+    goal = torch.randn(3, D)
+    flat = Objective().cost(z.reshape(21, H + 1, D), goal.repeat_interleave(7, 0)).view(3, 7)
+    assert torch.allclose(Objective().cost(z, goal[:, None]), flat)  # an extra K axis broadcasts
+    manual = ((z[:, :, -1] - goal[:, None]) ** 2).mean(-1)
+    assert torch.allclose(Objective("last").cost(z, goal[:, None]), manual)
+    with pytest.raises(ValueError, match="weighting"):
+        Objective("first")
+    with pytest.raises(ValueError, match="z_goal"):
+        Objective().cost(z, torch.randn(3, D + 1))
+
+
+# ---------------------------------------------------------------- PlanProblem
+def test_problem_cost_counts_clips_and_chunks():
+    p = make_problem()
+    x = 3 * torch.randn(B, 6, H, A)
+    c = p.cost(x)
+    assert c.shape == (B, 6) and (p.forward_evals, p.backward_evals) == (6, 0)
+    assert torch.equal(c, p.cost(x.clamp(-1, 1)))  # the cost of the executed (clipped) plan
+    z = Linear().rollout(p.start[1:2].expand(6, D), x[1].clamp(-1, 1))
+    assert torch.allclose(c[1], Objective().cost(z, p.goal[1]))
+    chunked = make_problem(chunk=4)
+    assert torch.allclose(chunked.cost(x), c)
+    assert chunked.forward_evals == 6
+
+
+def test_problem_cost_and_grad_matches_autograd():
+    p = make_problem(chunk=3)
+    x = (0.5 * torch.randn(B, 2, H, A)).clamp(-0.99, 0.99)
+    c, g = p.cost_and_grad(x)
+    assert (p.forward_evals, p.backward_evals) == (2, 2)
+    xr = x.clone().requires_grad_(True)
+    z = Linear().rollout(p.start.repeat_interleave(2, 0), xr.view(B * 2, H, A)).view(B, 2, H + 1, D)
+    ref = Objective().cost(z, p.goal[:, None])
+    ref.sum().backward()
+    assert torch.allclose(c, ref.detach()) and torch.allclose(g, xr.grad)
+    assert not x.requires_grad
+
+
+def test_problem_validates_input():
+    with pytest.raises(ValueError, match="candidate actions"):
+        make_problem().cost(torch.zeros(B, H, A))
+    with pytest.raises(ValueError, match="warm_start"):
+        make_problem(warm_start=torch.zeros(B, H + 1, A))
+    with pytest.raises(ValueError, match="low < high"):
+        make_problem(low=(1.0, 1.0))
+    with pytest.raises(TypeError, match="rollout"):
+        PlanProblem(object(), torch.zeros(B, D), torch.zeros(B, D), H, -torch.ones(A), torch.ones(A))
+
+
+def test_problem_rejects_gradients_through_non_differentiable_model():
+    class NoGrad(Linear):
+        def rollout(self, z0, actions):
+            return super().rollout(z0, actions).detach()
+
+    with pytest.raises(TypeError, match="not differentiable"):
+        make_problem(NoGrad()).cost_and_grad(torch.zeros(B, 1, H, A))
+
+
+# ---------------------------------------------------------------- the anytime loop
+def test_iteration_and_evaluation_budgets():
+    r = Shooting(samples=8).plan(make_problem(), Budget(iterations=7))
+    assert (r.iterations, r.forward_evals, r.backward_evals, len(r.trace)) == (7, 56, 0, 7)
+    r = Shooting(samples=8).plan(make_problem(), Budget(evaluations=60, iterations=100))
+    assert (r.iterations, r.forward_evals) == (7, 56)  # an 8th iteration would reach 64 > 60
+    r = Shooting(samples=8).plan(make_problem(), Budget(evaluations=5))
+    assert (r.iterations, r.forward_evals) == (1, 8)  # the first iteration always runs
+
+
+def test_time_budget_stops_within_one_iteration():
+    budget = Budget(seconds=0.15)
+    r = Shooting(sleep=0.01).plan(make_problem(), budget)
+    elapsed = [t[0] for t in r.trace]
+    longest = max(b - a for a, b in zip([0.0, *elapsed], elapsed, strict=False))
+    assert r.iterations > 1
+    assert budget.seconds - longest < elapsed[-1] <= budget.seconds + longest
+    assert elapsed[-1] <= r.seconds
+
+
+def test_best_so_far_is_monotone_and_reproducible():
+    p = make_problem()
+    r1 = Shooting().plan(p, Budget(iterations=20), seed=3)
+    r2 = Shooting().plan(make_problem(), Budget(iterations=20), seed=3)
+    r3 = Shooting().plan(make_problem(), Budget(iterations=20), seed=4)
+    assert torch.equal(r1.actions, r2.actions) and torch.equal(r1.cost, r2.cost)
+    assert not torch.equal(r1.actions, r3.actions)
+    assert torch.allclose(p.cost(r1.actions[:, None])[:, 0], r1.cost)  # cost belongs to the returned plan
+    means = [t[4] for t in r1.trace]
+    assert all(b <= a for a, b in zip(means, means[1:], strict=False))
+
+
+def test_checkpoint_snapshots_equal_runs_with_that_budget():
+    checkpoints = [Budget(iterations=2), Budget(evaluations=40), Budget(iterations=9)]
+    r = Shooting().plan(make_problem(), Budget(iterations=12), seed=5, checkpoints=checkpoints)
+    assert [s.iterations for s in r.snapshots] == [2, 5, 9] and all(s.reached for s in r.snapshots)
+    for snap, checkpoint in zip(r.snapshots, checkpoints, strict=True):
+        alone = Shooting().plan(make_problem(), checkpoint, seed=5)
+        assert torch.equal(snap.actions, alone.actions) and snap.forward_evals == alone.forward_evals
+    costs = [s.cost for s in r.snapshots] + [r.cost]
+    assert all(bool((b <= a).all()) for a, b in zip(costs, costs[1:], strict=False))
+    late = Shooting().plan(make_problem(), Budget(iterations=2), checkpoints=[Budget(iterations=5)])
+    assert not late.snapshots[0].reached and torch.equal(late.snapshots[0].actions, late.actions)
+
+
+def test_nan_costs_never_become_best():
+    r = Shooting(samples=16).plan(make_problem(NaNModel()), Budget(iterations=10))
+    assert torch.isfinite(r.cost).all() and torch.isfinite(r.actions).all()
+    assert (r.actions[..., 0] <= 0.2).all() and (r.actions.abs() <= 1).all()
+
+    class AllNaN(Linear):
+        def rollout(self, z0, actions):
+            return torch.full((z0.shape[0], actions.shape[1] + 1, D), torch.nan)
+
+    warm = 2 * torch.ones(B, H, A)
+    r = Shooting().plan(make_problem(AllNaN(), warm_start=warm, low=(-1.0, 0.0)), Budget(iterations=3))
+    assert torch.isinf(r.cost).all() and torch.equal(r.actions, torch.ones(B, H, A))  # the clipped warm start
+    assert all(t[4] != t[4] for t in r.trace)  # NaN mean when no episode has a finite cost
+
+
+def test_bad_iterate_output_and_budget_type_are_reported():
+    class Broken(Shooting):
+        def iterate(self, problem, state, generator):
+            x, c = super().iterate(problem, state, generator)
+            return x, c[:, :1]
+
+    with pytest.raises(ValueError, match="Broken.iterate"):
+        Broken().plan(make_problem(), Budget(iterations=1))
+    with pytest.raises(TypeError, match="budget"):
+        Shooting().plan(make_problem(), 10)
+
+
+def test_docstring_user_planner_works():
+    code = re.search(r"\.\. code-block:: python\n\n(.*?)\n\n(?=\S)", planner_module.__doc__, re.S).group(1)
+    assert len(code.strip().splitlines()) < 30
+    namespace: dict = {}
+    exec(compile(code.replace("\n    ", "\n").strip(), "planner-docstring", "exec"), namespace)
+    p = make_problem(low=(-0.5, 0.0), high=(0.5, 1.0))
+    first = namespace["RandomShooting"](samples=64).plan(p, Budget(iterations=1))
+    r = namespace["RandomShooting"](samples=64).plan(p, Budget(iterations=10))
+    assert r.forward_evals == 640 and (r.cost <= first.cost).all() and (r.cost < first.cost).any()
+    assert torch.allclose(p.cost(r.actions[:, None])[:, 0], r.cost)
+    assert (r.actions[..., 0].abs() <= 0.5).all() and (r.actions[..., 1] >= 0).all()

@@ -1,0 +1,130 @@
+"""A batch of planning problems: world model, start and goal latents, horizon, action bounds and objective."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from wmbench.planning.objective import Objective
+
+
+class PlanProblem:
+    """B planning problems sharing a world model; the planner's only access to the model.
+
+    ``model`` is any object with ``rollout(z0 [N, D], actions [N, H, A]) -> z [N, H + 1, D]``. Costs are
+    batched: candidates ``[B, K, H, A]`` are flattened to ``B * K`` rollouts (in chunks of at most ``chunk``
+    rollouts when set, to bound memory). Actions are clipped to ``[low, high]`` before the rollout, as the
+    env clips them, so a cost is always the cost of the plan that would be executed (the clip passes
+    gradients inside the bounds, boundary included). ``forward_evals`` / ``backward_evals`` count rollouts
+    per episode (K per call).
+    """
+
+    def __init__(self, model: Any, start: torch.Tensor, goal: torch.Tensor, horizon: int, low: Any, high: Any,
+                 objective: Objective | None = None, warm_start: torch.Tensor | None = None,
+                 chunk: int | None = None):
+        if not callable(getattr(model, "rollout", None)):
+            raise TypeError(f"PlanProblem model must have rollout(z0, actions); got {type(model).__name__}")
+        start, goal = torch.as_tensor(start), torch.as_tensor(goal)
+        if start.ndim != 2 or goal.shape != start.shape:
+            raise ValueError(f"PlanProblem start and goal must both be [B, D], got {tuple(start.shape)} and "
+                             f"{tuple(goal.shape)}")
+        if int(horizon) != horizon or horizon < 1:
+            raise ValueError(f"PlanProblem horizon must be an integer >= 1, got {horizon!r}")
+        low = torch.as_tensor(low).to(start.device, start.dtype)
+        high = torch.as_tensor(high).to(start.device, start.dtype)
+        if low.ndim != 1 or high.shape != low.shape or not bool((low < high).all()):
+            raise ValueError(f"PlanProblem low and high must be [A] with low < high, got {low} and {high}")
+        if chunk is not None and chunk < 1:
+            raise ValueError(f"PlanProblem chunk must be >= 1 or None, got {chunk!r}")
+        self.model = model
+        self.start, self.goal = start, goal.to(start.device, start.dtype)
+        self.horizon = int(horizon)
+        self.low, self.high = low, high
+        self.objective = objective if objective is not None else Objective()
+        self.chunk = chunk
+        self.forward_evals = 0
+        self.backward_evals = 0
+        self.warm_start = None
+        if warm_start is not None:
+            warm_start = torch.as_tensor(warm_start).to(start.device, start.dtype)
+            if warm_start.shape != self.plan_shape:
+                raise ValueError(f"PlanProblem warm_start must be [B, H, A] = {list(self.plan_shape)}, got "
+                                 f"{list(warm_start.shape)}")
+            self.warm_start = warm_start
+
+    @property
+    def batch_size(self) -> int:
+        return self.start.shape[0]
+
+    @property
+    def action_dim(self) -> int:
+        return self.low.shape[0]
+
+    @property
+    def plan_shape(self) -> torch.Size:
+        """``[B, H, A]``."""
+        return torch.Size((self.batch_size, self.horizon, self.action_dim))
+
+    @property
+    def device(self) -> torch.device:
+        return self.start.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.start.dtype
+
+    def clip(self, actions: torch.Tensor) -> torch.Tensor:
+        """Clamp actions (any shape ending in A) to ``[low, high]``."""
+        return torch.clamp(actions, self.low, self.high)
+
+    def initial_plan(self) -> torch.Tensor:
+        """The warm start clipped to the bounds, else zero actions clipped to the bounds: ``[B, H, A]``."""
+        if self.warm_start is not None:
+            return self.clip(self.warm_start)
+        return self.clip(torch.zeros(self.plan_shape, device=self.device, dtype=self.dtype))
+
+    def cost(self, actions: torch.Tensor) -> torch.Tensor:
+        """Costs ``[B, K]`` of candidate plans ``[B, K, H, A]``, without gradients."""
+        k = self._check(actions)
+        with torch.no_grad():
+            costs = torch.cat([self._rollout_cost(a, s, g) for a, s, g in self._chunks(actions)])
+        self.forward_evals += k
+        return costs.view(self.batch_size, k)
+
+    def cost_and_grad(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Costs ``[B, K]`` and d(sum of costs)/d(actions) ``[B, K, H, A]`` of candidates ``[B, K, H, A]``."""
+        k = self._check(actions)
+        costs, grads = [], []
+        with torch.enable_grad():
+            for a, s, g in self._chunks(actions):
+                a = a.detach().requires_grad_(True)
+                c = self._rollout_cost(a, s, g)
+                if not c.requires_grad:
+                    raise TypeError(f"{type(self.model).__name__}.rollout is not differentiable; use a "
+                                    "gradient-free planner (e.g. CEM) with this model")
+                grads.append(torch.autograd.grad(c.sum(), a)[0])
+                costs.append(c.detach())
+        self.forward_evals += k
+        self.backward_evals += k
+        return torch.cat(costs).view(self.batch_size, k), torch.cat(grads).view(actions.shape)
+
+    def _check(self, actions: torch.Tensor) -> int:
+        b, h, a = self.plan_shape
+        if actions.ndim != 4 or actions.shape[0] != b or actions.shape[2:] != (h, a):
+            raise ValueError(f"PlanProblem expects candidate actions [B, K, H, A] = [{b}, K, {h}, {a}], got "
+                             f"{list(actions.shape)}")
+        return actions.shape[1]
+
+    def _chunks(self, actions: torch.Tensor):
+        """Yield (actions [n, H, A], start [n, D], goal [n, D]) pieces of the flattened B * K candidates."""
+        b, k = actions.shape[:2]
+        flat = actions.reshape(b * k, self.horizon, self.action_dim)
+        starts = self.start.repeat_interleave(k, 0)
+        goals = self.goal.repeat_interleave(k, 0)
+        size = self.chunk or b * k
+        for i in range(0, b * k, size):
+            yield flat[i:i + size], starts[i:i + size], goals[i:i + size]
+
+    def _rollout_cost(self, actions: torch.Tensor, start: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        return self.objective.cost(self.model.rollout(start, self.clip(actions)), goal)
