@@ -1,0 +1,206 @@
+"""Sweep harness: entries and plugins, budget parsing, Parquet schema, error rows and resume after a kill."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import torch
+from test_control import TOY, Straight, ToyModel
+
+from wmbench.harness import entries as entries_mod
+from wmbench.harness.entries import ENTRIES, resolve_entry
+from wmbench.harness.runner import BudgetSpec, SweepConfig, parse_budgets, run_sweep
+from wmbench.harness.schema import COLUMNS, SCHEMA_VERSION, part_paths, read_results
+from wmbench.tasks import TaskSuite
+
+torch.set_num_threads(1)
+TESTS = Path(__file__).parent
+KEY = ["entry", "env", "task", "budget_value", "seed", "mode"]
+
+
+class SlowStraight(Straight):
+    """Straight, but each plan call sleeps 0.2 s (so a sweep can be killed part-way)."""
+
+    def plan(self, problem, budget, seed=0, checkpoints=()):
+        time.sleep(0.2)
+        return super().plan(problem, budget, seed, checkpoints)
+
+
+def toy_tasks(env: str, split: str) -> TaskSuite:
+    goals = np.random.default_rng(7).uniform(-0.8, 0.8, (6, 2))
+    return TaskSuite(env, split, "toy-v0", np.zeros_like(goals), goals, 12, 10, "toysha")
+
+
+def toy_models(env: str, variant: str) -> ToyModel:
+    if variant == "awm":
+        raise FileNotFoundError("no awm checkpoint for the toy env")
+    return ToyModel()
+
+
+def _sweep(out: Path, **overrides) -> list[Path]:
+    config = SweepConfig(**{"entries": ("test_control:Straight",), "envs": (TOY,), "n_tasks": 4,
+                            "budgets": parse_budgets("it:1,2"), "mode": "open-loop", **overrides})
+    return run_sweep(config, out, toy_models, tasks=toy_tasks, command="pytest sweep", progress=False)
+
+
+def test_open_loop_sweep_writes_the_documented_schema(tmp_path):
+    paths = _sweep(tmp_path, entries=("test_control:Straight", "test_control:RandomShooting"), seeds=(0, 1))
+    # one unit per entry and seed: the budgets share one anytime plan call
+    assert len(paths) == 4 and sorted(paths) == part_paths(tmp_path)
+    df = read_results(tmp_path)
+    assert list(df.columns) == COLUMNS
+    assert len(df) == 2 * 2 * 2 * 4 and not df.duplicated(KEY).any()
+    assert set(df["budget_value"]) == {1.0, 2.0} and set(df["budget_kind"]) == {"iterations"}
+    assert (df["schema_version"] == SCHEMA_VERSION).all() and (df["threads"] == 1).all()
+    assert set(df["checkpoint_hash"]) == {"ckpt0"} and set(df["dataset_hash"]) == {"data0"}
+    assert set(df["torch_version"]) == {torch.__version__} and set(df["command"]) == {"pytest sweep"}
+    assert (df["max_steps"] == 10).all() and (df["batch_size"] == 4).all() and df["error"].isna().all()
+    straight = df[df["entry"] == "test_control:Straight"]
+    assert straight["planner"].eq("test_control:Straight").all() and straight["variant"].eq("base").all()
+    assert straight["iterations"].tolist() == straight["budget_value"].astype(int).tolist()
+    field = pq.read_schema(paths[0]).field("success")
+    assert b"sticky" in field.metadata[b"description"]
+
+
+def test_mpc_runs_each_budget_as_a_unit_and_reruns_skip_finished_units(tmp_path):
+    paths = _sweep(tmp_path, mode="mpc")
+    assert len(paths) == 2
+    df = read_results(tmp_path)
+    assert len(df) == 2 * 4 and (df["max_steps"] == 12).all() and df["success"].all()
+    assert (df["replans"] >= 1).all() and (df["steps"] <= 12).all()
+    mtimes = [p.stat().st_mtime_ns for p in paths]
+    assert _sweep(tmp_path, mode="mpc") == paths
+    assert [p.stat().st_mtime_ns for p in paths] == mtimes
+    # a changed setting is a different unit, never a reused part
+    assert len(set(_sweep(tmp_path, mode="mpc", max_steps=6)) - set(paths)) == 2
+
+
+def test_models_from_a_mapping(tmp_path):
+    config = SweepConfig(("test_control:Straight", "test_control:Straight@owm"), (TOY,),
+                         parse_budgets("it:1"), mode="open-loop", n_tasks=2)
+    run_sweep(config, tmp_path, {(TOY, "base"): ToyModel()}, tasks=toy_tasks, progress=False)
+    df = read_results(tmp_path)
+    assert df.loc[df["variant"] == "base", "error"].isna().all()
+    assert df.loc[df["variant"] == "owm", "error"].str.contains("KeyError").all()
+
+
+def test_failing_planner_and_missing_model_give_error_rows(tmp_path):
+    _sweep(tmp_path,
+           entries=("test_control:RaisingPlanner", "test_control:Straight@awm", "test_control:Straight"))
+    df = read_results(tmp_path)
+    errors = {entry: set(rows["error"].fillna("ok")) for entry, rows in df.groupby("entry")}
+    assert errors["test_control:RaisingPlanner"] == {"RuntimeError: boom"}
+    (missing,) = errors["test_control:Straight@awm"]
+    assert missing.startswith("model test_control:ToyEnv/awm: FileNotFoundError: no awm checkpoint")
+    assert errors["test_control:Straight"] == {"ok"}
+    assert not df.loc[df["error"].notna(), "success"].any()
+
+
+def test_resume_after_killed_sweep(tmp_path):
+    out = tmp_path / "results"
+    script = (f"import sys; sys.path.insert(0, {str(TESTS)!r})\n"
+              "from pathlib import Path\n"
+              "import test_harness as h\n"
+              f"h._sweep(Path({str(out)!r}), entries=('test_harness:SlowStraight',),\n"
+              "         seeds=tuple(range(10)))\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(TESTS)})
+    try:
+        deadline = time.monotonic() + 60
+        while not part_paths(out) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.kill()
+    finally:
+        proc.wait()
+    done = {p: p.stat().st_mtime_ns for p in part_paths(out)}
+    assert 1 <= len(done) < 10, "the sweep should have been killed part-way"
+    paths = _sweep(out, entries=("test_harness:SlowStraight",), seeds=tuple(range(10)))
+    assert sorted(paths) == part_paths(out) and len(paths) == 10
+    assert all(p.stat().st_mtime_ns == m for p, m in done.items())  # finished units were not rerun
+    df = read_results(out)
+    assert len(df) == 10 * 2 * 4 and not df.duplicated(KEY).any()
+    assert sorted(df["seed"].unique()) == list(range(10))
+
+
+def test_named_entries_and_plugins(monkeypatch):
+    assert list(ENTRIES)[:5] == ["GBP", "GBP+OWM", "GBP+AWM", "CEM", "MPPI"]
+    assert [ENTRIES[n].variant for n in ("GBP", "GBP+OWM", "GBP+AWM", "CEM", "MPPI")] == \
+        ["base", "owm", "awm", "base", "base"]
+    assert {"GD", "iCEM", "GBP-CEM", "Oracle"} <= set(ENTRIES)
+    assert [n for n, e in ENTRIES.items() if e.upper_bound] == ["Oracle"]
+    plugin = resolve_entry("test_control:RandomShooting@owm")
+    assert (plugin.variant, plugin.planner) == ("owm", "test_control:RandomShooting")
+    assert type(plugin.make_planner()).__name__ == "RandomShooting"
+    fake = [EntryPoint(name="mine", value="test_control:Straight", group=entries_mod.ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(entries_mod, "entry_points",
+                        lambda group: fake if group == "wmbench.planners" else [])
+    assert resolve_entry("mine").planner == "test_control:Straight"
+
+
+def _one_line_error(call, match):
+    with pytest.raises(ValueError, match=match) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_clear_one_line_errors(tmp_path):
+    _one_line_error(lambda: resolve_entry("NoSuchPlanner"), "unknown entry 'NoSuchPlanner'; choose one of")
+    _one_line_error(lambda: resolve_entry("test_control:Nope"), "'test_control:Nope': planner class: cannot")
+    _one_line_error(lambda: _sweep(tmp_path, envs=("atlantis",)), "unknown env 'atlantis'")
+    _one_line_error(lambda: _sweep(tmp_path, entries=("GPB",)), "unknown entry 'GPB'")
+    _one_line_error(lambda: _sweep(tmp_path, mode="closed"), "unknown control mode")
+    assert not (tmp_path / "parts").exists()
+    for bad in ("0.1,abc", "xx:1,2", "it:1.5", "0,1", "", "it:", "0.1,0.1", "-1"):
+        _one_line_error(lambda bad=bad: parse_budgets(bad), "malformed budget list")
+
+
+def test_budget_lists_parse():
+    assert parse_budgets("0.1,0.01,0.03") == BudgetSpec("seconds", (0.01, 0.03, 0.1))
+    assert parse_budgets("it:10,30,100") == BudgetSpec("iterations", (10.0, 30.0, 100.0))
+    assert parse_budgets("ev:300").budget(300).evaluations == 300
+
+
+def test_named_entries_run_on_a_real_env(tmp_path):
+    from wmbench.models.state_model import StateWorldModel
+    from wmbench.report import report
+
+    asked = []
+
+    def models(env_name, variant):
+        asked.append((env_name, variant))
+        torch.manual_seed(0)
+        return StateWorldModel(env_name, 2)
+
+    config = SweepConfig(("GBP", "CEM", "Oracle"), ("wall",), parse_budgets("it:1,2"), mode="open-loop",
+                         split="dev", n_tasks=2)
+    run_sweep(config, tmp_path, models, progress=False)  # the shipped task suite
+    df = read_results(tmp_path)
+    assert asked == [("wall", "base")]  # the Oracle plans with the simulator, never a learned model
+    assert len(df) == 3 * 2 * 2 and df["error"].isna().all() and (df["steps"] == 25).all()
+    assert set(df["task_suite"]) == {"v0"} and set(df["split"]) == {"dev"} and (df["batch_size"] == 2).all()
+    bounds = df.groupby("entry")["upper_bound"].first().to_dict()
+    assert bounds == {"CEM": False, "GBP": False, "Oracle": True}
+    assert set(df.loc[df["entry"] == "CEM", "forward_evals"]) == {300, 600}
+    text = report(tmp_path).read_text()
+    assert "Upper bound:" in text and "| Oracle |" in text
+
+
+def test_checkpoint_models_records_the_checkpoint_hash(tmp_path):
+    from wmbench.harness.machine import file_sha256
+    from wmbench.harness.runner import checkpoint_models
+    from wmbench.models import checkpoint
+    from wmbench.models.state_model import StateWorldModel
+
+    model = StateWorldModel("wall", 2, hidden=8, layers=1)
+    model.metadata["dataset_hash"] = "abc"
+    path = checkpoint.save(model, tmp_path / "wall-base.pt")
+    loaded = checkpoint_models(lambda env, variant: tmp_path / f"{env}-{variant}.pt")("wall", "base")
+    assert loaded.metadata["checkpoint_hash"] == file_sha256(path)
+    assert loaded.metadata["dataset_hash"] == "abc"

@@ -1,0 +1,305 @@
+"""Episode control loop: plan through a world model, act in the simulator (open-loop or MPC).
+
+Every (re)plan is one batched ``planner.plan`` call over all still-active episodes; the N simulators are
+stepped in Python. The planner sees only latents from ``model.encode`` and never the simulator's success test.
+One planning step is ``model.frameskip`` env actions (the action vector reshaped to ``[frameskip, env dim]``).
+
+* ``open-loop``: plan once for ``horizon`` planning steps and execute all of them; success is judged on the
+  **final** state only (the reference protocol). One plan call with anytime ``checkpoints`` yields the plan at
+  every budget of a sweep (``budget`` may be an ascending list; the last one is the plan's budget).
+* ``mpc``: plan, execute ``execute_steps`` planning steps, re-observe, replan warm-started from the rest of
+  the previous plan (shifted, padded with mid-range = zero actions), until success or ``max_steps`` env steps.
+  Success is checked after every env step and is sticky: a succeeded episode executes nothing more.
+
+A budget applies to one plan call for the whole batch. Planner outputs are validated: non-finite or
+out-of-bounds actions mark the episode's record with an error and stop it, a plan call that raises marks all
+its episodes, and a plan call that takes more than twice a seconds budget sets ``overrun``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from wmbench.envs.base import GoalEnv
+from wmbench.planning import Budget, Objective, PlanProblem
+from wmbench.registry import resolve
+
+MODES = ("mpc", "open-loop")
+#: Tolerance on the action bounds when validating planner outputs.
+BOUND_TOL = 1e-4
+#: A plan call slower than this multiple of its seconds budget is flagged as an overrun.
+OVERRUN_FACTOR = 2.0
+
+
+@dataclass
+class EpisodeRecord:
+    """Outcome of one episode under one budget (planning counts summed over the episode's plan calls)."""
+
+    episode: int
+    budget: Budget
+    success: bool
+    final_distance: float
+    steps: int
+    replans: int
+    planning_seconds: float
+    iterations: int
+    forward_evals: int
+    backward_evals: int
+    overrun: bool
+    error: str | None
+
+
+def make_env(env_name: str, obs_type: str = "state", image_size: int = 64) -> GoalEnv:
+    """Instantiate an env by short name (``wmbench.envs.ENVS``) or ``"package.module:EnvClass"`` path."""
+    from wmbench.envs import ENVS
+
+    if env_name in ENVS:
+        path = ENVS[env_name][1]
+    elif ":" in env_name:
+        path = env_name
+    else:
+        raise ValueError(f"unknown env {env_name!r}; choose one of {sorted(ENVS)} or give "
+                         "'package.module:EnvClass'")
+    cls = resolve(path)
+    if not (isinstance(cls, type) and issubclass(cls, GoalEnv)):
+        raise ValueError(f"env {path!r} is not a wmbench.envs.base.GoalEnv subclass")
+    return cls(obs_type=obs_type, image_size=image_size)
+
+
+def model_obs_type(model: Any) -> str:
+    """What a model encodes, "state" or "pixels": ``model.obs_type`` or ``model.obs_kind``, else "state"."""
+    return getattr(model, "obs_type", None) or getattr(model, "obs_kind", None) or "state"
+
+
+class _Sims:
+    """N simulators reset to their (start, goal) tasks, with sticky success and step counts."""
+
+    def __init__(self, env_name: str, starts: np.ndarray, goals: np.ndarray, obs_type: str, image_size: int):
+        self.envs = [make_env(env_name, obs_type, image_size) for _ in range(len(starts))]
+        self.goals = goals
+        self.obs = [env.reset(seed=i, options={"state": s, "goal": g})[0]
+                    for i, (env, s, g) in enumerate(zip(self.envs, starts, goals, strict=True))]
+        self.success = np.array([bool(env.success(s, g))
+                                 for env, s, g in zip(self.envs, starts, goals, strict=True)])
+        self.steps = np.zeros(len(starts), dtype=np.int64)
+
+    def goal_obs(self, obs_type: str) -> list[np.ndarray]:
+        if obs_type == "pixels":
+            return [env.draw(g, env.image_size) for env, g in zip(self.envs, self.goals, strict=True)]
+        return [g.astype(np.float32) for g in self.goals]
+
+    def execute(self, i: int, actions: np.ndarray, max_steps: int | None, sticky: bool) -> None:
+        """Run env actions [K, a] in episode i, stopping at ``max_steps`` or (if ``sticky``) at success."""
+        env = self.envs[i]
+        for action in actions:
+            if (sticky and self.success[i]) or (max_steps is not None and self.steps[i] >= max_steps):
+                return
+            self.obs[i], _, _, _, info = env.step(action)
+            self.steps[i] += 1
+            self.success[i] = info["is_success"]
+
+    def distances(self) -> np.ndarray:
+        return np.array([float(env.state_distance(env.get_state(), g))
+                         for env, g in zip(self.envs, self.goals, strict=True)])
+
+
+def _device(model: torch.nn.Module) -> torch.device:
+    return next(iter(model.parameters()), torch.empty(0)).device
+
+
+def _encode(model: Any, obs: list[np.ndarray], device: torch.device) -> torch.Tensor:
+    with torch.no_grad():
+        return model.encode(torch.as_tensor(np.stack(obs)).to(device)).detach()
+
+
+def _per_episode(value: Any, n: int) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.broadcast_to(np.asarray(value), (n,)).astype(np.int64)
+
+
+def _check_actions(actions: Any, shape: tuple[int, int, int], low: torch.Tensor, high: torch.Tensor
+                   ) -> list[str | None]:
+    """Per-episode validation error of a planner's actions (None if valid); ``shape``: expected [B, H, A]."""
+    if not isinstance(actions, torch.Tensor) or tuple(actions.shape) != shape:
+        got = list(actions.shape) if isinstance(actions, torch.Tensor) else type(actions).__name__
+        return [f"planner returned actions {got}, expected a tensor {list(shape)}"] * shape[0]
+    a = actions.detach().float().cpu()
+    finite = torch.isfinite(a).flatten(1).all(1)
+    inside = ((a >= low.cpu() - BOUND_TOL) & (a <= high.cpu() + BOUND_TOL)).flatten(1).all(1)
+    return [None if f and b else ("planner returned non-finite actions" if not f else
+                                  "planner returned actions outside the action bounds")
+            for f, b in zip(finite.tolist(), inside.tolist(), strict=True)]
+
+
+def _overran(seconds: float, budget: Budget) -> bool:
+    return budget.seconds is not None and seconds > OVERRUN_FACTOR * budget.seconds
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+def _task_arrays(tasks: Any) -> tuple[np.ndarray, np.ndarray]:
+    starts, goals = (tasks.starts, tasks.goals) if hasattr(tasks, "starts") else tasks
+    starts, goals = np.asarray(starts, dtype=np.float64), np.asarray(goals, dtype=np.float64)
+    if starts.ndim != 2 or starts.shape != goals.shape or len(starts) == 0:
+        raise ValueError(f"tasks need starts and goals of equal shape [N, S] with N >= 1, got {starts.shape} "
+                         f"and {goals.shape}")
+    return starts, goals
+
+
+def run_episodes(env_name: str, model: Any, planner: Any, budget: Budget | Sequence[Budget], tasks: Any,
+                 mode: str = "mpc", *, horizon: int = 5, max_steps: int | None = None, execute_steps: int = 1,
+                 seed: int = 0, objective: Objective | None = None, obs_type: str | None = None
+                 ) -> list[EpisodeRecord]:
+    """Run all tasks (a ``TaskSuite`` or a ``(starts [N, S], goals [N, S])`` pair) with one planner.
+
+    Returns one record per episode and budget (open-loop with several ascending budgets: budget-major order).
+    ``max_steps`` (MPC env-step cap) defaults to ``tasks.max_steps``; ``obs_type`` defaults to
+    :func:`model_obs_type`.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown control mode {mode!r}; choose one of {MODES}")
+    budgets = [budget] if isinstance(budget, Budget) else list(budget)
+    if not budgets:
+        raise ValueError("give at least one budget")
+    if horizon < 1 or execute_steps < 1 or execute_steps > horizon:
+        raise ValueError(f"need 1 <= execute_steps ({execute_steps}) <= horizon ({horizon})")
+    starts, goals = _task_arrays(tasks)
+    obs_type = obs_type or model_obs_type(model)
+    image_size = int(getattr(model, "image_size", 64))
+    objective = objective or Objective()
+    device = _device(model)
+    probe = make_env(env_name)
+    env_action_dim = int(probe.action_space.shape[0])
+    low, high = (torch.as_tensor(np.tile(bound, model.frameskip), dtype=torch.float32, device=device)
+                 for bound in (probe.action_space.low, probe.action_space.high))
+    if low.numel() != model.action_dim:
+        raise ValueError(f"model.action_dim {model.action_dim} != frameskip {model.frameskip} x env action "
+                         f"dim {env_action_dim}; the model was trained for another env")
+    ctx = _Context(env_name, model, planner, starts, goals, obs_type, image_size, objective, device, low,
+                   high, horizon, seed)
+    if mode == "open-loop":
+        return _open_loop(ctx, budgets)
+    if len(budgets) != 1:
+        raise ValueError("MPC runs one budget per call; call run_episodes once per budget")
+    if max_steps is None:
+        max_steps = getattr(tasks, "max_steps", None)
+    if max_steps is None or max_steps < 1:
+        raise ValueError("MPC needs max_steps >= 1 (an env-step budget per episode)")
+    return _mpc(ctx, budgets[0], int(max_steps), execute_steps)
+
+
+@dataclass
+class _Context:
+    env_name: str
+    model: Any
+    planner: Any
+    starts: np.ndarray
+    goals: np.ndarray
+    obs_type: str
+    image_size: int
+    objective: Objective
+    device: torch.device
+    low: torch.Tensor
+    high: torch.Tensor
+    horizon: int
+    seed: int
+
+    def sims(self) -> _Sims:
+        return _Sims(self.env_name, self.starts, self.goals, self.obs_type, self.image_size)
+
+    def problem(self, sims: _Sims, idx: np.ndarray, z_goal: torch.Tensor,
+                warm_start: torch.Tensor | None) -> PlanProblem:
+        z0 = _encode(self.model, [sims.obs[i] for i in idx], self.device)
+        return PlanProblem(self.model, z0, z_goal[idx], self.horizon, self.low, self.high, self.objective,
+                           warm_start=warm_start)
+
+    def env_actions(self, plan: torch.Tensor) -> np.ndarray:
+        """A plan [H, A] -> env actions [H * frameskip, env action dim]."""
+        return plan.detach().cpu().double().numpy().reshape(-1, self.low.numel() // self.model.frameskip)
+
+
+def _snapshot_plans(result: Any, budgets: list[Budget]) -> list[Any]:
+    """The plan result at each budget: the anytime snapshots, then the final result."""
+    snapshots = list(getattr(result, "snapshots", None) or [])
+    if len(snapshots) != len(budgets) - 1:
+        raise RuntimeError(f"planner returned {len(snapshots)} snapshots for {len(budgets) - 1} checkpoints")
+    return [*snapshots, result]
+
+
+def _open_loop(ctx: _Context, budgets: list[Budget]) -> list[EpisodeRecord]:
+    n = len(ctx.starts)
+    sims = ctx.sims()
+    z_goal = _encode(ctx.model, sims.goal_obs(ctx.obs_type), ctx.device)
+    idx = np.arange(n)
+    try:
+        result = ctx.planner.plan(ctx.problem(sims, idx, z_goal, None), budgets[-1], seed=ctx.seed,
+                                  checkpoints=tuple(budgets[:-1]))
+        plans = _snapshot_plans(result, budgets)
+    except Exception as exc:  # a failing planner gives error rows, never a crashed sweep
+        dist = sims.distances()
+        return [EpisodeRecord(i, b, False, float(dist[i]), 0, 1, 0.0, 0, 0, 0, False, _error_text(exc))
+                for b in budgets for i in range(n)]
+    records = []
+    for b, plan in zip(budgets, plans, strict=True):
+        sims = sims if b is budgets[0] else ctx.sims()
+        errors = _check_actions(plan.actions, (n, ctx.horizon, ctx.low.numel()), ctx.low, ctx.high)
+        for i in idx:
+            if errors[i] is None:
+                sims.execute(i, ctx.env_actions(plan.actions[i]), None, sticky=False)
+        success = sims.success & np.array([e is None for e in errors])
+        dist = sims.distances()
+        its, fwd, bwd = (_per_episode(getattr(plan, k), n) for k in ("iterations", "forward_evals",
+                                                                       "backward_evals"))
+        seconds = float(plan.seconds)
+        records += [EpisodeRecord(int(i), b, bool(success[i]), float(dist[i]), int(sims.steps[i]), 1, seconds,
+                                  int(its[i]), int(fwd[i]), int(bwd[i]), _overran(seconds, b), errors[i])
+                    for i in idx]
+    return records
+
+
+def _mpc(ctx: _Context, budget: Budget, max_steps: int, execute_steps: int) -> list[EpisodeRecord]:
+    n = len(ctx.starts)
+    sims = ctx.sims()
+    z_goal = _encode(ctx.model, sims.goal_obs(ctx.obs_type), ctx.device)
+    mid = (ctx.low + ctx.high) / 2
+    warm = mid.expand(n, ctx.horizon, -1).clone()
+    seconds, its, fwd, bwd, replans = np.zeros(n), *(np.zeros(n, dtype=np.int64) for _ in range(4))
+    overrun = np.zeros(n, dtype=bool)
+    errors: list[str | None] = [None] * n
+    while True:
+        idx = np.flatnonzero(~sims.success & (sims.steps < max_steps) & np.array([e is None for e in errors]))
+        if idx.size == 0:
+            break
+        plan_seed = int(np.random.SeedSequence([ctx.seed, int(replans.max())]).generate_state(1)[0])
+        try:
+            problem = ctx.problem(sims, idx, z_goal, warm[idx] if replans.any() else None)
+            result = ctx.planner.plan(problem, budget, seed=plan_seed)
+        except Exception as exc:  # a failing planner gives error rows, never a crashed sweep
+            for i in idx:
+                errors[i] = _error_text(exc)
+            break
+        seconds[idx] += float(result.seconds)
+        replans[idx] += 1
+        overrun[idx] |= _overran(float(result.seconds), budget)
+        for counts, key in ((its, "iterations"), (fwd, "forward_evals"), (bwd, "backward_evals")):
+            counts[idx] += _per_episode(getattr(result, key), idx.size)
+        checks = _check_actions(result.actions, (idx.size, ctx.horizon, ctx.low.numel()), ctx.low, ctx.high)
+        for j, (i, err) in enumerate(zip(idx, checks, strict=True)):
+            if err is not None:
+                errors[i] = err
+                continue
+            plan = result.actions[j].detach().to(ctx.device, ctx.low.dtype)
+            sims.execute(i, ctx.env_actions(plan[:execute_steps]), max_steps, sticky=True)
+            warm[i] = torch.cat([plan[execute_steps:], mid.expand(execute_steps, -1)])
+    dist = sims.distances()
+    return [EpisodeRecord(i, budget, bool(sims.success[i]) and errors[i] is None, float(dist[i]),
+                          int(sims.steps[i]), int(replans[i]), float(seconds[i]), int(its[i]), int(fwd[i]),
+                          int(bwd[i]), bool(overrun[i]), errors[i]) for i in range(n)]

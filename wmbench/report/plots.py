@@ -1,0 +1,71 @@
+"""Success rate vs planning budget curves (95% Wilson bands), one figure per env, control mode and currency.
+
+Figures are drawn on bare ``matplotlib.figure.Figure`` objects (Agg rendering, no pyplot global state).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from wmbench.harness.entries import ENTRIES
+from wmbench.report.stats import budget_seconds
+
+#: currency -> (x column, axis label).
+CURRENCIES = {
+    "seconds": ("x_seconds", "planning time per plan call [s]"),
+    "evals": ("evals_per_call", "model evaluations per episode per plan call (forward + backward, measured)"),
+}
+
+
+def entry_order(summary: pd.DataFrame) -> list[str]:
+    """Entries ranked by success at their largest budget (then by name); upper bounds last."""
+    last = summary.sort_values("budget_value").groupby("entry").tail(1)
+    last = last.assign(neg=-last["rate"]).sort_values(["upper_bound", "neg", "entry"])
+    return list(last["entry"])
+
+
+def plot_curves(summary: pd.DataFrame, out_dir: Path) -> dict[tuple[str, str, str], list[Path]]:
+    """Write ``{env}_{mode}_{budget kind}_{currency}.png`` per group of ``summary``.
+
+    Returns the figure paths per (env, mode, budget kind)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summary.assign(x_seconds=budget_seconds(summary))
+    sns.set_theme(style="whitegrid", context="paper")
+    # one colour per entry in every figure: named entries in their canonical order, then plugins by name
+    rank = {name: i for i, name in enumerate(ENTRIES)}
+    names = sorted(summary["entry"].unique(), key=lambda e: (rank.get(e, len(rank)), e))
+    colours = dict(zip(names, sns.color_palette("colorblind", len(names)), strict=True))
+    paths: dict[tuple[str, str, str], list[Path]] = {}
+    for (env, mode, kind), group in summary.groupby(["env", "mode", "budget_kind"], sort=True):
+        order = entry_order(group)
+        for currency, (xcol, label) in CURRENCIES.items():
+            fig = Figure(figsize=(6, 4))
+            ax = fig.subplots()
+            for entry in order:
+                rows = group[group["entry"] == entry].dropna(subset=[xcol]).sort_values(xcol)
+                if rows.empty:
+                    continue
+                bound = bool(rows["upper_bound"].iloc[0])
+                style = {"color": "0.4", "linestyle": "--"} if bound else {"color": colours[entry]}
+                name = f"{entry} (upper bound)" if bound else entry
+                ax.plot(rows[xcol], 100 * rows["rate"], marker="o", label=name, **style)
+                ax.fill_between(rows[xcol], 100 * rows["low"], 100 * rows["high"], alpha=0.15,
+                                color=style["color"], linewidth=0)
+            ax.set_xscale("log")
+            measured = currency == "evals" or kind != "seconds"
+            ax.set_xlabel(label + (" (measured)" if measured and currency == "seconds" else " (budget)"
+                                   if currency == "seconds" else ""))
+            ax.set_ylabel("success rate [%] (95% Wilson interval)")
+            ax.set_ylim(-2, 102)
+            ax.set_title(f"{env}, {mode}, {kind} budgets")
+            ax.legend(fontsize="small")
+            fig.tight_layout()
+            path = out_dir / re.sub(r"[^A-Za-z0-9._+-]", "_", f"{env}_{mode}_{kind}_{currency}.png")
+            fig.savefig(path, dpi=120, metadata={"Software": None})
+            paths.setdefault((env, mode, kind), []).append(path)
+    return paths
