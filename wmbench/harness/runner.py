@@ -135,7 +135,8 @@ def _default_tasks(env: str, split: str) -> Any:
     return tasks.load(env, split)
 
 
-def _validate(config: SweepConfig) -> list[Entry]:
+def validate_config(config: SweepConfig) -> list[Entry]:
+    """Resolve the entries of ``config``; a one-line ``ValueError`` for anything unknown."""
     if config.mode not in MODES:
         raise ValueError(f"unknown control mode {config.mode!r}; choose one of {MODES}")
     if not config.entries or not config.envs or not config.seeds:
@@ -161,7 +162,7 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
     Pins ``torch.set_num_threads(config.threads)`` (recorded in every row). Bad configuration (unknown env,
     entry or mode) raises ``ValueError`` before anything runs; a failing model or planner gives error rows.
     """
-    entries = _validate(config)
+    entries = validate_config(config)
     torch.set_num_threads(config.threads)
     results_dir = Path(results_dir)
     load_tasks = tasks or _default_tasks

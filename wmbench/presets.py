@@ -1,0 +1,91 @@
+"""Named end-to-end runs: build datasets, train world models, evaluate entries, write the report.
+
+``quick`` is the README's main job (minutes on 2 CPU cores): small datasets, state models (base, OWM, AWM)
+per env, the five headline entries in MPC and open-loop on the ``dev`` task split at several wall-clock
+budgets. ``full`` uses the full datasets and the 100-task ``test`` split with three seeds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from wmbench.envs import ENVS
+
+HEADLINE_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM", "MPPI")
+VARIANTS = ("base", "owm", "awm")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Everything an end-to-end run does."""
+
+    name: str
+    dataset_size: str
+    split: str
+    n_tasks: int | None
+    seeds: tuple[int, ...]
+    budgets: str
+    modes: tuple[str, ...] = ("mpc", "open-loop")
+    entries: tuple[str, ...] = HEADLINE_ENTRIES
+    envs: tuple[str, ...] = tuple(ENVS)
+    model: str = "state"
+    threads: int = 1
+
+
+PRESETS = {
+    "quick": Preset("quick", "small", "dev", None, (0,), "0.03,0.1,0.3,1"),
+    "full": Preset("full", "full", "test", None, (0, 1, 2), "0.01,0.03,0.1,0.3,1,3"),
+}
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name]
+
+
+def prepare_models(preset: Preset, home: Path | None = None, progress: bool = True) -> None:
+    """Build the preset's datasets and train its world models (reusing what already exists)."""
+    from wmbench import data, models
+
+    for env in preset.envs:
+        data.build(f"{env}-expert-v0", preset.dataset_size, home=home, progress=progress)
+        for variant in VARIANTS:
+            models.train(env, preset.model, variant, preset.dataset_size, home=home, progress=progress)
+
+
+def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: bool = True,
+               leaderboard: Path | None = None) -> Path:
+    """Run preset ``name`` end to end into ``out_dir``; returns the leaderboard path."""
+    from wmbench.harness.runner import SweepConfig, parse_budgets, run_sweep
+    from wmbench.report import report
+
+    preset = get_preset(name)
+    start = time.perf_counter()
+    prepare_models(preset, home, progress)
+    trained = time.perf_counter()
+    source = checkpoint_source(preset.model, preset.dataset_size, home)
+    for mode in preset.modes:
+        config = SweepConfig(entries=preset.entries, envs=preset.envs, budgets=parse_budgets(preset.budgets),
+                             seeds=preset.seeds, mode=mode, split=preset.split, n_tasks=preset.n_tasks,
+                             threads=preset.threads)
+        run_sweep(config, out_dir, source, command=f"wmbench run --preset {name}", progress=progress)
+    done = time.perf_counter()
+    out = report(out_dir, out_dir if leaderboard is None else leaderboard.parent,
+                 plots_dir=out_dir / "plots")
+    print(f"preset {name}: data + training {trained - start:.0f} s, evaluation {done - trained:.0f} s, "
+          f"total {time.perf_counter() - start:.0f} s; leaderboard: {out}")
+    return out
+
+
+def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0):
+    """A harness model source reading the trained checkpoints of ``wmbench train``."""
+    from wmbench.harness.runner import checkpoint_models
+    from wmbench.models import checkpoint_path
+
+    def path_for(env: str, variant: str) -> Path:
+        return checkpoint_path(env, model, variant, dataset_size, seed, home)
+
+    return checkpoint_models(path_for)
