@@ -204,3 +204,10 @@ def test_checkpoint_models_records_the_checkpoint_hash(tmp_path):
     loaded = checkpoint_models(lambda env, variant: tmp_path / f"{env}-{variant}.pt")("wall", "base")
     assert loaded.metadata["checkpoint_hash"] == file_sha256(path)
     assert loaded.metadata["dataset_hash"] == "abc"
+
+
+def test_named_entry_with_variant_runs_any_pair():
+    entry = resolve_entry("CEM@awm")
+    assert (entry.name, entry.variant, entry.planner) == ("CEM@awm", "awm", ENTRIES["CEM"].planner)
+    assert resolve_entry("GD@owm").kwargs == {"optimizer": "gd"}
+    _one_line_error(lambda: resolve_entry("Oracle@awm"), "plans with the simulator")

@@ -99,6 +99,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     run_preset(args.preset, Path(args.out or f"runs/{args.preset}"), _home(args), leaderboard=leaderboard)
 
 
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    from wmbench.reproduce import reproduce_budget, reproduce_table1
+
+    run = reproduce_table1 if args.what == "table1" else reproduce_budget
+    run(args.preset, Path(args.out) if args.out else None, _home(args), args.model, args.seeds)
+
+
 def cmd_tasks(args: argparse.Namespace) -> None:
     from wmbench import tasks
 
@@ -164,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="results directory (default runs/PRESET)")
     p.add_argument("--leaderboard", help="write leaderboard.md here instead of into the results directory")
     p.set_defaults(func=cmd_run)
+
+    p = add("reproduce", help="reproduce the paper's Table 1 or its time-budget claim on this machine")
+    p.add_argument("what", choices=("table1", "budget"))
+    p.add_argument("--preset", default="quick", choices=("quick", "full"), help="dataset size and seeds")
+    p.add_argument("--model", default="state", help="state, pixel or a 'module:Class' world model")
+    p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
+    p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
+    p.set_defaults(func=cmd_reproduce)
 
     p = add("tasks", help="describe an evaluation task suite")
     p.add_argument("env", choices=sorted(ENVS))

@@ -9,7 +9,7 @@ the entry's keyword arguments (none for plugins).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -67,10 +67,18 @@ def _import(path: str, entry: str) -> Any:
 
 
 def resolve_entry(name: str) -> Entry:
-    """The :class:`Entry` for an entry name, plugin path or entry-point name (one-line error if unknown)."""
+    """The :class:`Entry` for an entry name, plugin path or entry-point name (one-line error if unknown).
+
+    ``NAME@variant`` plans through another world-model variant, for named entries too: ``CEM@awm`` is CEM on
+    the AWM model, so any (variant, planner) pair can be run.
+    """
     if name in ENTRIES:
         return ENTRIES[name]
     spec, _, variant = name.partition("@")
+    if spec in ENTRIES and variant:
+        if ENTRIES[spec].upper_bound:
+            raise ValueError(f"entry {spec!r} plans with the simulator and takes no '@variant'")
+        return replace(ENTRIES[spec], name=name, variant=variant)
     variant = variant or "base"
     if ":" in spec:
         _import(spec, name)
@@ -78,5 +86,6 @@ def resolve_entry(name: str) -> Entry:
     plugins = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
     if spec in plugins:
         return Entry(name, variant, plugins[spec])
-    raise ValueError(f"unknown entry {name!r}; choose one of {list(ENTRIES)}, an installed "
-                     f"'{ENTRY_POINT_GROUP}' entry point {sorted(plugins)}, or 'package.module:PlannerClass'")
+    raise ValueError(f"unknown entry {name!r}; choose one of {list(ENTRIES)} (optionally NAME@variant), an "
+                     f"installed '{ENTRY_POINT_GROUP}' entry point {sorted(plugins)}, or "
+                     "'package.module:PlannerClass'")
