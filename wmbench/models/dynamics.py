@@ -1,0 +1,65 @@
+"""Shared latent dynamics: residual MLP ensemble with an internal action normaliser."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def mlp(inp: int, out: int, hidden: int, layers: int) -> nn.Sequential:
+    """``layers`` hidden blocks of Linear -> LayerNorm -> SiLU, then a Linear output layer."""
+    blocks: list[nn.Module] = []
+    width = inp
+    for _ in range(layers):
+        blocks += [nn.Linear(width, hidden), nn.LayerNorm(hidden), nn.SiLU()]
+        width = hidden
+    blocks.append(nn.Linear(width, out))
+    return nn.Sequential(*blocks)
+
+
+def feature_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-feature mean and std over all leading axes; near-constant features get std 1."""
+    flat = x.reshape(-1, x.shape[-1]).double()
+    std = flat.std(0)
+    return flat.mean(0).float(), torch.where(std > 1e-6, std, torch.ones_like(std)).float()
+
+
+class ResidualDynamics(nn.Module):
+    """``z + mean_k MLP_k([z, (a - mean) / std])``; ``a`` = ``frameskip`` raw env actions concatenated."""
+
+    def __init__(self, latent_dim: int, env_action_dim: int, frameskip: int, hidden: int, layers: int,
+                 n_models: int):
+        super().__init__()
+        sizes = {"latent_dim": latent_dim, "env_action_dim": env_action_dim, "frameskip": frameskip,
+                 "hidden": hidden, "n_models": n_models}
+        if min(sizes.values()) < 1 or layers < 0:
+            raise ValueError(f"world-model sizes must be >= 1 and layers >= 0; got {sizes}, layers={layers}")
+        self.frameskip, self.env_action_dim = frameskip, env_action_dim
+        self.action_dim = frameskip * env_action_dim
+        self.register_buffer("action_mean", torch.zeros(self.action_dim))
+        self.register_buffer("action_std", torch.ones(self.action_dim))
+        self.nets = nn.ModuleList(mlp(latent_dim + self.action_dim, latent_dim, hidden, layers)
+                                  for _ in range(n_models))
+
+    def set_action_stats(self, actions: torch.Tensor) -> None:
+        """Fit per-env-dimension stats on env actions ``[..., env_action_dim]``, tiled over the frameskip."""
+        mean, std = feature_stats(torch.as_tensor(actions))
+        self.action_mean.copy_(mean.repeat(self.frameskip))
+        self.action_std.copy_(std.repeat(self.frameskip))
+
+    def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        if a.shape[-1] != self.action_dim:
+            raise ValueError(f"step expects actions [..., {self.action_dim}] (frameskip {self.frameskip} x "
+                             f"{self.env_action_dim} env actions), got {tuple(a.shape)}")
+        x = torch.cat([z, (a - self.action_mean) / self.action_std], dim=-1)
+        if len(self.nets) == 1:
+            return z + self.nets[0](x)
+        return z + torch.stack([net(x) for net in self.nets]).mean(0)
+
+
+def rollout(step, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """Autoregressive ``step`` over ``actions [B, H, A]`` from ``z0 [B, D]`` -> ``[B, H + 1, D]``."""
+    zs = [z0]
+    for t in range(actions.shape[1]):
+        zs.append(step(zs[-1], actions[:, t]))
+    return torch.stack(zs, dim=1)

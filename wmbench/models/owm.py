@@ -1,0 +1,78 @@
+"""Online World Modeling (OWM): DAgger-style rounds of plan -> simulate -> fine-tune.
+
+Each round draws ``owm_rollouts`` (start, goal) pairs from the training trajectories (start = state at t,
+goal = state at t + horizon x frameskip), plans ``horizon`` model steps with GBP through the *current* model
+(objective "last", as the paper's inner planner) from the encoded start to the encoded goal, executes the
+planned env actions in the simulator from the true start state, and adds the simulator-true trajectories to
+a replay set. The model is then fine-tuned for ``owm_steps`` steps on batches mixing expert windows and
+replay windows (``owm_mix`` = replay fraction) with the base loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import torch
+
+from wmbench.models.config import TrainConfig
+from wmbench.models.segments import sample_segments
+from wmbench.models.sim import simulate
+from wmbench.models.train_base import Batch, prediction_loss, sample_batch
+
+#: planner(model, z_start [B, D], z_goal [B, D], horizon, seed) -> raw actions [B, horizon, action_dim]
+PlanFn = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, int, int], torch.Tensor]
+
+
+def gbp_planner(iterations: int) -> PlanFn:
+    """GBP (``wmbench.baselines.gbp.GBP``, default settings) for ``iterations`` steps, objective "last"."""
+    def plan(model, z_start: torch.Tensor, z_goal: torch.Tensor, horizon: int, seed: int) -> torch.Tensor:
+        from wmbench.baselines.gbp import GBP
+        from wmbench.planning import Budget, Objective, PlanProblem
+
+        low = -torch.ones(model.action_dim)
+        problem = PlanProblem(model, z_start, z_goal, horizon, low, -low, Objective(weighting="last"))
+        with frozen(model):
+            return GBP().plan(problem, Budget(iterations=iterations), seed=seed).actions.detach()
+    return plan
+
+
+@contextmanager
+def frozen(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Model in eval mode with no parameter gradients (planning); restores both on exit."""
+    flags, training = [p.requires_grad for p in model.parameters()], model.training
+    model.eval().requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p, flag in zip(model.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+        model.train(training)
+
+
+def collect_round(model, env, split, cfg: TrainConfig, planner: PlanFn, seed: int) -> Batch:
+    """Plan from sampled expert starts to their goals and simulate.
+
+    Returns the simulator-true (states [N, H + 1, S], executed actions [N, H, A]).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    seg = sample_segments(split, cfg.owm_rollouts, cfg.horizon, cfg.frameskip, generator)
+    with torch.no_grad():
+        z_start, z_goal = model.encode_states(seg.starts), model.encode_states(seg.goals)
+    actions = planner(model, z_start, z_goal, cfg.horizon, seed).clamp(-1, 1)
+    states = simulate(env, seg.starts, seg.goals, actions, cfg.frameskip)
+    return states, actions.float()
+
+
+class OWMStep:
+    """Base loss on a batch mixing expert windows with replay windows (``cfg.owm_mix`` from replay)."""
+
+    def __init__(self, model, expert: Batch, replay: Batch, cfg: TrainConfig):
+        self.model, self.expert, self.replay, self.cfg = model, expert, replay, cfg
+
+    def __call__(self, generator: torch.Generator) -> torch.Tensor:
+        n_replay = round(self.cfg.owm_mix * self.cfg.batch_size) if len(self.replay[0]) else 0
+        z_e, a_e = sample_batch(self.expert, self.cfg.batch_size - n_replay, generator)
+        z_r, a_r = sample_batch(self.replay, n_replay, generator) if n_replay else (z_e[:0], a_e[:0])
+        z, a = torch.cat([z_e, z_r]), torch.cat([a_e, a_r])
+        return prediction_loss(self.model, z, a, self.cfg.rollout_weight)

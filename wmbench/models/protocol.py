@@ -1,0 +1,75 @@
+"""The world-model protocol and "module:Class" resolution for user-supplied models.
+
+A world model is a ``torch.nn.Module`` that satisfies :class:`WorldModel`. To plug in your own class:
+
+1. Implement the attributes and methods below. ``config`` must be a dict of plain values (numbers, strings,
+   bools, lists, dicts) such that ``cls(**config)`` rebuilds the architecture; the weights come from
+   ``state_dict()``. Normalisation statistics belong in registered buffers so they travel with the weights.
+2. For training with :func:`wmbench.models.trainer.train`, add a classmethod
+   ``from_dataset(dataset, env, frameskip, seed, **options) -> model`` that builds the model and fits
+   whatever it needs from the training split (normalisers, frozen encoders). Only parameters with
+   ``requires_grad`` are trained, so a frozen encoder stays frozen.
+3. Pass ``model="my_pkg.my_mod:MyModel"`` to ``train``. Checkpoints store that class path plus ``config``;
+   :func:`wmbench.models.checkpoint.load` imports the class again, calls ``cls(**config)`` and loads the
+   weights.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+
+
+@runtime_checkable
+class WorldModel(Protocol):
+    """What planners, trainers and checkpoints rely on (see ``docs/interfaces.md``)."""
+
+    env: str
+    frameskip: int
+    action_dim: int
+    latent_dim: int
+    metadata: dict[str, Any]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Constructor keyword arguments (plain values only)."""
+
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        """Observations (states [B, S] or uint8 images [B, H, W, 3]) -> latents [B, D]."""
+
+    def encode_states(self, states: torch.Tensor) -> torch.Tensor:
+        """Simulator states [..., S] -> latents [..., D] (renders first for pixel models)."""
+
+    def step(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """One model step: latents [B, D], raw actions [B, action_dim] in [-1, 1] -> next latents [B, D]."""
+
+    def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Differentiable open-loop rollout: [B, D], [B, H, action_dim] -> [B, H + 1, D] (index 0 = z0)."""
+
+
+def class_path(obj: object) -> str:
+    """The "module:Class" path of an object's class."""
+    cls = type(obj)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def resolve_class(path: str) -> type:
+    """Import a class from a "module:Class" path, with an error that names the path on failure."""
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"model class path must look like 'package.module:ClassName', got {path!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(f"cannot import module {module_name!r} for model class {path!r}: {exc}; "
+                          "install the package that provides it or fix the path") from exc
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ImportError(f"module {module_name!r} has no attribute {attr!r} (model class {path!r})")
+        obj = getattr(obj, part)
+    if not isinstance(obj, type):
+        raise TypeError(f"{path!r} is not a class")
+    return obj

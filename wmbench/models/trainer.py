@@ -1,0 +1,207 @@
+"""Entry point for training world models: base, then the OWM / AWM fine-tuning variants, with resume.
+
+Checkpoints live in ``$WMBENCH_HOME/models/{env}-{model}-{variant}-{size}-seed{seed}.pt`` and hold a resumable
+training state until complete; a complete checkpoint with the same settings is returned without retraining.
+OWM and AWM start from the matching base checkpoint and train it first when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from wmbench.models import checkpoint
+from wmbench.models.awm import AWMStep
+from wmbench.models.config import VARIANTS, TrainConfig
+from wmbench.models.diagnostics import diagnostics
+from wmbench.models.owm import OWMStep, PlanFn, collect_round, gbp_planner
+from wmbench.models.protocol import resolve_class
+from wmbench.models.sim import make_env
+from wmbench.models.train_base import (
+    base_step_fn,
+    cosine_lr,
+    encode_in_chunks,
+    make_optimizer,
+    run_steps,
+    training_state,
+    window_latents,
+)
+
+#: built-in model kinds; any other value must be a "module:Class" path (see ``protocol.py``).
+MODELS = {
+    "state": "wmbench.models.state_model:StateWorldModel",
+    "pixel": "wmbench.models.pixel_model:PixelWorldModel",
+}
+
+
+def models_dir(home: str | Path | None = None) -> Path:
+    """``home/models``, with ``home`` defaulting to ``$WMBENCH_HOME`` or ``~/.cache/wmbench``."""
+    home = home or os.environ.get("WMBENCH_HOME") or Path.home() / ".cache" / "wmbench"
+    return Path(home).expanduser() / "models"
+
+
+def checkpoint_path(env: str, model: str = "state", variant: str = "base", dataset_size: str = "small",
+                    seed: int = 0, home: str | Path | None = None) -> Path:
+    """Where ``train`` writes the checkpoint for these settings."""
+    tag = model if model in MODELS else re.sub(r"[^A-Za-z0-9_.]+", "_", model)
+    return models_dir(home) / f"{env}-{tag}-{variant}-{dataset_size}-seed{seed}.pt"
+
+
+def train(env: str, model: str = "state", variant: str = "base", dataset_size: str = "small",
+          home: str | Path | None = None, seed: int = 0, config: TrainConfig | None = None,
+          overwrite: bool = False, progress: bool = True, diagnose: bool = True, dataset: Any = None,
+          sim_env: Any = None, planner: PlanFn | None = None) -> Path:
+    """Train (or resume, or reuse) a world model and return its checkpoint path.
+
+    ``model``: "state", "pixel" or a "module:Class" path. ``variant``: "base", "owm" or "awm".
+    ``dataset`` / ``sim_env`` / ``planner`` override the defaults (``wmbench.data.load``, the env class,
+    GBP) for tests and custom setups. ``diagnose=False`` skips the diagnostics stored in the checkpoint.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if model not in MODELS and ":" not in model:
+        raise ValueError(f"model must be one of {sorted(MODELS)} or a 'package.module:Class' path, "
+                         f"got {model!r}")
+    cfg = TrainConfig() if config is None else config
+    path = checkpoint_path(env, model, variant, dataset_size, seed, home)
+    wanted = cfg.for_variant(variant)
+    training = None
+    if path.exists() and not overwrite:
+        training = checkpoint.read(path)["training"]
+        if training is None or training.get("config") != wanted:
+            raise ValueError(f"{path} exists but was trained with other settings; pass overwrite=True "
+                             "(CLI: --overwrite) or delete the file")
+        if training["complete"]:
+            return path
+    if dataset is None:
+        from wmbench.data import load as load_dataset
+
+        dataset = load_dataset(f"{env}-expert-v0", dataset_size, home)
+    ctx = _Context(env, variant, seed, cfg, dataset, sim_env, planner, progress, path)
+    t_build = time.perf_counter()
+    if training is not None:
+        net = checkpoint.load(path)
+    elif variant == "base":
+        options = dict(cfg.model_options)
+        if model == "pixel":
+            options.update(renderer=sim_env, progress=progress)
+        net = resolve_class(MODELS.get(model, model)).from_dataset(
+            dataset, env=env, frameskip=cfg.frameskip, seed=seed, **options)
+    else:
+        base = train(env, model, "base", dataset_size, home, seed, cfg, False, progress, diagnose, dataset,
+                     sim_env, planner)
+        net = checkpoint.load(base)
+    if sim_env is not None and hasattr(net, "renderer"):
+        net.renderer = sim_env
+    # building the model (pixel: encoder pre-training) or loading it (and training the base if missing)
+    setup_seconds = round(time.perf_counter() - t_build, 3)
+    run = {"base": _train_base, "awm": _train_awm, "owm": _train_owm}[variant](ctx, net, training)
+    stats, state = {**run.stats(), "setup_seconds": setup_seconds}, run.state()
+    net.metadata = {
+        "env": env, "model": model, "variant": variant, "dataset": f"{env}-expert-v0",
+        "dataset_size": dataset_size, "dataset_hash": getattr(dataset, "content_hash", None), "seed": seed,
+        "config": wanted, "training": stats,
+        "diagnostics": diagnostics(net, dataset, cfg, ctx.env(), ctx.planner(), seed) if diagnose else {},
+    }
+    checkpoint.save(net, path, training={**state, "complete": True})
+    return path
+
+
+class _Context:
+    """Settings shared by the variant trainers."""
+
+    def __init__(self, env, variant, seed, cfg, dataset, sim_env, planner, progress, path):
+        self.env_name, self.variant, self.seed, self.cfg = env, variant, seed, cfg
+        self.dataset, self.sim_env, self.plan_fn = dataset, sim_env, planner
+        self.progress, self.path = progress, path
+
+    def env(self):
+        if self.sim_env is None:
+            self.sim_env = make_env(self.env_name)
+        return self.sim_env
+
+    def planner(self) -> PlanFn:
+        return gbp_planner(self.cfg.plan_iterations) if self.plan_fn is None else self.plan_fn
+
+
+class _Run:
+    """One variant's optimiser, batch generator, step counter and clock, restored from ``training`` if given.
+
+    ``extra()`` returns variant-specific resumable state (AWM radii, OWM replay set) saved with each
+    checkpoint.
+    """
+
+    def __init__(self, ctx: _Context, net, lr: float, training: dict | None, extra=dict):
+        self.ctx, self.net, self.extra = ctx, net, extra
+        self.optimizer = make_optimizer(net, lr, ctx.cfg)
+        self.generator = torch.Generator().manual_seed(ctx.seed * 1009 + VARIANTS.index(ctx.variant))
+        self.step, self.seconds0, self.losses = 0, 0.0, []
+        if training is not None:
+            self.optimizer.load_state_dict(training["optimizer"])
+            self.generator.set_state(training["generator"])
+            self.step, self.seconds0 = training["step"], training["seconds"]
+        self.t0 = time.perf_counter()
+
+    def seconds(self) -> float:
+        return self.seconds0 + time.perf_counter() - self.t0
+
+    def state(self, step: int | None = None) -> dict[str, Any]:
+        config = self.ctx.cfg.for_variant(self.ctx.variant)
+        return training_state(self.ctx.variant, self.step if step is None else step, False, self.optimizer,
+                              self.generator, config, seconds=self.seconds(), **self.extra())
+
+    def advance(self, stop: int, step_fn, lr_at=None) -> None:
+        """Train up to step ``stop`` (no-op if already there), checkpointing along the way."""
+        if self.step >= stop:
+            return
+        self.losses += run_steps(
+            self.net, self.optimizer, self.generator, self.step, stop, step_fn, self.ctx.cfg,
+            lambda step: checkpoint.save(self.net, self.ctx.path, self.state(step)),
+            desc=f"{self.ctx.env_name} {self.ctx.variant}", progress=self.ctx.progress, lr_at=lr_at)
+        self.step = stop
+
+    def stats(self) -> dict[str, Any]:
+        tail = self.losses[-50:]
+        return {"steps": self.step, "seconds": round(self.seconds(), 3),
+                "final_loss": sum(tail) / len(tail) if tail else None}
+
+
+def _train_base(ctx: _Context, net, training: dict | None) -> _Run:
+    data = window_latents(net, ctx.dataset.train, ctx.cfg)
+    run = _Run(ctx, net, ctx.cfg.lr, training)
+    run.advance(ctx.cfg.steps, base_step_fn(net, data, ctx.cfg), cosine_lr(ctx.cfg.lr, ctx.cfg.steps))
+    return run
+
+
+def _train_awm(ctx: _Context, net, training: dict | None) -> _Run:
+    data = window_latents(net, ctx.dataset.train, ctx.cfg)
+    radii = None if training is None or training.get("radii") is None else tuple(training["radii"])
+    step_fn = AWMStep(net, data, ctx.cfg, radii)
+    run = _Run(ctx, net, ctx.cfg.awm_lr, training,
+               lambda: {"radii": None if step_fn.radii is None else list(step_fn.radii)})
+    run.advance(ctx.cfg.awm_steps, step_fn)
+    return run
+
+
+def _train_owm(ctx: _Context, net, training: dict | None) -> _Run:
+    cfg = ctx.cfg
+    expert = window_latents(net, ctx.dataset.train, cfg)
+    replay = {"replay_states": torch.zeros(0, cfg.horizon + 1, ctx.dataset.train.states.shape[-1]),
+              "replay_actions": torch.zeros(0, cfg.horizon, net.action_dim)}
+    if training is not None:
+        replay = {k: training[k] for k in replay}
+    run = _Run(ctx, net, cfg.owm_lr, training, lambda: dict(replay))
+    for r in range(cfg.owm_rounds):
+        if len(replay["replay_states"]) < (r + 1) * cfg.owm_rollouts:
+            new_s, new_a = collect_round(net, ctx.env(), ctx.dataset.train, cfg, ctx.planner(),
+                                         ctx.seed * 10007 + r + 1)
+            replay = {"replay_states": torch.cat([replay["replay_states"], new_s]),
+                      "replay_actions": torch.cat([replay["replay_actions"], new_a])}
+        latents = (encode_in_chunks(net, replay["replay_states"]), replay["replay_actions"])
+        run.advance((r + 1) * cfg.owm_steps, OWMStep(net, expert, latents, cfg))
+    return run
