@@ -150,3 +150,36 @@ class GoalEnv(gym.Env):
             "goal_state": self._goal.copy(),
             "is_success": bool(self.success(state, self._goal)),
         }
+
+
+class Expert:
+    """Base of the scripted experts: validated noise level, own seeded RNG and the episode goal.
+
+    Subclasses implement ``act(state) -> action`` (float32, inside the env's action space) and may extend
+    ``reset`` to clear per-episode state.
+    """
+
+    def __init__(self, env: GoalEnv, noise: float = 0.0, seed: int = 0):
+        if not 0.0 <= noise <= 1.0:
+            raise ValueError(f"noise must be in [0, 1], got {noise}")
+        self.env = env
+        self.noise = float(noise)
+        self.rng = np.random.default_rng(seed)
+        self._goal: np.ndarray | None = None
+
+    def reset(self, goal: np.ndarray) -> None:
+        """Start a new episode towards ``goal`` (a full env state)."""
+        goal = np.asarray(goal, dtype=np.float64)
+        if goal.shape != (self.env.state_dim,):
+            raise ValueError(f"goal must be a {type(self.env).__name__} state of shape "
+                             f"({self.env.state_dim},), got {goal.shape}")
+        self._goal = goal.copy()
+
+    @property
+    def goal(self) -> np.ndarray:
+        if self._goal is None:
+            raise RuntimeError(f"call {type(self).__name__}.reset(goal) before act()")
+        return self._goal
+
+    def act(self, state: np.ndarray) -> np.ndarray:
+        raise NotImplementedError

@@ -19,7 +19,7 @@ from collections import deque
 
 import numpy as np
 
-from wmbench.envs.base import GoalEnv
+from wmbench.envs.base import Expert
 from wmbench.envs.pointmaze import CELL_OFFSET, U_MAZE
 
 KP, KD = 10.0, 1.0
@@ -61,29 +61,14 @@ def _next_hops() -> dict[tuple[Cell, Cell], Cell]:
 NEXT_HOP = _next_hops()
 
 
-class PointMazeExpert:
+class PointMazeExpert(Expert):
     """Cell-BFS waypoint + PD expert with a uniform-random action mix (see module docstring)."""
-
-    def __init__(self, env: GoalEnv, noise: float = 0.0, seed: int = 0):
-        if not 0.0 <= noise <= 1.0:
-            raise ValueError(f"noise must be in [0, 1], got {noise}")
-        self.env = env
-        self.noise = float(noise)
-        self.rng = np.random.default_rng(seed)
-        self._goal: np.ndarray | None = None
-
-    def reset(self, goal: np.ndarray) -> None:
-        goal = np.asarray(goal, dtype=np.float64)
-        if goal.shape != (4,):
-            raise ValueError(f"goal must be a PointMaze state of shape (4,), got {goal.shape}")
-        self._goal = goal.copy()
 
     def waypoint(self, state: np.ndarray) -> np.ndarray:
         """The current PD target for ``state``: next cell centre on the BFS path, or the goal position."""
-        if self._goal is None:
-            raise RuntimeError("call PointMazeExpert.reset(goal) before act()")
-        here, there = cell_of(state[:2]), cell_of(self._goal[:2])
-        return self._goal[:2].copy() if here == there else cell_centre(NEXT_HOP[here, there])
+        goal = self.goal
+        here, there = cell_of(state[:2]), cell_of(goal[:2])
+        return goal[:2].copy() if here == there else cell_centre(NEXT_HOP[here, there])
 
     def act(self, state: np.ndarray) -> np.ndarray:
         state = np.asarray(state, dtype=np.float64)

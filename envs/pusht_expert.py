@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wmbench.envs.base import GoalEnv
+from wmbench.envs.base import Expert, GoalEnv
 from wmbench.envs.pusht import AGENT_RADIUS, BAR, BLOCK_COG, STEM, T_OUTLINE
 
 MOMENT = 3000.0
@@ -102,15 +102,11 @@ def _contact_candidates() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return points[keep], normals[keep], pre[keep]
 
 
-class PushTExpert:
+class PushTExpert(Expert):
     """Contact-selecting pushing expert: moves the T to the goal pose, then the agent to its goal position."""
 
     def __init__(self, env: GoalEnv, noise: float = 0.0, seed: int = 0):
-        if not 0.0 <= noise <= 1.0:
-            raise ValueError(f"noise must be in [0, 1], got {noise}")
-        self.env = env
-        self.noise = float(noise)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(env, noise, seed)
         self.points, self.normals, self.pre = _contact_candidates()
         r = self.points - _COG
         cross = r[:, 0] * -self.normals[:, 1] - r[:, 1] * -self.normals[:, 0]  # r x n_in
@@ -118,23 +114,17 @@ class PushTExpert:
         self.u_pos = -self.normals / k[:, None]  # CoG motion per px of push depth
         self.u_ang = cross / (MOMENT * k)  # rotation per px of push depth
         self.tangents = np.stack([-self.normals[:, 1], self.normals[:, 0]], axis=1)
-        self._goal: np.ndarray | None = None
         self._contact: int | None = None
         self._final = False
 
     def reset(self, goal: np.ndarray) -> None:
         """Start a new episode towards ``goal`` (a 7-D PushT state)."""
-        goal = np.asarray(goal, dtype=np.float64)
-        if goal.shape != (7,):
-            raise ValueError(f"goal must be a PushT state of shape (7,), got {goal.shape}")
-        self._goal = goal.copy()
+        super().reset(goal)
         self._contact = None
         self._final = False
 
     def act(self, state: np.ndarray) -> np.ndarray:
         """Action in [-1, 1]^2 (float32) for the current 7-D state."""
-        if self._goal is None:
-            raise RuntimeError("call PushTExpert.reset(goal) before act()")
         action = self._clean_action(np.asarray(state, dtype=np.float64))
         if self.noise > 0:
             if self.rng.random() < self.noise / 2:
@@ -145,7 +135,7 @@ class PushTExpert:
 
     # ----------------------------------------------------------------- control
     def _clean_action(self, state: np.ndarray) -> np.ndarray:
-        goal = self._goal
+        goal = self.goal
         pos, angle = state[2:4], state[4]
         rot = _rot(angle)
         agent_l = rot.T @ (state[:2] - pos)

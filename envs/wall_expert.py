@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wmbench.envs.base import GoalEnv
+from wmbench.envs.base import Expert, GoalEnv
 from wmbench.envs.wall import ACTION_SCALE, DOOR_Y, WALL_X, WALL_X0, WALL_X1
 
 EXIT_OFFSET = 8.0  #: exit points (and the corridor's reach): this far from the wall centre, at door height
@@ -49,30 +49,21 @@ def target(pos: np.ndarray, goal: np.ndarray) -> np.ndarray:
     return door_point(not left) if in_corridor else door_point(left, APPROACH_OFFSET)
 
 
-class WallExpert:
+class WallExpert(Expert):
     """Door-routing expert with a von-Mises random-walk action mix (see module docstring)."""
 
     def __init__(self, env: GoalEnv, noise: float = 0.0, seed: int = 0):
-        if not 0.0 <= noise <= 1.0:
-            raise ValueError(f"noise must be in [0, 1], got {noise}")
-        self.env = env
-        self.noise = float(noise)
-        self.rng = np.random.default_rng(seed)
-        self._goal: np.ndarray | None = None
+        super().__init__(env, noise, seed)
         self._heading = 0.0
 
     def reset(self, goal: np.ndarray) -> None:
-        goal = np.asarray(goal, dtype=np.float64)
-        if goal.shape != (2,):
-            raise ValueError(f"goal must be a Wall state of shape (2,), got {goal.shape}")
-        self._goal = goal.copy()
+        super().reset(goal)
         self._heading = float(self.rng.uniform(0.0, 2 * np.pi))
 
     def act(self, state: np.ndarray) -> np.ndarray:
-        if self._goal is None:
-            raise RuntimeError("call WallExpert.reset(goal) before act()")
+        goal = self.goal
         pos = np.asarray(state, dtype=np.float64)[:2]
-        action = (target(pos, self._goal) - pos) / ACTION_SCALE
+        action = (target(pos, goal) - pos) / ACTION_SCALE
         action /= max(1.0, float(np.max(np.abs(action))))
         if self.noise > 0:
             action = (1.0 - self.noise) * action + self.noise * self._random_walk()
