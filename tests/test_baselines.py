@@ -7,6 +7,7 @@ import importlib
 import numpy as np
 import pytest
 import torch
+import toys
 from gymnasium import spaces
 
 from wmbench.baselines import PLANNERS
@@ -23,20 +24,11 @@ torch.set_num_threads(1)
 H, A, D, B = 3, 2, 4, 4
 
 
-class Linear(torch.nn.Module):
-    """z' = M z + N a: a differentiable toy world model with a closed-form optimal plan."""
+class Linear(toys.Linear):
+    """The toy linear model at this module's sizes."""
 
     def __init__(self, seed: int = 0):
-        super().__init__()
-        g = torch.Generator().manual_seed(seed)
-        self.M = torch.eye(D) + 0.1 * torch.randn(D, D, generator=g)
-        self.N = 0.5 * torch.randn(D, A, generator=g)
-
-    def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        zs = [z0]
-        for t in range(actions.shape[1]):
-            zs.append(zs[-1] @ self.M.T + actions[:, t] @ self.N.T)
-        return torch.stack(zs, 1)
+        super().__init__(D, A, seed)
 
     def optimum(self, start: torch.Tensor, goal: torch.Tensor, objective: Objective) -> torch.Tensor:
         """The unconstrained minimiser [B, H, A] of the (quadratic) objective, by least squares."""

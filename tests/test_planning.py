@@ -7,6 +7,7 @@ import time
 
 import pytest
 import torch
+import toys
 
 import wmbench.planning.planner as planner_module
 from wmbench.planning import Budget, Objective, Planner, PlanProblem
@@ -15,20 +16,11 @@ torch.set_num_threads(1)
 H, A, D, B = 3, 2, 4, 5
 
 
-class Linear(torch.nn.Module):
-    """z' = M z + N a: a differentiable toy world model."""
+class Linear(toys.Linear):
+    """The toy linear model at this module's sizes."""
 
     def __init__(self, seed: int = 0):
-        super().__init__()
-        g = torch.Generator().manual_seed(seed)
-        self.M = torch.eye(D) + 0.1 * torch.randn(D, D, generator=g)
-        self.N = 0.5 * torch.randn(D, A, generator=g)
-
-    def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        zs = [z0]
-        for t in range(actions.shape[1]):
-            zs.append(zs[-1] @ self.M.T + actions[:, t] @ self.N.T)
-        return torch.stack(zs, 1)
+        super().__init__(D, A, seed)
 
 
 class NaNModel(Linear):
