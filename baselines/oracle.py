@@ -8,7 +8,6 @@ only gradient-free planners apply). Plan with it, e.g. ``PlanProblem(SimulatorMo
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ import torch
 
 from wmbench.baselines.cem import CEM
 from wmbench.envs.base import GoalEnv
+from wmbench.registry import make_env
 
 
 class SimulatorModel(torch.nn.Module):
@@ -29,12 +29,7 @@ class SimulatorModel(torch.nn.Module):
     def __init__(self, env: str | GoalEnv, frameskip: int = 5):
         super().__init__()
         if isinstance(env, str):
-            from wmbench.envs import ENVS
-
-            if env not in ENVS:
-                raise ValueError(f"SimulatorModel: unknown env {env!r}; choose one of {sorted(ENVS)}")
-            module, _, cls = ENVS[env][1].partition(":")
-            name, env = env, getattr(importlib.import_module(module), cls)(obs_type="state")
+            name, env = env, make_env(env)
         elif isinstance(env, GoalEnv):
             name = type(env).__name__
         else:

@@ -15,7 +15,8 @@ from gymnasium import spaces
 
 from wmbench.envs.base import GoalEnv
 from wmbench.planning import Budget, Planner
-from wmbench.planning.control import make_env, run_episodes
+from wmbench.planning.control import run_episodes
+from wmbench.registry import make_env
 
 torch.set_num_threads(1)
 TOY = "test_control:ToyEnv"

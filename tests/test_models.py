@@ -16,10 +16,10 @@ from wmbench.models.awm import attack_radii, perturb
 from wmbench.models.config import TrainConfig
 from wmbench.models.owm import collect_round, gbp_planner
 from wmbench.models.pixel_model import PixelWorldModel
-from wmbench.models.sim import make_env
 from wmbench.models.state_model import StateWorldModel
 from wmbench.models.train_base import base_step_fn, make_optimizer, one_step_loss, run_steps, window_latents
 from wmbench.models.trainer import checkpoint_path, train
+from wmbench.registry import make_env
 
 torch.set_num_threads(1)
 

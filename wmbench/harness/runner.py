@@ -27,7 +27,8 @@ from wmbench.harness.entries import ORACLE, Entry, resolve_entry
 from wmbench.harness.machine import device_name, file_sha256, machine_info
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, write_part
 from wmbench.planning import Budget, Objective
-from wmbench.planning.control import MODES, EpisodeRecord, make_env, run_episodes
+from wmbench.planning.control import MODES, EpisodeRecord, run_episodes
+from wmbench.registry import make_env
 
 #: Budget-list prefixes: none = wall-clock seconds, ``it:`` = iterations, ``ev:`` = forward model evaluations.
 BUDGET_PREFIXES = {"": "seconds", "it": "iterations", "ev": "evaluations"}

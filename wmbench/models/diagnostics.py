@@ -13,10 +13,9 @@ from typing import Any
 import torch
 
 from wmbench.models.config import TrainConfig
-from wmbench.models.owm import PlanFn, gbp_planner
-from wmbench.models.segments import sample_segments
-from wmbench.models.sim import make_env, simulate
+from wmbench.models.owm import PlanFn, gbp_planner, plan_and_simulate
 from wmbench.models.train_base import encode_in_chunks, one_step_loss, window_latents
+from wmbench.registry import make_env
 
 
 @torch.no_grad()
@@ -44,12 +43,7 @@ def gap_metric(model, split, cfg: TrainConfig, env=None, planner: PlanFn | None 
     """Model rollout MSE on simulated GBP-plan trajectories vs on expert trajectories (same starts)."""
     env = make_env(model.env) if env is None else env
     planner = gbp_planner(cfg.plan_iterations) if planner is None else planner
-    generator = torch.Generator().manual_seed(seed)
-    seg = sample_segments(split, cfg.gap_episodes, cfg.horizon, cfg.frameskip, generator)
-    with torch.no_grad():
-        z_start, z_goal = model.encode_states(seg.starts), model.encode_states(seg.goals)
-    actions = planner(model, z_start, z_goal, cfg.horizon, seed).clamp(-1, 1)
-    plan_states = simulate(env, seg.starts, seg.goals, actions, cfg.frameskip)
+    seg, plan_states, actions = plan_and_simulate(model, env, split, cfg.gap_episodes, cfg, planner, seed)
     expert = rollout_error(model, seg.states, seg.actions).mean().item()
     planned = rollout_error(model, plan_states, actions).mean().item()
     return {"gap_expert_mse": expert, "gap_plan_mse": planned, "gap_ratio": planned / max(expert, 1e-12)}

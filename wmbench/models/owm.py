@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import torch
 
 from wmbench.models.config import TrainConfig
-from wmbench.models.segments import sample_segments
+from wmbench.models.segments import Segments, sample_segments
 from wmbench.models.sim import simulate
 from wmbench.models.train_base import Batch, prediction_loss, sample_batch
 
@@ -50,17 +50,23 @@ def frozen(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
         model.train(training)
 
 
-def collect_round(model, env, split, cfg: TrainConfig, planner: PlanFn, seed: int) -> Batch:
-    """Plan from sampled expert starts to their goals and simulate.
+def plan_and_simulate(model, env, split, n: int, cfg: TrainConfig, planner: PlanFn, seed: int
+                      ) -> tuple[Segments, torch.Tensor, torch.Tensor]:
+    """Plan from ``n`` sampled expert starts to their goals through ``model`` and execute in the simulator.
 
-    Returns the simulator-true (states [N, H + 1, S], executed actions [N, H, A]).
+    Returns the expert segments, the simulator-true states [N, H + 1, S] and the executed actions [N, H, A].
     """
     generator = torch.Generator().manual_seed(seed)
-    seg = sample_segments(split, cfg.owm_rollouts, cfg.horizon, cfg.frameskip, generator)
+    seg = sample_segments(split, n, cfg.horizon, cfg.frameskip, generator)
     with torch.no_grad():
         z_start, z_goal = model.encode_states(seg.starts), model.encode_states(seg.goals)
     actions = planner(model, z_start, z_goal, cfg.horizon, seed).clamp(-1, 1)
-    states = simulate(env, seg.starts, seg.goals, actions, cfg.frameskip)
+    return seg, simulate(env, seg.starts, seg.goals, actions, cfg.frameskip), actions
+
+
+def collect_round(model, env, split, cfg: TrainConfig, planner: PlanFn, seed: int) -> Batch:
+    """One OWM round's replay data: simulator-true (states [N, H + 1, S], executed actions [N, H, A])."""
+    _, states, actions = plan_and_simulate(model, env, split, cfg.owm_rollouts, cfg, planner, seed)
     return states, actions.float()
 
 

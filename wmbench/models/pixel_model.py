@@ -18,7 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from wmbench.models.dynamics import ResidualDynamics, feature_stats, rollout
-from wmbench.models.sim import make_env
+from wmbench.registry import make_env
 
 
 class ConvAutoencoder(nn.Module):

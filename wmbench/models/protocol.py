@@ -16,10 +16,11 @@ A world model is a ``torch.nn.Module`` that satisfies :class:`WorldModel`. To pl
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Protocol, runtime_checkable
 
 import torch
+
+from wmbench.registry import resolve
 
 
 @runtime_checkable
@@ -56,20 +57,12 @@ def class_path(obj: object) -> str:
 
 
 def resolve_class(path: str) -> type:
-    """Import a class from a "module:Class" path, with an error that names the path on failure."""
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"model class path must look like 'package.module:ClassName', got {path!r}")
+    """Import a model class from a "module:Class" path; ``ImportError`` naming the path on failure."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ImportError(f"cannot import module {module_name!r} for model class {path!r}: {exc}; "
-                          "install the package that provides it or fix the path") from exc
-    obj = module
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise ImportError(f"module {module_name!r} has no attribute {attr!r} (model class {path!r})")
-        obj = getattr(obj, part)
+        obj = resolve(path)
+    except ValueError as exc:
+        raise ImportError(f"model class {path!r}: {exc}; install the package that provides it or fix the "
+                          "path") from exc
     if not isinstance(obj, type):
         raise TypeError(f"{path!r} is not a class")
     return obj

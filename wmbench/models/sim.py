@@ -5,17 +5,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from wmbench.models.protocol import resolve_class
-
-
-def make_env(name: str):
-    """Instantiate the wmbench env with short name ``name`` (state observations)."""
-    from wmbench.envs import ENVS
-
-    if name not in ENVS:
-        raise KeyError(f"unknown env {name!r}; choose one of {sorted(ENVS)}")
-    return resolve_class(ENVS[name][1])()
-
 
 def simulate(env, starts: torch.Tensor, goals: torch.Tensor, actions: torch.Tensor,
              frameskip: int) -> torch.Tensor:

@@ -7,7 +7,6 @@ OWM and AWM start from the matching base checkpoint and train it first when it i
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -15,13 +14,13 @@ from typing import Any
 
 import torch
 
+from wmbench.data.paths import wmbench_home
 from wmbench.models import checkpoint
 from wmbench.models.awm import AWMStep
 from wmbench.models.config import VARIANTS, TrainConfig
 from wmbench.models.diagnostics import diagnostics
 from wmbench.models.owm import OWMStep, PlanFn, collect_round, gbp_planner
 from wmbench.models.protocol import resolve_class
-from wmbench.models.sim import make_env
 from wmbench.models.train_base import (
     base_step_fn,
     cosine_lr,
@@ -31,6 +30,7 @@ from wmbench.models.train_base import (
     training_state,
     window_latents,
 )
+from wmbench.registry import make_env
 
 #: built-in model kinds; any other value must be a "module:Class" path (see ``protocol.py``).
 MODELS = {
@@ -41,8 +41,7 @@ MODELS = {
 
 def models_dir(home: str | Path | None = None) -> Path:
     """``home/models``, with ``home`` defaulting to ``$WMBENCH_HOME`` or ``~/.cache/wmbench``."""
-    home = home or os.environ.get("WMBENCH_HOME") or Path.home() / ".cache" / "wmbench"
-    return Path(home).expanduser() / "models"
+    return wmbench_home(home) / "models"
 
 
 def checkpoint_path(env: str, model: str = "state", variant: str = "base", dataset_size: str = "small",

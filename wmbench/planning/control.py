@@ -25,9 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from wmbench.envs.base import GoalEnv
 from wmbench.planning import Budget, Objective, PlanProblem
-from wmbench.registry import resolve
+from wmbench.registry import make_env
 
 MODES = ("mpc", "open-loop")
 #: Tolerance on the action bounds when validating planner outputs.
@@ -52,23 +51,6 @@ class EpisodeRecord:
     backward_evals: int
     overrun: bool
     error: str | None
-
-
-def make_env(env_name: str, obs_type: str = "state", image_size: int = 64) -> GoalEnv:
-    """Instantiate an env by short name (``wmbench.envs.ENVS``) or ``"package.module:EnvClass"`` path."""
-    from wmbench.envs import ENVS
-
-    if env_name in ENVS:
-        path = ENVS[env_name][1]
-    elif ":" in env_name:
-        path = env_name
-    else:
-        raise ValueError(f"unknown env {env_name!r}; choose one of {sorted(ENVS)} or give "
-                         "'package.module:EnvClass'")
-    cls = resolve(path)
-    if not (isinstance(cls, type) and issubclass(cls, GoalEnv)):
-        raise ValueError(f"env {path!r} is not a wmbench.envs.base.GoalEnv subclass")
-    return cls(obs_type=obs_type, image_size=image_size)
 
 
 def model_obs_type(model: Any) -> str:
