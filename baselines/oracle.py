@@ -44,6 +44,10 @@ class SimulatorModel(torch.nn.Module):
         self.env_action_dim = int(np.prod(env.action_space.shape))
         self.action_dim = self.frameskip * self.env_action_dim
         self.latent_dim = env.state_dim
+        goal_dims = range(self.latent_dim) if env.goal_dims is None else env.goal_dims
+        # the objective compares raw states on the dims the success test looks at
+        weights = [float(d in goal_dims) for d in range(self.latent_dim)]
+        self.register_buffer("goal_weights", torch.tensor(weights, dtype=torch.float64))
         self.metadata: dict[str, Any] = {"env": name, "variant": "oracle-simulator",
                                          "frameskip": self.frameskip}
 

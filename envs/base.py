@@ -29,6 +29,10 @@ class GoalEnv(gym.Env):
     #: Box bounds used for the state observation space (subclasses set these).
     state_low: np.ndarray
     state_high: np.ndarray
+    #: State dims the success test looks at; state models' planning objectives weigh only these (None = all).
+    goal_dims: tuple[int, ...] | None = None
+    #: State dims that are angles in radians (state models encode them as cos/sin).
+    angle_dims: tuple[int, ...] = ()
 
     def __init__(self, obs_type: str = "state", render_mode: str | None = None, image_size: int = 64):
         if obs_type not in OBS_TYPES:

@@ -124,6 +124,8 @@ class PushTEnv(GoalEnv):
     # actions) and its speed stays far below 1e4 units/s under the PD law.
     state_low = np.array([-1e5, -1e5, -1e5, -1e5, 0.0, -1e4, -1e4])
     state_high = np.array([1e5, 1e5, 1e5, 1e5, 2 * np.pi, 1e4, 1e4])
+    goal_dims = (0, 1, 2, 3, 4)
+    angle_dims = (4,)
 
     def __init__(self, obs_type: str = "state", render_mode: str | None = None, image_size: int = 64):
         super().__init__(obs_type=obs_type, render_mode=render_mode, image_size=image_size)

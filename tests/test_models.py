@@ -120,7 +120,7 @@ def test_state_model_normalises_and_rollout_gradients_reach_every_action(dataset
     z = model.encode(dataset.train.states.reshape(-1, 4))
     assert torch.allclose(z.mean(0), torch.zeros(4), atol=1e-4)
     assert torch.allclose(z.std(0), torch.ones(4), atol=1e-3)
-    assert torch.allclose(model.decode(z), dataset.train.states.reshape(-1, 4), atol=1e-5)
+    assert torch.equal(model.goal_weights, torch.ones(4))
     actions = torch.zeros(3, 4, 10, requires_grad=True)
     traj = model.rollout(z[:3], actions)
     assert traj.shape == (3, 5, 4) and torch.equal(traj[:, 0], z[:3])
@@ -305,3 +305,18 @@ def test_custom_model_class_path_trains_and_reloads(dataset, tmp_path):
         train("pointmass", model="nonsense", **fit_kwargs(dataset, tmp_path))
     with pytest.raises(ImportError, match="no_such_module"):
         train("pointmass", model="no_such_module:Model", **fit_kwargs(dataset, tmp_path))
+
+
+def test_state_model_encodes_angles_as_cos_sin_and_weighs_goal_dims():
+    g = torch.Generator().manual_seed(0)
+    states = torch.rand(4, 6, 7, generator=g) * torch.tensor([512, 512, 512, 512, 6.28, 50, 50])
+    data = SimpleNamespace(train=SimpleNamespace(states=states, actions=torch.rand(4, 5, 2, generator=g)))
+    model = StateWorldModel.from_dataset(data, "pusht", frameskip=1, hidden=16)
+    assert model.latent_dim == 8
+    # latent layout: agent xy, block xy, agent velocity, cos(angle), sin(angle); velocities do not count
+    assert model.goal_weights.tolist() == [1, 1, 1, 1, 0, 0, 1, 1]
+    near_seam = torch.tensor([[100, 100, 200, 200, 0.01, 0, 0], [100, 100, 200, 200, 6.2732, 0, 0]])
+    z = model.encode(near_seam)
+    assert torch.allclose(z[0], z[1], atol=0.05)
+    reloaded = StateWorldModel(**model.config)
+    assert reloaded.goal_weights.tolist() == model.goal_weights.tolist()

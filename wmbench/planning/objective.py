@@ -16,7 +16,9 @@ class Objective:
     * ``"last"`` (DINO-WM's ``mode: last``): only the final frame, ``w_H = 1``.
 
     ``z_traj`` may carry any leading batch axes (e.g. ``[B, K, H + 1, D]``); ``z_goal`` (``[..., D]``)
-    broadcasts against them (``[B, 1, D]`` serves all K candidates of an episode).
+    broadcasts against them (``[B, 1, D]`` serves all K candidates of an episode). ``dim_weights [D]``
+    turns the mean over latent dims into a weighted mean (a world model's ``goal_weights``: e.g. a state
+    model weighs only the dims the env's success test looks at).
     """
 
     def __init__(self, weighting: str = "exponential", base: float = 0.5):
@@ -40,10 +42,16 @@ class Objective:
         w = self.base ** torch.arange(frames, device=device, dtype=dtype)
         return w / w.sum()
 
-    def cost(self, z_traj: torch.Tensor, z_goal: torch.Tensor) -> torch.Tensor:
-        """``z_traj [..., H + 1, D]``, ``z_goal [..., D]`` -> cost ``[...]``."""
+    def cost(self, z_traj: torch.Tensor, z_goal: torch.Tensor, dim_weights: torch.Tensor | None = None
+             ) -> torch.Tensor:
+        """``z_traj [..., H + 1, D]``, ``z_goal [..., D]``, optional ``dim_weights [D]`` -> cost ``[...]``."""
         if z_traj.ndim < 2 or z_goal.shape[-1] != z_traj.shape[-1]:
             raise ValueError(f"Objective.cost needs z_traj [..., H + 1, D] and z_goal [..., D], got "
                              f"{tuple(z_traj.shape)} and {tuple(z_goal.shape)}")
-        mse = (z_traj - z_goal.unsqueeze(-2)).pow(2).mean(-1)
+        sq = (z_traj - z_goal.unsqueeze(-2)).pow(2)
+        if dim_weights is None:
+            mse = sq.mean(-1)
+        else:
+            dim_weights = dim_weights.to(sq.device, sq.dtype)
+            mse = sq @ (dim_weights / dim_weights.sum())
         return mse @ self.weights(z_traj.shape[-2], z_traj.device, mse.dtype)

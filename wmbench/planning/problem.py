@@ -12,7 +12,8 @@ from wmbench.planning.objective import Objective
 class PlanProblem:
     """B planning problems sharing a world model; the planner's only access to the model.
 
-    ``model`` is any object with ``rollout(z0 [N, D], actions [N, H, A]) -> z [N, H + 1, D]``. Costs are
+    ``model`` is any object with ``rollout(z0 [N, D], actions [N, H, A]) -> z [N, H + 1, D]`` and optionally
+    ``goal_weights [D]`` (per-latent-dim weights of the objective). Costs are
     batched: candidates ``[B, K, H, A]`` are flattened to ``B * K`` rollouts (in chunks of at most ``chunk``
     rollouts when set, to bound memory). Actions are clipped to ``[low, high]`` before the rollout, as the
     env clips them, so a cost is always the cost of the plan that would be executed (the clip passes
@@ -127,4 +128,5 @@ class PlanProblem:
             yield flat[i:i + size], starts[i:i + size], goals[i:i + size]
 
     def _rollout_cost(self, actions: torch.Tensor, start: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-        return self.objective.cost(self.model.rollout(start, self.clip(actions)), goal)
+        return self.objective.cost(self.model.rollout(start, self.clip(actions)), goal,
+                                   getattr(self.model, "goal_weights", None))
