@@ -49,6 +49,8 @@ class ConvAutoencoder(nn.Module):
 class PixelWorldModel(nn.Module):
     """Frozen image encoder + residual latent dynamics (see the module docstring)."""
 
+    obs_type = "pixels"
+
     def __init__(self, env: str, image_size: int = 64, code_dim: int = 32, channels: int = 32,
                  env_action_dim: int = 2, frameskip: int = 5, hidden: int = 256, layers: int = 2,
                  n_models: int = 1):

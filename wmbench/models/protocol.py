@@ -28,6 +28,7 @@ class WorldModel(Protocol):
     """What planners, trainers and checkpoints rely on (see ``docs/interfaces.md``)."""
 
     env: str
+    obs_type: str  # what encode() takes: "state" or "pixels" (uint8 images of size ``image_size``)
     frameskip: int
     action_dim: int
     latent_dim: int

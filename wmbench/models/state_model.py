@@ -26,6 +26,8 @@ from wmbench.registry import env_classes
 class StateWorldModel(nn.Module):
     """Residual MLP world model on normalised states (see the module docstring)."""
 
+    obs_type = "state"
+
     def __init__(self, env: str, state_dim: int, env_action_dim: int = 2, frameskip: int = 5,
                  hidden: int = 256, layers: int = 2, n_models: int = 1, angle_dims: Sequence[int] = (),
                  goal_dims: Sequence[int] | None = None):

@@ -54,8 +54,8 @@ class EpisodeRecord:
 
 
 def model_obs_type(model: Any) -> str:
-    """What a model encodes, "state" or "pixels": ``model.obs_type`` or ``model.obs_kind``, else "state"."""
-    return getattr(model, "obs_type", None) or getattr(model, "obs_kind", None) or "state"
+    """What a model encodes, "state" or "pixels": ``model.obs_type`` (default "state")."""
+    return getattr(model, "obs_type", "state")
 
 
 class _Sims:
