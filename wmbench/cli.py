@@ -89,7 +89,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     if not Path(args.results).is_dir():
         raise FileNotFoundError(f"results directory {args.results} does not exist; run `wmbench eval` first")
-    print(report(args.results, args.out))
+    print(report(args.results, args.out, plots_dir=Path(args.results) / "plots"))
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -163,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("report", help="regenerate plots and leaderboard.md from a results directory")
     p.add_argument("results")
-    p.add_argument("--out", help="where leaderboard.md goes (default: the results directory)")
+    p.add_argument("--out", help="where leaderboard.md goes (default: the results directory); plots always go "
+                                 "to RESULTS/plots")
     p.set_defaults(func=cmd_report)
 
     p = add("run", help="run a preset end to end (data, training, evaluation, report)")
