@@ -163,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("report", help="regenerate plots and leaderboard.md from a results directory")
     p.add_argument("results")
-    p.add_argument("--out", help="where leaderboard.md goes (default: the results directory); plots always go "
-                                 "to RESULTS/plots")
+    p.add_argument("--out", help="where leaderboard.md goes (default: the results directory); plots go to "
+                                 "RESULTS/plots")
     p.set_defaults(func=cmd_report)
 
     p = add("run", help="run a preset end to end (data, training, evaluation, report)")
