@@ -21,6 +21,11 @@ BUDGET_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM")
 BUDGET_SECONDS = "0.03,0.1,0.3,1,3"
 
 
+def _command(what: str, preset: str, model: str, seeds: tuple[int, ...] | None) -> str:
+    seeds_option = "" if seeds is None else f" --seeds {','.join(map(str, seeds))}"
+    return f"wmbench reproduce {what} --preset {preset} --model {model}{seeds_option}"
+
+
 def _preset(name: str, model: str, seeds: tuple[int, ...] | None) -> Preset:
     preset = replace(get_preset(name), model=model, split="test", n_tasks=None)
     return preset if seeds is None else replace(preset, seeds=seeds)
@@ -42,7 +47,7 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
 
     preset = _preset(preset_name, model, seeds)
     out_dir = Path(out_dir or f"runs/table1-{preset_name}")
-    command = f"wmbench reproduce table1 --preset {preset_name} --model {model}"
+    command = _command("table1", preset_name, model, seeds)
     start = time.perf_counter()
     prepare_models(preset, home)
     entries = [table1_entries(variant) for variant in VARIANTS]
@@ -69,7 +74,7 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
 
     preset = _preset(preset_name, model, seeds)
     out_dir = Path(out_dir or f"runs/budget-{preset_name}")
-    command = f"wmbench reproduce budget --preset {preset_name} --model {model}"
+    command = _command("budget", preset_name, model, seeds)
     start = time.perf_counter()
     prepare_models(preset, home)
     _sweep(preset, out_dir, home, command, entries=BUDGET_ENTRIES, mode="mpc", budgets=BUDGET_SECONDS)
