@@ -34,19 +34,6 @@ def _near_goal(env: PushTEnv, seed: int, noise: float = 0.5) -> tuple[np.ndarray
     return start, state
 
 
-def _run_expert(env: PushTEnv, start: np.ndarray, goal: np.ndarray, budget: int) -> bool:
-    expert = PushTExpert(env)
-    expert.reset(goal)
-    env.reset(options={"state": start, "goal": goal})
-    state = env.get_state()
-    for _ in range(budget):
-        _, _, terminated, _, info = env.step(expert.act(state))
-        state = info["state"]
-        if terminated:
-            return True
-    return False
-
-
 @pytest.mark.parametrize("obs_type", ["state", "pixels", "both"])
 def test_check_env_without_warnings(obs_type):
     env = gym.make("wmbench/PushT-v0", obs_type=obs_type, render_mode="rgb_array").unwrapped
@@ -188,7 +175,7 @@ def test_block_polygons_match_pymunk():
 def test_expert_reaches_near_goals():
     """Threshold: >= 9 of 10 evaluation-style near-goal tasks within 200 steps (measured 200/200)."""
     env = PushTEnv()
-    solved = [_run_expert(env, *_near_goal(env, seed), budget=200) for seed in range(10)]
+    solved = [PushTExpert(env).solves(*_near_goal(env, seed), max_steps=200) for seed in range(10)]
     assert sum(solved) >= 9
 
 
@@ -196,7 +183,7 @@ def test_expert_solves_random_pairs():
     """Threshold: >= 7 of 10 random start/goal pairs within 500 steps (measured 94% on 200 pairs)."""
     env = PushTEnv()
     pairs = [env.sample_start_goal(np.random.default_rng(1000 + seed)) for seed in range(10)]
-    assert sum(_run_expert(env, start, goal, budget=500) for start, goal in pairs) >= 7
+    assert sum(PushTExpert(env).solves(start, goal, max_steps=500) for start, goal in pairs) >= 7
 
 
 def test_expert_noise_is_seeded_and_bounded():

@@ -10,7 +10,7 @@ wall-clock budgets per plan call, and the budget at which GBP+AWM/OWM first matc
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wmbench.presets import VARIANTS, Preset, checkpoint_source, get_preset, prepare_models
@@ -21,22 +21,44 @@ BUDGET_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM")
 BUDGET_SECONDS = "0.03,0.1,0.3,1,3"
 
 
-def _command(what: str, preset: str, model: str, seeds: tuple[int, ...] | None) -> str:
+@dataclass(frozen=True)
+class _Run:
+    preset: Preset
+    out_dir: Path
+    command: str
+    started: float
+
+
+def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None, model: str,
+           seeds: tuple[int, ...] | None) -> _Run:
+    """Resolve the preset (100-task ``test`` split) and train or reuse its world models."""
+    started = time.perf_counter()
+    preset = replace(get_preset(preset_name), model=model, split="test", n_tasks=None)
+    preset = preset if seeds is None else replace(preset, seeds=seeds)
     seeds_option = "" if seeds is None else f" --seeds {','.join(map(str, seeds))}"
-    return f"wmbench reproduce {what} --preset {preset} --model {model}{seeds_option}"
+    command = f"wmbench reproduce {what} --preset {preset_name} --model {model}{seeds_option}"
+    prepare_models(preset, home)
+    return _Run(preset, Path(out_dir or f"runs/{what}-{preset_name}"), command, started)
 
 
-def _preset(name: str, model: str, seeds: tuple[int, ...] | None) -> Preset:
-    preset = replace(get_preset(name), model=model, split="test", n_tasks=None)
-    return preset if seeds is None else replace(preset, seeds=seeds)
-
-
-def _sweep(preset: Preset, out_dir: Path, home: Path | None, command: str, **settings) -> None:
+def _sweep(run: _Run, home: Path | None, **settings) -> None:
     from wmbench.harness.runner import SweepConfig, parse_budgets, run_sweep
 
+    preset = run.preset
     config = SweepConfig(envs=preset.envs, seeds=preset.seeds, split=preset.split, threads=preset.threads,
                          **{**settings, "budgets": parse_budgets(settings["budgets"])})
-    run_sweep(config, out_dir, checkpoint_source(preset.model, preset.dataset_size, home), command=command)
+    run_sweep(config, run.out_dir, checkpoint_source(preset.model, preset.dataset_size, home),
+              command=run.command)
+
+
+def _finish(run: _Run, name: str, title: str, body: str) -> Path:
+    path = run.out_dir / name
+    preset = run.preset
+    path.write_text(f"# {title} on this machine ({preset.name} preset, {preset.model} world models)\n\n"
+                    f"Regenerate: `{run.command}`\n\n{body}")
+    print(path.read_text())
+    print(f"total {time.perf_counter() - run.started:.0f} s")
+    return path
 
 
 def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
@@ -45,24 +67,15 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
     from wmbench.harness.schema import read_results
     from wmbench.report.table1 import table1_entries, table1_markdown
 
-    preset = _preset(preset_name, model, seeds)
-    out_dir = Path(out_dir or f"runs/table1-{preset_name}")
-    command = _command("table1", preset_name, model, seeds)
-    start = time.perf_counter()
-    prepare_models(preset, home)
+    run = _start("table1", preset_name, out_dir, home, model, seeds)
     entries = [table1_entries(variant) for variant in VARIANTS]
     gbp = tuple(name for gd, adam, _ in entries for name in (gd, adam))
     cem = tuple(name for *_, name in entries)
     for mode, budgets in TABLE1_BUDGETS.items():
-        _sweep(preset, out_dir, home, command, entries=gbp, mode=mode, budgets=budgets["gbp"])
-        _sweep(preset, out_dir, home, command, entries=cem, mode=mode, budgets=budgets["cem"],
+        _sweep(run, home, entries=gbp, mode=mode, budgets=budgets["gbp"])
+        _sweep(run, home, entries=cem, mode=mode, budgets=budgets["cem"],
                execute_steps=CEM_MPC_EXECUTE_STEPS if mode == "mpc" else 1)
-    path = out_dir / "TABLE1.md"
-    path.write_text(f"# Table 1 on this machine ({preset_name} preset, {model} world models)\n\n"
-                    f"Regenerate: `{command}`\n\n" + table1_markdown(read_results(out_dir)))
-    print(path.read_text())
-    print(f"total {time.perf_counter() - start:.0f} s")
-    return path
+    return _finish(run, "TABLE1.md", "Table 1", table1_markdown(read_results(run.out_dir)))
 
 
 def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
@@ -72,18 +85,9 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
     from wmbench.report import report
     from wmbench.report.table1 import budget_claim, budget_claim_markdown
 
-    preset = _preset(preset_name, model, seeds)
-    out_dir = Path(out_dir or f"runs/budget-{preset_name}")
-    command = _command("budget", preset_name, model, seeds)
-    start = time.perf_counter()
-    prepare_models(preset, home)
-    _sweep(preset, out_dir, home, command, entries=BUDGET_ENTRIES, mode="mpc", budgets=BUDGET_SECONDS)
-    report(out_dir)
-    claim = budget_claim(read_results(out_dir))
-    path = out_dir / "BUDGET.md"
-    path.write_text(f"# Time-budget claim on this machine ({preset_name} preset, {model} world models)\n\n"
-                    f"Regenerate: `{command}`; curves: `leaderboard.md` and `plots/` here.\n\n"
-                    + budget_claim_markdown(claim))
-    print(path.read_text())
-    print(f"total {time.perf_counter() - start:.0f} s")
-    return path
+    run = _start("budget", preset_name, out_dir, home, model, seeds)
+    _sweep(run, home, entries=BUDGET_ENTRIES, mode="mpc", budgets=BUDGET_SECONDS)
+    report(run.out_dir)
+    body = ("Curves: `leaderboard.md` and `plots/` here.\n\n"
+            + budget_claim_markdown(budget_claim(read_results(run.out_dir))))
+    return _finish(run, "BUDGET.md", "Time-budget claim", body)
