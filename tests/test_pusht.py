@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import wmbench.envs
 from wmbench.envs.pusht import PushTEnv, block_polygons, draw_state, state_distance, success
@@ -32,14 +29,6 @@ def _near_goal(env: PushTEnv, seed: int, noise: float = 0.5) -> tuple[np.ndarray
     for _ in range(25):
         state = env.step(expert.act(state))[4]["state"]
     return start, state
-
-
-@pytest.mark.parametrize("obs_type", ["state", "pixels", "both"])
-def test_check_env_without_warnings(obs_type):
-    env = gym.make("wmbench/PushT-v0", obs_type=obs_type, render_mode="rgb_array").unwrapped
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        check_env(env, skip_render_check=False)
 
 
 def test_registry_entry_points_resolve():
