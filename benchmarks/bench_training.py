@@ -1,6 +1,7 @@
-"""Training time and model quality of the state world model: base vs OWM vs AWM on the small datasets.
+"""Training time and model quality of the state world model: base vs OWM vs AWM on one dataset size.
 
-    .venv/bin/python benchmarks/bench_training.py [--envs pointmaze pusht wall] [--home DIR] [--seed 0]
+    .venv/bin/python benchmarks/bench_training.py [--envs pointmaze pusht wall] [--size small|full]
+                                                  [--home DIR] [--seed 0]
 
 Builds missing datasets, retrains every (env, variant) from scratch (``overwrite=True``) on one thread and
 prints the fine-tuning/training seconds (OWM/AWM exclude their base), the validation one-step and open-loop
@@ -29,14 +30,16 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["base", "owm", "awm"])
     parser.add_argument("--home", default=None, help="WMBENCH_HOME to use (default: $WMBENCH_HOME)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", default="small", choices=("small", "full"), help="dataset size")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"{'env':10s} {'variant':7s} {'train_s':>8s} " + " ".join(f"{c:>16s}" for c in COLUMNS), flush=True)
     for env in args.envs:
-        data.build(f"{env}-expert-v0", size="small", home=args.home, workers=1, progress=False)
+        data.build(f"{env}-expert-v0", size=args.size, home=args.home, progress=False)
         for variant in args.variants:
             t0 = time.perf_counter()
-            path = train(env, variant=variant, home=args.home, seed=args.seed, overwrite=True, progress=False)
+            path = train(env, variant=variant, dataset_size=args.size, home=args.home, seed=args.seed,
+                         overwrite=True, progress=False)
             wall = time.perf_counter() - t0
             meta = checkpoint.load(path).metadata
             diag = meta["diagnostics"]
