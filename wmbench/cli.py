@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -190,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not sys.stderr.isatty():  # logs and CI: a progress line every 30 s rather than every 0.1 s
+        os.environ.setdefault("TQDM_MININTERVAL", "30")
     try:
         args.func(args)
     except KeyboardInterrupt:

@@ -76,8 +76,7 @@ def run_steps(model, optimizer: torch.optim.Optimizer, generator: torch.Generato
     """
     model.train()
     losses: list[float] = []
-    bar = tqdm(range(start, stop), desc=desc, leave=False, dynamic_ncols=True, mininterval=1.0,
-               disable=not progress)
+    bar = tqdm(range(start, stop), desc=desc, leave=False, dynamic_ncols=True, disable=not progress)
     for step in bar:
         if lr_at is not None:
             for group in optimizer.param_groups:
@@ -90,7 +89,7 @@ def run_steps(model, optimizer: torch.optim.Optimizer, generator: torch.Generato
         optimizer.step()
         losses.append(loss.item())
         if step % 50 == 0:
-            bar.set_postfix(loss=f"{losses[-1]:.4g}")
+            bar.set_postfix(loss=f"{losses[-1]:.4g}", refresh=False)
         if save_fn is not None and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < stop:
             save_fn(step + 1)
     model.eval()
