@@ -38,7 +38,6 @@ class SimulatorModel(torch.nn.Module):
         if int(frameskip) != frameskip or frameskip < 1:
             raise ValueError(f"SimulatorModel frameskip must be an integer >= 1, got {frameskip!r}")
         self.sim = env
-        self.sim.reset(seed=0)  # step() needs a goal; set_state below replaces the state
         self.env = name
         self.frameskip = int(frameskip)
         self.env_action_dim = int(np.prod(env.action_space.shape))
@@ -69,17 +68,8 @@ class SimulatorModel(torch.nn.Module):
         if a != self.action_dim or z0.shape != (n, self.latent_dim):
             raise ValueError(f"SimulatorModel.rollout expects z0 [N, {self.latent_dim}] and actions [N, H, "
                              f"{self.action_dim}], got {list(z0.shape)} and {list(actions.shape)}")
-        starts = z0.detach().cpu().double().numpy()
-        env_actions = actions.detach().cpu().double().numpy()
-        env_actions = env_actions.reshape(n, h, self.frameskip, self.env_action_dim)
-        out = np.empty((n, h + 1, self.latent_dim))
-        for i in range(n):
-            self.sim.set_state(starts[i])
-            out[i, 0] = starts[i]
-            for t in range(h):
-                for action in env_actions[i, t]:
-                    self.sim.step(action)
-                out[i, t + 1] = self.sim.get_state()
+        blocks = actions.detach().cpu().double().numpy().reshape(n, h, self.frameskip, self.env_action_dim)
+        out = self.sim.replay(z0.detach().cpu().double().numpy(), blocks)
         return torch.from_numpy(out).to(z0.device, z0.dtype)
 
 

@@ -133,6 +133,22 @@ class GoalEnv(gym.Env):
         reward = -float(self.state_distance(info["state"], self._goal))
         return self._observation(), reward, info["is_success"], False, info
 
+    def replay(self, starts: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Execute action blocks from each start: ``starts [N, S]``, ``actions [N, H, K, A]`` (H blocks of K
+        env actions) -> states at the block boundaries ``[N, H + 1, S]`` (index 0 = the start)."""
+        n, horizon = actions.shape[:2]
+        out = np.empty((n, horizon + 1, self.state_dim))
+        if self._goal is None:  # step() needs a goal; it does not affect the dynamics
+            self._goal = self._check_state(starts[0], "starts[0]")
+        for i in range(n):
+            self.set_state(starts[i])
+            out[i, 0] = self.get_state()
+            for h in range(horizon):
+                for action in actions[i, h]:
+                    self.step(action)
+                out[i, h + 1] = self.get_state()
+        return out
+
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
             return None

@@ -61,7 +61,7 @@ def plan_and_simulate(model, env, split, n: int, cfg: TrainConfig, planner: Plan
     with torch.no_grad():
         z_start, z_goal = model.encode_states(seg.starts), model.encode_states(seg.goals)
     actions = planner(model, z_start, z_goal, cfg.horizon, seed).clamp(-1, 1)
-    return seg, simulate(env, seg.starts, seg.goals, actions, cfg.frameskip), actions
+    return seg, simulate(env, seg.starts, actions, cfg.frameskip), actions
 
 
 def collect_round(model, env, split, cfg: TrainConfig, planner: PlanFn, seed: int) -> Batch:
