@@ -18,7 +18,7 @@ import torch
 
 from wmbench import data
 from wmbench.models import checkpoint
-from wmbench.models.trainer import train
+from wmbench.training.trainer import train
 
 COLUMNS = ("val_one_step_mse", "val_rollout_mse", "gap_expert_mse", "gap_plan_mse", "gap_ratio")
 

@@ -6,7 +6,8 @@ by the sweep subprocess in the resume test (as ``test_control:ToyEnv`` etc.).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -14,8 +15,8 @@ import torch
 from gymnasium import spaces
 
 from wmbench.envs.base import GoalEnv
+from wmbench.harness.episodes import run_episodes
 from wmbench.planning import Budget, Planner
-from wmbench.planning.control import run_episodes
 from wmbench.registry import make_env
 
 torch.set_num_threads(1)
@@ -130,22 +131,55 @@ class RandomShooting(Planner):
         return candidates, problem.cost(candidates)
 
 
-class BadPlanner:
-    """In a batch of 3: NaN actions for episode 0, out-of-bounds for episode 1; else zeros. Claims 1 s."""
+class BadPlanner(Planner):
+    """In a batch of 3: a NaN action with a finite cost for episode 0, out-of-bounds actions for episode 1
+    (the loop clips them), zeros otherwise; each iteration sleeps 30 ms (over a 10 ms budget)."""
 
-    def plan(self, problem, budget, seed=0, checkpoints=()):
+    def init(self, problem, generator):
+        return None
+
+    def iterate(self, problem, state, generator):
+        time.sleep(0.03)
         actions = torch.zeros(problem.plan_shape)
         if problem.batch_size == 3:
             actions[0, 0, 0] = float("nan")
             actions[1] = 1.5
-        ones = torch.ones(problem.batch_size, dtype=torch.int64)
-        return SimpleNamespace(actions=actions, iterations=ones, forward_evals=ones, backward_evals=0 * ones,
-                               seconds=1.0, snapshots=[])
+        return actions[:, None], -torch.ones(problem.batch_size, 1)
 
 
-class RaisingPlanner:
-    def plan(self, problem, budget, seed=0, checkpoints=()):
+class RaisingPlanner(Straight):
+    def iterate(self, problem, state, generator):
         raise RuntimeError("boom\nsecond line")
+
+
+class ExitingPlanner(Straight):
+    def iterate(self, problem, state, generator):
+        sys.exit("planner gave up")
+
+
+class CounterResetter(Straight):
+    """Tries to zero its evaluation counter after every iteration."""
+
+    def iterate(self, problem, state, generator):
+        out = super().iterate(problem, state, generator)
+        problem.forward_evals = 0
+        return out
+
+
+class BoundWidener(RandomShooting):
+    """Widens the bounds it is given in place, then samples in them."""
+
+    def iterate(self, problem, state, generator):
+        problem.low.sub_(5.0)
+        problem.high.add_(5.0)
+        return super().iterate(problem, state, generator)
+
+
+class OwnLoop(Straight):
+    """Overrides ``plan`` to claim no time and no evaluations; the harness never calls it."""
+
+    def plan(self, problem, budget, seed=0, milestones=()):
+        raise AssertionError("the harness must run the shared loop, not Planner.plan")
 
 
 def _tasks(goals):
@@ -189,7 +223,7 @@ def test_open_loop_judges_the_final_state_only():
     assert records[0].final_distance == pytest.approx(0.5)
 
 
-def test_open_loop_snapshots_match_separate_runs():
+def test_open_loop_milestones_match_separate_runs():
     tasks = _tasks(np.random.default_rng(0).uniform(-0.5, 0.5, (6, 2)))
     budgets = [Budget(iterations=i) for i in (1, 2, 4)]
     records = run_episodes(TOY, ToyModel(), RandomShooting(), budgets, tasks, "open-loop", seed=3)
@@ -204,10 +238,28 @@ def test_open_loop_snapshots_match_separate_runs():
 def test_bad_actions_become_error_rows(mode):
     records = run_episodes(TOY, ToyModel(), BadPlanner(), Budget(seconds=0.01), _tasks([[1.0, 0.0]] * 3),
                            mode, max_steps=6)
-    assert "non-finite" in records[0].error and "outside the action bounds" in records[1].error
+    assert "non-finite" in records[0].error and records[0].steps == 0 and not records[0].success
+    assert records[1].error is None and records[1].steps > 0  # clipped into the bounds by the loop
     assert records[2].error is None and records[2].steps > 0
-    assert [r.steps for r in records[:2]] == [0, 0] and not any(r.success for r in records[:2])
-    assert all(r.overrun for r in records)
+    assert all(r.overrun and r.planning_seconds >= 0.03 for r in records)
+
+
+@pytest.mark.parametrize("mode", ["mpc", "open-loop"])
+def test_a_planner_cannot_touch_its_accounting_or_bounds(mode):
+    tasks = _tasks([[1.0, 0.0]] * 2)
+    records = run_episodes(TOY, ToyModel(), CounterResetter(), Budget(iterations=1), tasks, mode, max_steps=6)
+    assert all("AttributeError" in r.error for r in records)
+    records = run_episodes(TOY, ToyModel(), BoundWidener(), Budget(iterations=3), tasks, mode, max_steps=6)
+    assert all(r.error is None and r.forward_evals == 24 * r.replans for r in records)
+    records = run_episodes(TOY, ToyModel(), OwnLoop(), Budget(iterations=2), tasks, mode, max_steps=6)
+    assert all(r.error is None and r.iterations == 2 * r.replans for r in records)
+
+
+@pytest.mark.parametrize("mode", ["mpc", "open-loop"])
+def test_a_planner_calling_sys_exit_ends_only_its_episodes(mode):
+    records = run_episodes(TOY, ToyModel(), ExitingPlanner(), Budget(iterations=1), _tasks([[1.0, 0.0]] * 2),
+                           mode, max_steps=6)
+    assert [r.error for r in records] == ["SystemExit: planner gave up"] * 2
 
 
 @pytest.mark.parametrize("mode", ["mpc", "open-loop"])
@@ -236,18 +288,18 @@ def test_bad_arguments_raise_clear_errors():
         run_episodes(TOY, ToyModel(), Straight(), Budget(iterations=1), _tasks([[1.0, 0.0]]), "mpc")
 
 
-class WrongShapePlanner(BadPlanner):
-    def plan(self, problem, budget, seed=0, checkpoints=()):
-        result = super().plan(problem, budget, seed, checkpoints)
-        result.actions = result.actions[:, :2]
-        return result
+class WrongShapePlanner(Straight):
+    def iterate(self, problem, state, generator):
+        candidates, costs = super().iterate(problem, state, generator)
+        return candidates[:, :, :2], costs
 
 
 def test_wrongly_shaped_plans_become_error_rows():
     tasks = _tasks([[1.0, 0.0]] * 2)
     records = run_episodes(TOY, ToyModel(), WrongShapePlanner(), Budget(iterations=1), tasks, "mpc",
                            max_steps=6)
-    expected = "planner returned actions [2, 2, 4], expected a tensor [2, 5, 4]"
+    expected = ("ValueError: WrongShapePlanner.iterate must return candidates [B, K, H, A] = [2, K, 5, 4] "
+                "and costs [B, K]; got [2, 1, 2, 4] and [2, 1]")
     assert [r.error for r in records] == [expected] * 2
 
 

@@ -16,10 +16,11 @@ import wmbench.envs
 from wmbench import data
 from wmbench.data import builder, store
 from wmbench.data.dataset import split_episodes
-from wmbench.data.manifest import read_manifest, sha256_file, write_manifest
+from wmbench.data.manifest import read_manifest, write_manifest
 from wmbench.data.rollout import render_states, resolve, rollout_episodes
 from wmbench.data.windows import make_windows
 from wmbench.envs.base import GoalEnv
+from wmbench.io import sha256_file
 
 torch.set_num_threads(1)
 

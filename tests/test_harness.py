@@ -16,9 +16,10 @@ import torch
 from test_control import TOY, Straight, ToyModel
 
 from wmbench.harness import entries as entries_mod
+from wmbench.harness.budgets import BudgetSpec, parse_budgets
 from wmbench.harness.entries import ENTRIES, resolve_entry
-from wmbench.harness.runner import BudgetSpec, SweepConfig, parse_budgets, run_sweep
 from wmbench.harness.schema import COLUMNS, SCHEMA_VERSION, part_paths, read_results
+from wmbench.harness.sweep import SweepConfig, run_sweep
 from wmbench.tasks import TaskSuite
 
 torch.set_num_threads(1)
@@ -27,11 +28,11 @@ KEY = ["entry", "env", "task", "budget_value", "seed", "mode"]
 
 
 class SlowStraight(Straight):
-    """Straight, but each plan call sleeps 0.2 s (so a sweep can be killed part-way)."""
+    """Straight, but each iteration sleeps 0.2 s (so a sweep can be killed part-way)."""
 
-    def plan(self, problem, budget, seed=0, checkpoints=()):
+    def iterate(self, problem, state, generator):
         time.sleep(0.2)
-        return super().plan(problem, budget, seed, checkpoints)
+        return super().iterate(problem, state, generator)
 
 
 def toy_tasks(env: str, split: str) -> TaskSuite:
@@ -45,10 +46,10 @@ def toy_models(env: str, variant: str) -> ToyModel:
     return ToyModel()
 
 
-def _sweep(out: Path, **overrides) -> list[Path]:
+def _sweep(out: Path, models=toy_models, **overrides) -> list[Path]:
     config = SweepConfig(**{"entries": ("test_control:Straight",), "envs": (TOY,), "n_tasks": 4,
                             "budgets": parse_budgets("it:1,2"), "mode": "open-loop", **overrides})
-    return run_sweep(config, out, toy_models, tasks=toy_tasks, command="pytest sweep", progress=False)
+    return run_sweep(config, out, models, tasks=toy_tasks, command="pytest sweep", progress=False).parts
 
 
 def test_open_loop_sweep_writes_the_documented_schema(tmp_path):
@@ -61,6 +62,7 @@ def test_open_loop_sweep_writes_the_documented_schema(tmp_path):
     assert set(df["budget_value"]) == {1.0, 2.0} and set(df["budget_kind"]) == {"iterations"}
     assert (df["schema_version"] == SCHEMA_VERSION).all() and (df["threads"] == 1).all()
     assert set(df["checkpoint_hash"]) == {"ckpt0"} and set(df["dataset_hash"]) == {"data0"}
+    assert df.groupby("unit_id").size().tolist() == [8] * 4 and set(df["concurrent_units"]) == {1}
     assert set(df["torch_version"]) == {torch.__version__} and set(df["command"]) == {"pytest sweep"}
     assert (df["max_steps"] == 10).all() and (df["batch_size"] == 4).all() and df["error"].isna().all()
     straight = df[df["entry"] == "test_control:Straight"]
@@ -92,12 +94,15 @@ def test_models_from_a_mapping(tmp_path):
     assert df.loc[df["variant"] == "owm", "error"].str.contains("KeyError").all()
 
 
-def test_failing_planner_and_missing_model_give_error_rows(tmp_path):
-    _sweep(tmp_path,
-           entries=("test_control:RaisingPlanner", "test_control:Straight@awm", "test_control:Straight"))
+def test_failing_planner_and_missing_model_give_error_rows(tmp_path, capsys):
+    entries = ("test_control:RaisingPlanner", "test_control:Straight@awm", "test_control:Straight")
+    config = SweepConfig(entries, (TOY,), parse_budgets("it:1,2"), mode="open-loop", n_tasks=4)
+    outcome = run_sweep(config, tmp_path, toy_models, tasks=toy_tasks, progress=False)
+    assert capsys.readouterr().err.count("wmbench sweep:") == 2  # one line per failed unit
     df = read_results(tmp_path)
     errors = {entry: set(rows["error"].fillna("ok")) for entry, rows in df.groupby("entry")}
     assert errors["test_control:RaisingPlanner"] == {"RuntimeError: boom"}
+    assert len(outcome.failed) == 2 and "RaisingPlanner" in outcome.failed[0]
     (missing,) = errors["test_control:Straight@awm"]
     assert missing.startswith("model test_control:ToyEnv/awm: FileNotFoundError: no awm checkpoint")
     assert errors["test_control:Straight"] == {"ok"}
@@ -193,8 +198,7 @@ def test_named_entries_run_on_a_real_env(tmp_path):
 
 
 def test_checkpoint_models_records_the_checkpoint_hash(tmp_path):
-    from wmbench.harness.machine import file_sha256
-    from wmbench.harness.runner import checkpoint_models
+    from wmbench.harness.sweep import checkpoint_models
     from wmbench.models import checkpoint
     from wmbench.models.state_model import StateWorldModel
 
@@ -202,7 +206,7 @@ def test_checkpoint_models_records_the_checkpoint_hash(tmp_path):
     model.metadata["dataset_hash"] = "abc"
     path = checkpoint.save(model, tmp_path / "wall-base.pt")
     loaded = checkpoint_models(lambda env, variant: tmp_path / f"{env}-{variant}.pt")("wall", "base")
-    assert loaded.metadata["checkpoint_hash"] == file_sha256(path)
+    assert loaded.metadata["checkpoint_hash"] == checkpoint.read(path)["content_sha256"]
     assert loaded.metadata["dataset_hash"] == "abc"
 
 
@@ -211,3 +215,57 @@ def test_named_entry_with_variant_runs_any_pair():
     assert (entry.name, entry.variant, entry.planner) == ("CEM@awm", "awm", ENTRIES["CEM"].planner)
     assert resolve_entry("GD@owm").kwargs == {"optimizer": "gd"}
     _one_line_error(lambda: resolve_entry("Oracle@awm"), "plans with the simulator")
+
+
+# ---------------------------------------------------------------- silent wrong results (issue: hardening)
+def test_overlapping_budgets_and_task_counts_never_duplicate_an_episode(tmp_path):
+    _sweep(tmp_path, budgets=parse_budgets("it:1,2"), n_tasks=4)
+    _sweep(tmp_path, budgets=parse_budgets("it:2,4"), n_tasks=6)
+    df = read_results(tmp_path)
+    # two units per seed now hold budget 2 for tasks 0-3: the rows are there twice, under different units
+    assert df.duplicated(KEY).sum() == 4 and df["unit_id"].nunique() == 2
+    assert set(df["task"]) == set(range(6))
+
+
+def test_a_retrained_checkpoint_is_a_new_unit(tmp_path):
+    first = _sweep(tmp_path)
+
+    def retrained(env, variant):
+        model = toy_models(env, variant)
+        model.metadata = {**model.metadata, "checkpoint_hash": "ckpt1"}
+        return model
+
+    second = _sweep(tmp_path, models=retrained)
+    assert set(first).isdisjoint(second)
+    df = read_results(tmp_path)
+    assert df.groupby("checkpoint_hash")["unit_id"].nunique().to_dict() == {"ckpt0": 1, "ckpt1": 1}
+
+
+def test_a_corrupt_or_foreign_part_is_recomputed(tmp_path, capsys):
+    (path,) = _sweep(tmp_path)
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])
+    assert _sweep(tmp_path) == [path] and path.read_bytes() != good[: len(good) // 2]
+    assert "recomputing" in capsys.readouterr().err
+    read_results(tmp_path)  # readable again
+    other = _sweep(tmp_path / "other", n_tasks=3)[0]
+    path.write_bytes(other.read_bytes())  # a complete part, but of another unit
+    _sweep(tmp_path)
+    df = read_results(tmp_path)
+    assert df["unit_id"].nunique() == 1 and len(df) == 8
+
+
+def test_units_have_short_file_names_and_their_identity_covers_the_settings(tmp_path):
+    long_entry = "test_control:Straight@" + "v" * 300
+    config = SweepConfig((long_entry,), (TOY,), parse_budgets("it:1"), mode="open-loop", n_tasks=2)
+    outcome = run_sweep(config, tmp_path, lambda env, variant: ToyModel(), tasks=toy_tasks, progress=False)
+    (path,) = outcome.parts
+    assert len(path.name) < 160 and path.exists()
+    assert read_results(tmp_path)["entry"].iloc[0] == long_entry
+
+
+def test_results_path_that_is_a_file_is_a_clear_error(tmp_path):
+    file = tmp_path / "results"
+    file.write_text("")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        _sweep(file)

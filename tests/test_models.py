@@ -12,14 +12,15 @@ from gymnasium import spaces
 
 from wmbench.envs.base import GoalEnv
 from wmbench.models import checkpoint
-from wmbench.models.awm import attack_radii, perturb
-from wmbench.models.config import TrainConfig
-from wmbench.models.owm import collect_round, gbp_planner
+from wmbench.models.checkpoint import checkpoint_path
 from wmbench.models.pixel_model import PixelWorldModel
 from wmbench.models.state_model import StateWorldModel
-from wmbench.models.train_base import base_step_fn, make_optimizer, one_step_loss, run_steps, window_latents
-from wmbench.models.trainer import checkpoint_path, train
 from wmbench.registry import make_env
+from wmbench.training.awm import attack_radii, perturb
+from wmbench.training.base import base_step_fn, make_optimizer, one_step_loss, run_steps, window_latents
+from wmbench.training.config import TrainConfig
+from wmbench.training.owm import collect_round, gbp_planner
+from wmbench.training.trainer import train
 
 torch.set_num_threads(1)
 
@@ -182,9 +183,29 @@ def test_checkpoint_round_trip_and_clear_errors(dataset, tmp_path):
         checkpoint.load(tmp_path / "missing.pt")
     payload = torch.load(path, weights_only=True)
     payload["config"]["hidden"] = 64
+    torch.save(payload, tmp_path / "edited.pt")
+    with pytest.raises(ValueError, match="edited.pt fails its content hash check"):
+        checkpoint.load(tmp_path / "edited.pt")
+    payload["content_sha256"] = checkpoint.content_hash(payload)  # consistent, but for another architecture
     torch.save(payload, tmp_path / "mismatch.pt")
     with pytest.raises(ValueError, match="mismatch.pt.*does not match"):
         checkpoint.load(tmp_path / "mismatch.pt")
+
+
+def test_a_checkpoint_with_flipped_weight_bytes_is_refused(tmp_path):
+    model = StateWorldModel("pointmass", 4, hidden=16, layers=1)
+    path = checkpoint.save(model, tmp_path / "m.pt")
+    raw = bytearray(path.read_bytes())
+    weight = model.dynamics.nets[0][0].weight.detach().numpy().tobytes()
+    at = raw.find(weight[:64])
+    assert at > 0
+    raw[at + 3] ^= 0x7F  # one float's exponent: the weight becomes huge, the file stays loadable
+    flipped = tmp_path / "flipped.pt"
+    flipped.write_bytes(bytes(raw))
+    assert torch.load(flipped, weights_only=True)["state_dict"]  # torch itself does not notice
+    with pytest.raises(ValueError, match="flipped.pt fails its content hash check"):
+        checkpoint.load(flipped)
+    assert checkpoint.load(path).metadata["checkpoint_hash"] == checkpoint.read(path)["content_sha256"]
 
 
 @pytest.mark.parametrize("variant", ["base", "awm", "owm"])

@@ -10,6 +10,7 @@ import torch
 import toys
 
 import wmbench.planning.planner as planner_module
+from wmbench.baselines.gbp import GBP
 from wmbench.planning import Budget, Objective, Planner, PlanProblem
 
 torch.set_num_threads(1)
@@ -150,6 +151,26 @@ def test_iteration_and_evaluation_budgets():
     assert (r.iterations, r.forward_evals) == (1, 8)  # the first iteration always runs
 
 
+def test_evaluation_budgets_count_forward_and_backward_passes():
+    p = make_problem()
+    r = GBP(n_restarts=3).plan(p, Budget(evaluations=20))
+    # one iteration = 3 forward + 3 backward = 6 evaluations; a 4th would reach 24 > 20
+    assert (r.iterations, r.forward_evals, r.backward_evals) == (3, 9, 9)
+    assert p.evaluations == 18 == p.forward_evals + p.backward_evals
+
+
+def test_the_problem_keeps_its_accounting_and_bounds():
+    p = make_problem()
+    p.cost(torch.zeros(B, 2, H, A))
+    for name in ("forward_evals", "backward_evals", "evaluations", "low", "high", "start", "goal"):
+        with pytest.raises(AttributeError):
+            setattr(p, name, 0)
+    p.low.sub_(5)  # a copy: the bounds stay
+    p.high.add_(5)
+    assert p.forward_evals == 2 and torch.equal(p.low, -torch.ones(A)) and torch.equal(p.high, torch.ones(A))
+    assert torch.equal(p.clip(torch.full((A,), 9.0)), torch.ones(A))
+
+
 def test_time_budget_stops_within_one_iteration():
     budget = Budget(seconds=0.15)
     r = Shooting(sleep=0.01).plan(make_problem(), budget)
@@ -172,17 +193,17 @@ def test_best_so_far_is_monotone_and_reproducible():
     assert all(b <= a for a, b in zip(means, means[1:], strict=False))
 
 
-def test_checkpoint_snapshots_equal_runs_with_that_budget():
+def test_milestones_equal_runs_with_that_budget():
     checkpoints = [Budget(iterations=2), Budget(evaluations=40), Budget(iterations=9)]
-    r = Shooting().plan(make_problem(), Budget(iterations=12), seed=5, checkpoints=checkpoints)
-    assert [s.iterations for s in r.snapshots] == [2, 5, 9] and all(s.reached for s in r.snapshots)
-    for snap, checkpoint in zip(r.snapshots, checkpoints, strict=True):
+    r = Shooting().plan(make_problem(), Budget(iterations=12), seed=5, milestones=checkpoints)
+    assert [s.iterations for s in r.milestones] == [2, 5, 9] and all(s.reached for s in r.milestones)
+    for snap, checkpoint in zip(r.milestones, checkpoints, strict=True):
         alone = Shooting().plan(make_problem(), checkpoint, seed=5)
         assert torch.equal(snap.actions, alone.actions) and snap.forward_evals == alone.forward_evals
-    costs = [s.cost for s in r.snapshots] + [r.cost]
+    costs = [s.cost for s in r.milestones] + [r.cost]
     assert all(bool((b <= a).all()) for a, b in zip(costs, costs[1:], strict=False))
-    late = Shooting().plan(make_problem(), Budget(iterations=2), checkpoints=[Budget(iterations=5)])
-    assert not late.snapshots[0].reached and torch.equal(late.snapshots[0].actions, late.actions)
+    late = Shooting().plan(make_problem(), Budget(iterations=2), milestones=[Budget(iterations=5)])
+    assert not late.milestones[0].reached and torch.equal(late.milestones[0].actions, late.actions)
 
 
 def test_nan_costs_never_become_best():

@@ -6,7 +6,7 @@ import pytest
 import torch
 from test_harness import _sweep
 
-from wmbench.harness.schema import COLUMNS, write_part
+from wmbench.harness.schema import COLUMNS, SCHEMA_VERSION, write_part
 from wmbench.report import report
 from wmbench.report.stats import wilson_interval
 
@@ -34,7 +34,8 @@ def _rows(entry: str, budget: float, successes: int, n: int = 10, upper_bound: b
                 final_distance=1.0, steps=50, replans=10, planning_seconds=10 * budget, iterations=10,
                 forward_evals=100, backward_evals=100, overrun=False, error=None, upper_bound=upper_bound,
                 horizon=5, execute_steps=1, objective="exponential", max_steps=50, batch_size=n,
-                schema_version=1, threads=1, entry=entry)
+                schema_version=SCHEMA_VERSION, threads=1, entry=entry, coverage=float("nan"),
+                concurrent_units=1)
     return [{**base, "task": i, "success": i < successes} for i in range(n)]
 
 

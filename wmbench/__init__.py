@@ -1,6 +1,12 @@
 """wmbench: a benchmark suite for planning with learned world models.
 
-Importing this package is cheap (no torch); submodules import heavy dependencies themselves.
+Importing this package registers the Gymnasium ids ``wmbench/PointMaze-v0``, ``wmbench/PushT-v0`` and
+``wmbench/Wall-v0`` (as ``import gymnasium_robotics`` does for its envs) and stays cheap: no torch; submodules
+import heavy dependencies themselves.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+from wmbench import envs  # noqa: E402  (registers the Gymnasium ids)
+
+__all__ = ["envs", "__version__"]

@@ -46,11 +46,12 @@ def cmd_data(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from wmbench import models
+    from wmbench import training
+    from wmbench.models import checkpoint
 
-    path = models.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
-                        overwrite=args.overwrite)
-    diagnostics = models.load(path).metadata.get("diagnostics", {})
+    path = training.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
+                          overwrite=args.overwrite)
+    diagnostics = checkpoint.load(path).metadata.get("diagnostics", {})
     for key, value in sorted(diagnostics.items()):
         print(f"{key:<28} {value:.4g}" if isinstance(value, float) else f"{key:<28} {value}")
     print(path)
@@ -58,7 +59,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def _check_checkpoints(envs, entries, model: str, size: str, home: Path | None) -> None:
     from wmbench.harness.entries import ORACLE, resolve_entry
-    from wmbench.models import checkpoint_path
+    from wmbench.models.checkpoint import checkpoint_path
 
     for env in envs:
         for entry in map(resolve_entry, entries):
@@ -71,8 +72,17 @@ def _check_checkpoints(envs, entries, model: str, size: str, home: Path | None) 
                                         f"--size {size}`")
 
 
-def cmd_eval(args: argparse.Namespace) -> None:
-    from wmbench.harness.runner import SweepConfig, parse_budgets, run_sweep, validate_config
+def _failures(failed: list[str]) -> int:
+    """Exit status 1 with a summary when sweep units failed (their error rows were written), else 0."""
+    if failed:
+        print(f"wmbench: {len(failed)} unit(s) failed; their episodes are recorded as failures with the "
+              "error in the results' error column", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from wmbench.harness.budgets import parse_budgets
+    from wmbench.harness.sweep import SweepConfig, run_sweep, validate_config
     from wmbench.presets import checkpoint_source
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
@@ -81,8 +91,10 @@ def cmd_eval(args: argparse.Namespace) -> None:
     validate_config(config)
     _check_checkpoints(args.env, args.entry, args.model, args.size, _home(args))
     command = "wmbench " + shlex.join(sys.argv[1:])
-    run_sweep(config, args.results, checkpoint_source(args.model, args.size, _home(args)), command=command)
+    outcome = run_sweep(config, args.results, checkpoint_source(args.model, args.size, _home(args)),
+                        command=command)
     print(f"results in {args.results}; next: wmbench report {args.results}")
+    return _failures(outcome.failed)
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -93,18 +105,21 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(report(args.results, args.out, plots_dir=Path(args.results) / "plots"))
 
 
-def cmd_run(args: argparse.Namespace) -> None:
+def cmd_run(args: argparse.Namespace) -> int:
     from wmbench.presets import run_preset
 
     leaderboard = Path(args.leaderboard) if args.leaderboard else None
-    run_preset(args.preset, Path(args.out or f"runs/{args.preset}"), _home(args), leaderboard=leaderboard)
+    outcome = run_preset(args.preset, Path(args.out or f"runs/{args.preset}"), _home(args),
+                         leaderboard=leaderboard)
+    return _failures(outcome.failed)
 
 
-def cmd_reproduce(args: argparse.Namespace) -> None:
+def cmd_reproduce(args: argparse.Namespace) -> int:
     from wmbench.reproduce import reproduce_budget, reproduce_table1
 
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
-    run(args.preset, Path(args.out) if args.out else None, _home(args), args.model, args.seeds)
+    outcome = run(args.preset, Path(args.out) if args.out else None, _home(args), args.model, args.seeds)
+    return _failures(outcome.failed)
 
 
 def cmd_tasks(args: argparse.Namespace) -> None:
@@ -194,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     if not sys.stderr.isatty():  # logs and CI: a progress line every 30 s rather than every 0.1 s
         os.environ.setdefault("TQDM_MININTERVAL", "30")
     try:
-        args.func(args)
+        status = args.func(args) or 0
     except KeyboardInterrupt:
         print("wmbench: interrupted; finished work is kept, rerun the same command to resume",
               file=sys.stderr)
@@ -203,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"wmbench: error: {message}", file=sys.stderr)
         return 2
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -8,13 +8,12 @@ budgets. ``full`` uses the full datasets and the 100-task ``test`` split with th
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wmbench.envs import ENVS
-
-HEADLINE_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM", "MPPI")
-VARIANTS = ("base", "owm", "awm")
+from wmbench.harness.entries import HEADLINE_ENTRIES
+from wmbench.training.config import VARIANTS
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,14 @@ PRESETS = {
 }
 
 
+@dataclass
+class RunOutcome:
+    """Where a run's report went, and one line per sweep unit that failed (error rows were written)."""
+
+    report: Path
+    failed: list[str] = field(default_factory=list)
+
+
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
@@ -48,18 +55,19 @@ def get_preset(name: str) -> Preset:
 
 def prepare_models(preset: Preset, home: Path | None = None, progress: bool = True) -> None:
     """Build the preset's datasets and train its world models (reusing what already exists)."""
-    from wmbench import data, models
+    from wmbench import data, training
 
     for env in preset.envs:
         data.build(f"{env}-expert-v0", preset.dataset_size, home=home, progress=progress)
         for variant in VARIANTS:
-            models.train(env, preset.model, variant, preset.dataset_size, home=home, progress=progress)
+            training.train(env, preset.model, variant, preset.dataset_size, home=home, progress=progress)
 
 
 def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: bool = True,
-               leaderboard: Path | None = None) -> Path:
-    """Run preset ``name`` end to end into ``out_dir``; returns the leaderboard path."""
-    from wmbench.harness.runner import SweepConfig, parse_budgets, run_sweep
+               leaderboard: Path | None = None) -> RunOutcome:
+    """Run preset ``name`` end to end into ``out_dir``; returns the leaderboard path and failed units."""
+    from wmbench.harness.budgets import parse_budgets
+    from wmbench.harness.sweep import SweepConfig, run_sweep
     from wmbench.report import report
 
     preset = get_preset(name)
@@ -67,23 +75,25 @@ def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: boo
     prepare_models(preset, home, progress)
     trained = time.perf_counter()
     source = checkpoint_source(preset.model, preset.dataset_size, home)
+    failed = []
     for mode in preset.modes:
         config = SweepConfig(entries=preset.entries, envs=preset.envs, budgets=parse_budgets(preset.budgets),
                              seeds=preset.seeds, mode=mode, split=preset.split, n_tasks=preset.n_tasks,
                              threads=preset.threads)
-        run_sweep(config, out_dir, source, command=f"wmbench run --preset {name}", progress=progress)
+        failed += run_sweep(config, out_dir, source, command=f"wmbench run --preset {name}",
+                            progress=progress).failed
     done = time.perf_counter()
     out = report(out_dir, out_dir if leaderboard is None else leaderboard.parent,
                  plots_dir=out_dir / "plots")
     print(f"preset {name}: data + training {trained - start:.0f} s, evaluation {done - trained:.0f} s, "
           f"total {time.perf_counter() - start:.0f} s; leaderboard: {out}")
-    return out
+    return RunOutcome(out, failed)
 
 
 def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0):
     """A harness model source reading the trained checkpoints of ``wmbench train``."""
-    from wmbench.harness.runner import checkpoint_models
-    from wmbench.models import checkpoint_path
+    from wmbench.harness.sweep import checkpoint_models
+    from wmbench.models.checkpoint import checkpoint_path
 
     def path_for(env: str, variant: str) -> Path:
         return checkpoint_path(env, model, variant, dataset_size, seed, home)

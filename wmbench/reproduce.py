@@ -10,10 +10,11 @@ wall-clock budgets per plan call, and the budget at which GBP+AWM/OWM first matc
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from wmbench.presets import VARIANTS, Preset, checkpoint_source, get_preset, prepare_models
+from wmbench.presets import Preset, RunOutcome, checkpoint_source, get_preset, prepare_models
+from wmbench.training.config import VARIANTS
 
 TABLE1_BUDGETS = {"open-loop": {"gbp": "it:300", "cem": "it:30"}, "mpc": {"gbp": "it:100", "cem": "it:30"}}
 CEM_MPC_EXECUTE_STEPS = 5
@@ -27,6 +28,7 @@ class _Run:
     out_dir: Path
     command: str
     started: float
+    failed: list[str] = field(default_factory=list)
 
 
 def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None, model: str,
@@ -42,28 +44,29 @@ def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None,
 
 
 def _sweep(run: _Run, home: Path | None, **settings) -> None:
-    from wmbench.harness.runner import SweepConfig, parse_budgets, run_sweep
+    from wmbench.harness.budgets import parse_budgets
+    from wmbench.harness.sweep import SweepConfig, run_sweep
 
     preset = run.preset
     config = SweepConfig(envs=preset.envs, seeds=preset.seeds, split=preset.split, threads=preset.threads,
                          **{**settings, "budgets": parse_budgets(settings["budgets"])})
-    run_sweep(config, run.out_dir, checkpoint_source(preset.model, preset.dataset_size, home),
-              command=run.command)
+    source = checkpoint_source(preset.model, preset.dataset_size, home)
+    run.failed.extend(run_sweep(config, run.out_dir, source, command=run.command).failed)
 
 
-def _finish(run: _Run, name: str, title: str, body: str) -> Path:
+def _finish(run: _Run, name: str, title: str, body: str) -> RunOutcome:
     path = run.out_dir / name
     preset = run.preset
     path.write_text(f"# {title} on this machine ({preset.name} preset, {preset.model} world models)\n\n"
                     f"Regenerate: `{run.command}`\n\n{body}")
     print(path.read_text())
     print(f"total {time.perf_counter() - run.started:.0f} s")
-    return path
+    return RunOutcome(path, run.failed)
 
 
 def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
-                     model: str = "state", seeds: tuple[int, ...] | None = None) -> Path:
-    """Train (if needed), run every Table 1 cell, and write ``TABLE1.md``; returns its path."""
+                     model: str = "state", seeds: tuple[int, ...] | None = None) -> RunOutcome:
+    """Train (if needed), run every Table 1 cell, and write ``TABLE1.md``."""
     from wmbench.harness.schema import read_results
     from wmbench.report.table1 import table1_entries, table1_markdown
 
@@ -79,8 +82,8 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
 
 
 def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
-                     model: str = "state", seeds: tuple[int, ...] | None = None) -> Path:
-    """Run the time-budget sweep, write plots, leaderboard and ``BUDGET.md``; returns its path."""
+                     model: str = "state", seeds: tuple[int, ...] | None = None) -> RunOutcome:
+    """Run the time-budget sweep, write plots, leaderboard and ``BUDGET.md``."""
     from wmbench.harness.schema import read_results
     from wmbench.report import report
     from wmbench.report.table1 import budget_claim, budget_claim_markdown

@@ -14,6 +14,7 @@ The files are generated once by ``python -m wmbench.tasks`` and committed; ``loa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -36,7 +37,11 @@ PUSHT_EXPERT_NOISE = 0.3
 
 @dataclass(frozen=True)
 class TaskSuite:
-    """A fixed set of evaluation tasks for one env."""
+    """A fixed set of evaluation tasks for one env.
+
+    ``ids [N]`` are the tasks' indices in the full suite (kept by :meth:`head` and :meth:`subset`, so a result
+    row always names the same task) and ``levels [N]`` their difficulty levels ("" where a suite has none).
+    """
 
     env: str
     split: str
@@ -46,14 +51,30 @@ class TaskSuite:
     max_steps: int
     open_loop_steps: int
     sha256: str
+    ids: np.ndarray | None = None
+    levels: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.starts)
+        if self.ids is None:
+            object.__setattr__(self, "ids", np.arange(n))
+        if self.levels is None:
+            object.__setattr__(self, "levels", np.full(n, "", dtype=object))
 
     def __len__(self) -> int:
         return len(self.starts)
 
+    def subset(self, index: np.ndarray | list[int] | range) -> TaskSuite:
+        """The tasks at positions ``index`` of this suite (their ids and levels kept)."""
+        index = np.asarray(index, dtype=np.int64)
+        return dataclasses.replace(self, starts=self.starts[index], goals=self.goals[index],
+                                   ids=self.ids[index], levels=self.levels[index])
+
     def head(self, n: int) -> TaskSuite:
         """The first ``n`` tasks (quick runs use a prefix of a split)."""
-        return TaskSuite(self.env, self.split, self.version, self.starts[:n], self.goals[:n], self.max_steps,
-                         self.open_loop_steps, self.sha256)
+        if int(n) < 1:
+            raise ValueError(f"the number of tasks must be >= 1, got {n}")
+        return self.subset(range(min(int(n), len(self))))
 
 
 def _task(env: str, n: int) -> tuple[np.ndarray, np.ndarray]:

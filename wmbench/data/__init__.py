@@ -16,15 +16,15 @@ from typing import Any
 
 from wmbench.data.builder import build, build_spec
 from wmbench.data.errors import DatasetError, DatasetNotFoundError
-from wmbench.data.paths import dataset_dir, wmbench_home
 from wmbench.data.specs import DATASETS, SIZES, DatasetSpec, get_spec, list_datasets
+from wmbench.data.store import dataset_dir
 
 _LAZY = {"load": "wmbench.data.dataset", "Dataset": "wmbench.data.dataset",
          "EpisodeSplit": "wmbench.data.dataset", "NormStats": "wmbench.data.dataset",
          "Windows": "wmbench.data.windows"}
 
 __all__ = ["DATASETS", "SIZES", "DatasetError", "DatasetNotFoundError", "DatasetSpec", "build", "build_spec",
-           "dataset_dir", "get_spec", "list_datasets", "wmbench_home", *_LAZY]
+           "dataset_dir", "get_spec", "list_datasets", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

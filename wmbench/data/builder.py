@@ -22,11 +22,11 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from wmbench.data.errors import DatasetError, rebuild_hint
-from wmbench.data.manifest import MANIFEST_FILE, ContentHasher, read_manifest, sha256_file, write_manifest
-from wmbench.data.paths import dataset_dir
+from wmbench.data.manifest import MANIFEST_FILE, ContentHasher, read_manifest, write_manifest
 from wmbench.data.rollout import rollout_episodes
 from wmbench.data.specs import DatasetSpec, get_spec
-from wmbench.data.store import PIXELS_FILE, SCHEMA_VERSION, STEPS_FILE, StepsWriter
+from wmbench.data.store import PIXELS_FILE, SCHEMA_VERSION, STEPS_FILE, StepsWriter, dataset_dir
+from wmbench.io import sha256_file
 from wmbench.registry import env_entries, resolve
 
 MAX_CHUNK_EPISODES = 32

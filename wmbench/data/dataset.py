@@ -10,11 +10,11 @@ import numpy as np
 import torch
 
 from wmbench.data.errors import DatasetError, DatasetNotFoundError, rebuild_hint
-from wmbench.data.manifest import MANIFEST_FILE, ContentHasher, read_manifest, sha256_file
-from wmbench.data.paths import dataset_dir
+from wmbench.data.manifest import MANIFEST_FILE, ContentHasher, read_manifest
 from wmbench.data.specs import DATASETS, DatasetSpec
-from wmbench.data.store import PIXELS_FILE, SCHEMA_VERSION, STEPS_FILE, read_pixels, read_steps
+from wmbench.data.store import PIXELS_FILE, SCHEMA_VERSION, STEPS_FILE, dataset_dir, read_pixels, read_steps
 from wmbench.data.windows import Windows, make_windows
+from wmbench.io import sha256_file
 
 VAL_FRACTION = 0.1
 _SPLIT_SALT = 90_10

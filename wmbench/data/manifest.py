@@ -19,14 +19,6 @@ MANIFEST_FILE = "manifest.json"
 _CONTENT_KEYS = ("states", "actions", "rewards", "success", "pixels")
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class ContentHasher:
     """Hash of the logical content, fed in episode order; independent of how episodes are chunked."""
 

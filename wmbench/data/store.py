@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wmbench.data.errors import DatasetError
+from wmbench.io import wmbench_home
 
 SCHEMA_VERSION = 1
 STEPS_FILE = "steps.parquet"
@@ -26,6 +27,11 @@ PIXELS_FILE = "pixels.npy"
 ROW_GROUP_ROWS = 65_536
 _WRITER_OPTIONS = {"compression": "zstd", "compression_level": 3, "use_dictionary": False,
                    "write_statistics": False, "version": "2.6"}
+
+
+def dataset_dir(name: str, size: str, home: Path | str | None = None) -> Path:
+    """Directory of the built dataset ``name`` at ``size``: ``HOME/datasets/NAME/SIZE``."""
+    return wmbench_home(home) / "datasets" / name / size
 
 
 def steps_schema(state_dim: int, action_dim: int) -> pa.Schema:

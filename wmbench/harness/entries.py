@@ -1,23 +1,30 @@
 """Benchmark entries: a named (world-model variant, planner) pair, plus resolution of user planners.
 
-An entry name is one of :data:`ENTRIES`, a ``"package.module:PlannerClass"`` path, or the name of an
-installed ``wmbench.planners`` entry point (its value is the planner class). Plugins plan through the ``base``
-world model unless the name ends in ``@variant`` (e.g. ``my_pkg.mod:MyPlanner@awm``). Planners are built with
-the entry's keyword arguments (none for plugins).
+An entry is written ``NAME[(key=value, ...)][@variant]``. ``NAME`` is one of :data:`ENTRIES`, a
+``"package.module:PlannerClass"`` path, or the name of an installed ``wmbench.planners`` entry point (its
+value is the planner class). Arguments in brackets are Python literals passed to the planner's constructor
+on top of the entry's own (``CEM(samples=1000)``, ``GBP(lr=0.05, optimizer='gd')``). ``@variant`` plans
+through another world-model variant (default: the entry's own, ``base`` for plugins), so any (variant,
+planner) pair can be run: ``CEM@awm``. Result rows record the canonical name (the given arguments sorted)
+and, separately, every argument the planner was built with.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
+from types import MappingProxyType
 from typing import Any
 
 from wmbench.registry import resolve
 
 ENTRY_POINT_GROUP = "wmbench.planners"
-#: The world-model variant that is the simulator itself (``wmbench.baselines.oracle.SimulatorModel``).
+#: The world-model variant that is the simulator itself (``wmbench.models.simulator.SimulatorModel``).
 ORACLE = "oracle"
+_SYNTAX = re.compile(r"^(?P<base>[^()@\s]+)\s*(?:\((?P<args>.*)\))?\s*(?:@(?P<variant>[A-Za-z0-9_.-]+))?$")
 
 
 @dataclass(frozen=True)
@@ -31,16 +38,23 @@ class Entry:
     upper_bound: bool = False
 
     def make_planner(self) -> Any:
-        """A fresh planner instance (one ``.plan(problem, budget, seed, checkpoints)`` method)."""
+        """A fresh planner instance (a :class:`wmbench.planning.Planner` subclass)."""
+        from wmbench.planning import Planner
+
         cls = _import(self.planner, self.name)
+        if not (isinstance(cls, type) and issubclass(cls, Planner)):
+            raise ValueError(f"entry {self.name!r}: {self.planner} is not a wmbench.planning.Planner "
+                             "subclass (implement init and iterate; the shared loop does the rest)")
         try:
-            planner = cls(**self.kwargs)
+            return cls(**self.kwargs)
         except Exception as exc:
             raise ValueError(f"entry {self.name!r}: cannot build planner {self.planner}"
                              f"({dict(self.kwargs)}): {exc}") from exc
-        if not callable(getattr(planner, "plan", None)):
-            raise ValueError(f"entry {self.name!r}: {self.planner} has no plan(problem, budget, ...) method")
-        return planner
+
+    @property
+    def planner_args(self) -> str:
+        """The planner's keyword arguments as a canonical string (``""`` when none)."""
+        return ", ".join(f"{k}={v!r}" for k, v in sorted(self.kwargs.items()))
 
 
 #: The named entries. The five headline entries come first; GD, iCEM and GBP-CEM are extra baselines and
@@ -51,11 +65,13 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in (
     Entry("GBP+AWM", "awm", "wmbench.baselines.gbp:GBP"),
     Entry("CEM", "base", "wmbench.baselines.cem:CEM"),
     Entry("MPPI", "base", "wmbench.baselines.mppi:MPPI"),
-    Entry("GD", "base", "wmbench.baselines.gbp:GBP", {"optimizer": "gd"}),
+    Entry("GD", "base", "wmbench.baselines.gbp:GBP", MappingProxyType({"optimizer": "gd"})),
     Entry("iCEM", "base", "wmbench.baselines.icem:ICEM"),
     Entry("GBP-CEM", "base", "wmbench.baselines.gbp_cem:GBPCEM"),
     Entry("Oracle", ORACLE, "wmbench.baselines.oracle:Oracle", upper_bound=True),
 )}
+#: The five entries of the paper's comparison, in display order.
+HEADLINE_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM", "MPPI")
 
 
 def _import(path: str, entry: str) -> Any:
@@ -66,26 +82,41 @@ def _import(path: str, entry: str) -> Any:
                          "fix the path") from exc
 
 
-def resolve_entry(name: str) -> Entry:
-    """The :class:`Entry` for an entry name, plugin path or entry-point name (one-line error if unknown).
+def parse_planner_args(text: str, entry: str) -> dict[str, Any]:
+    """``"samples=1000, lr=0.1"`` -> ``{"samples": 1000, "lr": 0.1}`` (keyword arguments, Python literals)."""
+    try:
+        call = ast.parse(f"f({text})", mode="eval").body
+        if not isinstance(call, ast.Call) or call.args or any(k.arg is None for k in call.keywords):
+            raise ValueError("only key=value arguments are allowed")
+        return {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    except (SyntaxError, ValueError):
+        raise ValueError(f"entry {entry!r}: planner arguments ({text}) must be key=value pairs whose values "
+                         "are numbers, strings, booleans or lists, e.g. CEM(samples=1000, topk=50)") from None
 
-    ``NAME@variant`` plans through another world-model variant, for named entries too: ``CEM@awm`` is CEM on
-    the AWM model, so any (variant, planner) pair can be run.
-    """
-    if name in ENTRIES:
-        return ENTRIES[name]
-    spec, _, variant = name.partition("@")
-    if spec in ENTRIES and variant:
-        if ENTRIES[spec].upper_bound:
+
+def resolve_entry(name: str) -> Entry:
+    """The :class:`Entry` for ``NAME[(args)][@variant]`` (see the module docstring); one-line error if
+    unknown or malformed."""
+    match = _SYNTAX.match(name.strip())
+    if match is None:
+        raise ValueError(f"malformed entry {name!r}; write NAME, NAME(key=value, ...), NAME@variant or "
+                         "'package.module:PlannerClass'")
+    spec, args, variant = match["base"], match["args"], match["variant"]
+    if spec in ENTRIES:
+        entry = ENTRIES[spec]
+        if variant and entry.upper_bound:
             raise ValueError(f"entry {spec!r} plans with the simulator and takes no '@variant'")
-        return replace(ENTRIES[spec], name=name, variant=variant)
-    variant = variant or "base"
-    if ":" in spec:
+    elif ":" in spec:
         _import(spec, name)
-        return Entry(name, variant, spec)
-    plugins = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    if spec in plugins:
-        return Entry(name, variant, plugins[spec])
-    raise ValueError(f"unknown entry {name!r}; choose one of {list(ENTRIES)} (optionally NAME@variant), an "
-                     f"installed '{ENTRY_POINT_GROUP}' entry point {sorted(plugins)}, or "
-                     "'package.module:PlannerClass'")
+        entry = Entry(spec, "base", spec)
+    else:
+        plugins = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        if spec not in plugins:
+            raise ValueError(f"unknown entry {name!r}; choose one of {list(ENTRIES)} (optionally "
+                             f"NAME(key=value)@variant), an installed '{ENTRY_POINT_GROUP}' entry point "
+                             f"{sorted(plugins)}, or 'package.module:PlannerClass'")
+        entry = Entry(spec, "base", plugins[spec])
+    given = parse_planner_args(args, name) if args and args.strip() else {}
+    suffix = f"({', '.join(f'{k}={v!r}' for k, v in sorted(given.items()))})" if given else ""
+    return replace(entry, name=f"{spec}{suffix}{'@' + variant if variant else ''}",
+                   variant=variant or entry.variant, kwargs=MappingProxyType({**entry.kwargs, **given}))

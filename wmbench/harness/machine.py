@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
+import socket
 import subprocess
 from pathlib import Path
 
@@ -42,8 +42,8 @@ def device_name(device: torch.device) -> str:
     return device.type
 
 
-def machine_info(threads: int) -> dict[str, object]:
-    """Metadata columns shared by every row of a sweep."""
+def machine_info(threads: int, concurrent_units: int = 1) -> dict[str, object]:
+    """Metadata columns shared by every row that this process writes for one unit."""
     return {
         "wmbench_version": wmbench.__version__,
         "git_commit": git_commit(),
@@ -51,13 +51,6 @@ def machine_info(threads: int) -> dict[str, object]:
         "python_version": platform.python_version(),
         "threads": int(threads),
         "cpu_model": cpu_model(),
+        "host": socket.gethostname(),
+        "concurrent_units": int(concurrent_units),
     }
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file's bytes (checkpoint hashes)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -1,21 +1,22 @@
 """The results schema (one Parquet row per entry x env x task x budget x seed x mode) and its atomic I/O.
 
-Results live in ``RESULTS_DIR/parts/*.parquet``, one file per completed sweep unit, each written to a temp
-file and moved into place with ``os.replace``, so an interrupted sweep never leaves a partial part. Each
-column carries its description in the Parquet field metadata. Bump :data:`SCHEMA_VERSION` on any change.
+Results live in ``RESULTS_DIR/parts/*.parquet``, one file per completed sweep unit, written atomically
+(:func:`wmbench.io.atomic_write`), so an interrupted sweep never leaves a partial part. Every row carries its
+unit's identity hash (``unit_id``, :mod:`wmbench.harness.units`). Each column carries its description in the
+Parquet field metadata. Bump :data:`SCHEMA_VERSION` on any change.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SCHEMA_VERSION = 1
+from wmbench.io import atomic_write
+
+SCHEMA_VERSION = 2
 PARTS = "parts"
 
 _FIELDS: list[tuple[str, pa.DataType, str]] = [
@@ -27,21 +28,27 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("budget_value", pa.float64(), "budget per plan call, in budget_kind units"),
     ("seed", pa.int64(), "planner seed"),
     ("mode", pa.string(), "mpc | open-loop"),
+    ("level", pa.string(), "difficulty level of the task in its suite ('' when the suite has none)"),
+    ("unit_id", pa.string(), "hash of everything that determines this row's unit (wmbench.harness.units)"),
     # outcome
     ("success", pa.bool_(), "goal reached (MPC: at any env step, sticky; open-loop: final state); "
                             "errors count as failures"),
     ("final_distance", pa.float64(), "env state_distance(final state, goal)"),
+    ("coverage", pa.float64(), "goal coverage of the final state (PushT: block overlap with the goal block "
+                               "/ block area); NaN for envs without one"),
     ("steps", pa.int64(), "env steps executed"),
     ("replans", pa.int64(), "plan calls this episode took part in"),
     ("planning_seconds", pa.float64(), "wall-clock seconds of the plan calls (summed over replans)"),
     ("iterations", pa.int64(), "planner iterations (summed over replans)"),
-    ("forward_evals", pa.int64(), "world-model forward rollouts for this episode (summed over replans)"),
+    ("forward_evals", pa.int64(), "world-model forward rollouts for this episode (summed over replans); "
+                                  "model evaluations = forward + backward evals, the unit of ev: budgets"),
     ("backward_evals", pa.int64(), "world-model backward passes for this episode (summed over replans)"),
     ("overrun", pa.bool_(), "some plan call took more than 2x its seconds budget"),
     ("error", pa.string(), "planner raised, NaN or out-of-bounds actions, model failed; null if ok"),
     # configuration
     ("variant", pa.string(), "world-model variant (base | owm | awm | ...)"),
     ("planner", pa.string(), "planner class as 'module:Class'"),
+    ("planner_args", pa.string(), "every keyword argument the planner was built with, 'key=value, ...'"),
     ("upper_bound", pa.bool_(), "entry is a labelled upper bound (Oracle), kept out of world-model rankings"),
     ("horizon", pa.int64(), "planning horizon in planning steps"),
     ("execute_steps", pa.int64(), "planning steps executed per replan (MPC)"),
@@ -61,6 +68,8 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("python_version", pa.string(), "Python version"),
     ("threads", pa.int64(), "torch intra-op threads"),
     ("cpu_model", pa.string(), "CPU model name"),
+    ("host", pa.string(), "host name of the machine that ran the unit"),
+    ("concurrent_units", pa.int64(), "units running at the same time on that host (1 = serial)"),
     ("device", pa.string(), "device the world model ran on"),
     ("command", pa.string(), "command that produced the row"),
 ]
@@ -81,17 +90,9 @@ def to_table(rows: list[dict]) -> pa.Table:
 
 
 def write_part(rows: list[dict], path: Path) -> Path:
-    """Atomically write one part file (temp file in the same folder + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(to_table(rows), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Atomically write one part file."""
+    table = to_table(rows)
+    return atomic_write(path, lambda fh: pq.write_table(table, fh))
 
 
 def part_paths(results_dir: str | Path) -> list[Path]:
@@ -99,18 +100,29 @@ def part_paths(results_dir: str | Path) -> list[Path]:
     return sorted(p for p in (Path(results_dir) / PARTS).glob("*.parquet") if not p.name.startswith("."))
 
 
+def read_part(path: Path) -> pa.Table:
+    """One part file, checked against this schema; ``ValueError`` naming the file if it is corrupt or of
+    another schema version."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ValueError(f"results part {path} is corrupt ({str(exc).splitlines()[0][:200]}); delete it and "
+                         "rerun the sweep command to recompute it") from exc
+    version = (table.schema.metadata or {}).get(b"wmbench_schema_version", b"?").decode()
+    if version != str(SCHEMA_VERSION) or table.column_names != COLUMNS:
+        raise ValueError(f"results part {path} has schema version {version}, this wmbench reads "
+                         f"v{SCHEMA_VERSION}; rerun the sweep into a fresh folder")
+    return table.cast(SCHEMA)
+
+
 def read_results(results_dir: str | Path) -> pd.DataFrame:
-    """All result rows of a results folder, checked against this schema version."""
+    """All result rows of a results folder, every part checked against this schema version."""
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise FileNotFoundError(f"results directory {results_dir} does not exist or is not a directory; run "
+                                "`wmbench eval ... --results DIR` first")
     paths = part_paths(results_dir)
     if not paths:
-        raise FileNotFoundError(f"no results under {Path(results_dir) / PARTS}; run a sweep first "
-                                "(`wmbench sweep ... --out RESULTS_DIR`)")
-    tables = []
-    for path in paths:
-        table = pq.read_table(path)
-        version = (table.schema.metadata or {}).get(b"wmbench_schema_version", b"?").decode()
-        if version != str(SCHEMA_VERSION) or table.column_names != COLUMNS:
-            raise ValueError(f"results part {path} has schema version {version}, this wmbench reads "
-                             f"v{SCHEMA_VERSION}; rerun the sweep into a fresh folder")
-        tables.append(table.cast(SCHEMA))
-    return pa.concat_tables(tables).to_pandas()
+        raise FileNotFoundError(f"no results under {results_dir / PARTS}; run a sweep first "
+                                "(`wmbench eval ... --results DIR`)")
+    return pa.concat_tables([read_part(p) for p in paths]).to_pandas()

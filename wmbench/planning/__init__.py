@@ -1,11 +1,13 @@
-"""Planning through world models: budgets, objectives, problems and the Planner base class.
+"""Planning through world models: budgets, objectives, problems, the Planner base class and its anytime loop.
 
-The episode loop (open-loop / MPC in the simulator) is :mod:`wmbench.planning.control`.
+No envs and no files here: the episode loop (open-loop / MPC in the simulator) is
+:mod:`wmbench.harness.episodes`.
 """
 
 from wmbench.planning.budget import Budget
 from wmbench.planning.objective import Objective
-from wmbench.planning.planner import Planner, PlanResult, Snapshot
+from wmbench.planning.planner import Milestone, Planner, PlanResult, TracePoint, run_planner
 from wmbench.planning.problem import PlanProblem
 
-__all__ = ["Budget", "Objective", "PlanProblem", "PlanResult", "Planner", "Snapshot"]
+__all__ = ["Budget", "Milestone", "Objective", "PlanProblem", "PlanResult", "Planner", "TracePoint",
+           "run_planner"]

@@ -11,10 +11,11 @@ class Budget:
     """Limits on one ``Planner.plan`` call; the run stops at whichever set limit comes first.
 
     ``seconds`` is wall-clock time of the whole call, ``iterations`` counts planner iterations and
-    ``evaluations`` counts forward rollouts per episode (``PlanProblem.forward_evals``). The anytime loop
-    always runs one iteration, then starts another only if it is predicted (from the previous iteration's
-    time and forward evaluations) to stay within every limit, so a run never passes a limit by more than one
-    iteration's misprediction.
+    ``evaluations`` counts model evaluations per episode: forward rollouts plus backward passes, one each per
+    candidate plan (``PlanProblem.evaluations``; a GBP iteration with one plan costs 2, a CEM iteration of 300
+    samples 300). The anytime loop always runs one iteration, then starts another only if it is predicted
+    (from the previous iteration's time and evaluations) to stay within every limit, so a run never passes a
+    limit by more than one iteration's misprediction.
     """
 
     seconds: float | None = None

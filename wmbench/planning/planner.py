@@ -1,7 +1,7 @@
 '''The Planner base class and its shared anytime loop.
 
-A planner implements two methods; :meth:`Planner.plan` does the rest (seeding, budget, best-so-far plan,
-trace, checkpoint snapshots, counting). A complete user planner, random shooting in the bounds:
+A planner implements two methods; the anytime loop does the rest (seeding, budget, best-so-far plan, trace,
+milestone snapshots, counting). A complete user planner, random shooting in the bounds:
 
 .. code-block:: python
 
@@ -26,7 +26,8 @@ trace, checkpoint snapshots, counting). A complete user planner, random shooting
             return candidates, problem.cost(candidates)
 
 Use it as ``RandomShooting().plan(problem, Budget(seconds=1.0))``; reference it as
-``my_pkg.my_mod:RandomShooting``.
+``my_pkg.my_mod:RandomShooting``. The loop is :func:`run_planner`, a plain function: the harness calls it
+directly, so a planner cannot change how its time and model evaluations are counted.
 '''
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -42,11 +43,21 @@ from wmbench.planning.budget import Budget
 from wmbench.planning.problem import PlanProblem
 
 
-@dataclass
-class Snapshot:
-    """The best plan at a checkpoint budget: what a run with that budget would have returned.
+class TracePoint(NamedTuple):
+    """The state of a plan call after one iteration (counts per episode, cumulative)."""
 
-    ``reached`` is False when the run ended before the checkpoint (the final plan is stored then).
+    seconds: float
+    iterations: int
+    forward_evals: int
+    backward_evals: int
+    mean_best_cost: float  #: over the episodes with a finite best cost (NaN if none)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Milestone:
+    """The best plan at a smaller budget of the same run: what a run with that budget would have returned.
+
+    ``reached`` is False when the run ended before the milestone (the final plan is stored then).
     """
 
     budget: Budget
@@ -59,15 +70,11 @@ class Snapshot:
     reached: bool = True
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class PlanResult:
     """Best plan found: ``actions [B, H, A]`` within bounds, its ``cost [B]`` (inf if nothing finite was
-    seen).
-
-    Counts are per episode. ``trace`` holds one ``(elapsed, iterations, forward_evals, backward_evals,
-    mean best cost)`` tuple per iteration (mean over the episodes with a finite best cost, NaN if none).
-    ``snapshots`` holds one :class:`Snapshot` per requested checkpoint, in the order given.
-    """
+    seen), the counts per episode, the wall-clock ``seconds`` of the call, one :class:`TracePoint` per
+    iteration and one :class:`Milestone` per requested milestone budget, in the order given."""
 
     actions: torch.Tensor
     cost: torch.Tensor
@@ -75,8 +82,8 @@ class PlanResult:
     forward_evals: int
     backward_evals: int
     seconds: float
-    trace: list[tuple[float, int, int, int, float]] = field(default_factory=list)
-    snapshots: list[Snapshot] = field(default_factory=list)
+    trace: list[TracePoint] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
 
 
 class Planner:
@@ -95,61 +102,78 @@ class Planner:
         raise NotImplementedError
 
     def plan(self, problem: PlanProblem, budget: Budget, seed: int = 0,
-             checkpoints: Sequence[Budget] = ()) -> PlanResult:
-        """Run iterations until ``budget`` is spent and return the best plan seen (the anytime loop).
+             milestones: Sequence[Budget] = ()) -> PlanResult:
+        """``run_planner(self, problem, budget, seed, milestones)``."""
+        return run_planner(self, problem, budget, seed, milestones)
 
-        The generator is seeded with ``seed`` (iteration-budgeted runs are bit-reproducible). The best plan
-        per episode is kept over all evaluated candidates with a finite cost; before any finite cost it is the
-        clipped warm start (or zero actions). The first iteration always runs; another starts only if
-        ``budget.allows_next`` with the previous iteration's seconds and forward evaluations. A checkpoint's
-        snapshot is taken by the same rule, so it equals the result of a run with that budget (exactly for
-        iteration and evaluation budgets).
-        """
-        _check_budget(budget, "budget")
-        checkpoints = tuple(checkpoints)
-        for i, checkpoint in enumerate(checkpoints):
-            _check_budget(checkpoint, f"checkpoints[{i}]")
-        t0 = time.perf_counter()
-        generator = torch.Generator(device=problem.device)
-        generator.manual_seed(int(seed))
-        fe0, be0 = problem.forward_evals, problem.backward_evals
-        best = problem.initial_plan().clone()
-        best_cost = torch.full((problem.batch_size,), torch.inf, device=problem.device, dtype=problem.dtype)
-        state = self.init(problem, generator)
-        iterations, trace = 0, []
-        snapshots: list[Snapshot | None] = [None] * len(checkpoints)
-        while True:
-            t_iter, fe_iter = time.perf_counter(), problem.forward_evals
-            candidates, costs = self.iterate(problem, state, generator)
-            self._check_output(problem, candidates, costs)
-            best, best_cost = _update_best(problem, best, best_cost, candidates.detach(), costs.detach())
-            # float() also synchronises an accelerator before the clock is read
-            mean_cost = float(best_cost.masked_fill(~torch.isfinite(best_cost), torch.nan).nanmean())
-            iterations += 1
-            now = time.perf_counter()
-            spent = (now - t0, iterations, problem.forward_evals - fe0)
-            step = (now - t_iter, problem.forward_evals - fe_iter)
-            trace.append((spent[0], iterations, spent[2], problem.backward_evals - be0, mean_cost))
-            for i, checkpoint in enumerate(checkpoints):
-                if snapshots[i] is None and not checkpoint.allows_next(*spent, *step):
-                    snapshots[i] = Snapshot(checkpoint, best.clone(), best_cost.clone(), iterations, spent[2],
-                                            problem.backward_evals - be0, spent[0])
-            if not budget.allows_next(*spent, *step):
-                break
-        seconds = time.perf_counter() - t0
-        backward = problem.backward_evals - be0
-        final = [s if s is not None else Snapshot(c, best.clone(), best_cost.clone(), iterations, spent[2],
-                                                  backward, seconds, reached=False)
-                 for s, c in zip(snapshots, checkpoints, strict=True)]
-        return PlanResult(best, best_cost, iterations, spent[2], backward, seconds, trace, final)
 
-    def _check_output(self, problem: PlanProblem, candidates: torch.Tensor, costs: torch.Tensor) -> None:
-        b, h, a = problem.plan_shape
-        if candidates.ndim != 4 or candidates.shape[0] != b or candidates.shape[2:] != (h, a) \
-                or costs.shape != candidates.shape[:2]:
-            raise ValueError(f"{type(self).__name__}.iterate must return candidates [B, K, H, A] = "
-                             f"[{b}, K, {h}, {a}] and costs [B, K]; got {list(candidates.shape)} and "
-                             f"{list(costs.shape)}")
+def run_planner(planner: Planner, problem: PlanProblem, budget: Budget, seed: int = 0,
+                milestones: Sequence[Budget] = ()) -> PlanResult:
+    """Run ``planner``'s iterations until ``budget`` is spent; return the best plan seen (the anytime loop).
+
+    The generator is seeded with ``seed`` (iteration-budgeted runs are bit-reproducible). The best plan per
+    episode is kept over all evaluated candidates with a finite cost; before any finite cost it is the clipped
+    warm start (or zero actions). The first iteration always runs; another starts only if
+    ``budget.allows_next`` with the previous iteration's seconds and evaluations. A milestone's snapshot is
+    taken by the same rule, so it equals the result of a run with that budget (exactly for iteration and
+    evaluation budgets). Time and evaluations are measured here and read from the problem's counters, never
+    from the planner.
+    """
+    _check_budget(budget, "budget")
+    milestones = tuple(milestones)
+    for i, milestone in enumerate(milestones):
+        _check_budget(milestone, f"milestones[{i}]")
+    t0 = time.perf_counter()
+    generator = torch.Generator(device=problem.device)
+    generator.manual_seed(int(seed))
+    fe0, be0 = problem.forward_evals, problem.backward_evals
+    best = problem.initial_plan()
+    best_cost = torch.full((problem.batch_size,), torch.inf, device=problem.device, dtype=problem.dtype)
+    state = planner.init(problem, generator)
+    trace: list[TracePoint] = []
+    snapshots: list[Milestone | None] = [None] * len(milestones)
+    while True:
+        t_iter, ev_iter = time.perf_counter(), problem.evaluations
+        candidates, costs = planner.iterate(problem, state, generator)
+        _check_output(planner, problem, candidates, costs)
+        best, best_cost = _update_best(problem, best, best_cost, candidates.detach(), costs.detach())
+        # float() also synchronises an accelerator before the clock is read
+        mean_cost = float(best_cost.masked_fill(~torch.isfinite(best_cost), torch.nan).nanmean())
+        now = time.perf_counter()
+        point = TracePoint(now - t0, len(trace) + 1, problem.forward_evals - fe0,
+                           problem.backward_evals - be0, mean_cost)
+        trace.append(point)
+        spent = (point.seconds, point.iterations, point.forward_evals + point.backward_evals)
+        step = (now - t_iter, problem.evaluations - ev_iter)
+        for i, milestone in enumerate(milestones):
+            if snapshots[i] is None and not milestone.allows_next(*spent, *step):
+                snapshots[i] = _milestone(milestone, best, best_cost, point)
+        if not budget.allows_next(*spent, *step):
+            break
+    final = TracePoint(time.perf_counter() - t0, *point[1:])
+    return PlanResult(actions=best, cost=best_cost, iterations=final.iterations,
+                      forward_evals=final.forward_evals, backward_evals=final.backward_evals,
+                      seconds=final.seconds, trace=trace,
+                      milestones=[s or _milestone(m, best, best_cost, final, reached=False)
+                                  for s, m in zip(snapshots, milestones, strict=True)])
+
+
+def _milestone(budget: Budget, best: torch.Tensor, best_cost: torch.Tensor, point: TracePoint,
+               reached: bool = True) -> Milestone:
+    return Milestone(budget=budget, actions=best.clone(), cost=best_cost.clone(), iterations=point.iterations,
+                     forward_evals=point.forward_evals, backward_evals=point.backward_evals,
+                     seconds=point.seconds, reached=reached)
+
+
+def _check_output(planner: Planner, problem: PlanProblem, candidates: Any, costs: Any) -> None:
+    b, h, a = problem.plan_shape
+    if not isinstance(candidates, torch.Tensor) or not isinstance(costs, torch.Tensor) \
+            or candidates.ndim != 4 or candidates.shape[0] != b or candidates.shape[2:] != (h, a) \
+            or costs.shape != candidates.shape[:2]:
+        shapes = [list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+                  for x in (candidates, costs)]
+        raise ValueError(f"{type(planner).__name__}.iterate must return candidates [B, K, H, A] = "
+                         f"[{b}, K, {h}, {a}] and costs [B, K]; got {shapes[0]} and {shapes[1]}")
 
 
 def _check_budget(budget: Any, name: str) -> None:

@@ -17,8 +17,12 @@ class PlanProblem:
     batched: candidates ``[B, K, H, A]`` are flattened to ``B * K`` rollouts (in chunks of at most ``chunk``
     rollouts when set, to bound memory). Actions are clipped to ``[low, high]`` before the rollout, as the
     env clips them, so a cost is always the cost of the plan that would be executed (the clip passes
-    gradients inside the bounds, boundary included). ``forward_evals`` / ``backward_evals`` count rollouts
-    per episode (K per call).
+    gradients inside the bounds, boundary included).
+
+    The problem owns the accounting: ``forward_evals`` / ``backward_evals`` count rollouts per episode (K per
+    call) and ``evaluations`` is their sum, the unit of ``Budget(evaluations=...)``. They, the bounds and the
+    model are read-only to planners: ``low``, ``high``, ``start``, ``goal`` and ``warm_start`` return copies,
+    and the model is reachable only through :meth:`cost` and :meth:`cost_and_grad`.
     """
 
     def __init__(self, model: Any, start: torch.Tensor, goal: torch.Tensor, horizon: int, low: Any, high: Any,
@@ -38,29 +42,69 @@ class PlanProblem:
             raise ValueError(f"PlanProblem low and high must be [A] with low < high, got {low} and {high}")
         if chunk is not None and chunk < 1:
             raise ValueError(f"PlanProblem chunk must be >= 1 or None, got {chunk!r}")
-        self.model = model
-        self.start, self.goal = start, goal.to(start.device, start.dtype)
+        self._model = model
+        self._start, self._goal = start.clone(), goal.to(start.device, start.dtype).clone()
         self.horizon = int(horizon)
-        self.low, self.high = low, high
+        self._low, self._high = low.clone(), high.clone()
         self.objective = objective if objective is not None else Objective()
         self.chunk = chunk
-        self.forward_evals = 0
-        self.backward_evals = 0
-        self.warm_start = None
+        self._forward = 0
+        self._backward = 0
+        self._warm_start = None
         if warm_start is not None:
             warm_start = torch.as_tensor(warm_start).to(start.device, start.dtype)
             if warm_start.shape != self.plan_shape:
                 raise ValueError(f"PlanProblem warm_start must be [B, H, A] = {list(self.plan_shape)}, got "
                                  f"{list(warm_start.shape)}")
-            self.warm_start = warm_start
+            self._warm_start = warm_start.clone()
+
+    @property
+    def forward_evals(self) -> int:
+        """Forward rollouts per episode so far."""
+        return self._forward
+
+    @property
+    def backward_evals(self) -> int:
+        """Backward passes per episode so far."""
+        return self._backward
+
+    @property
+    def evaluations(self) -> int:
+        """Model evaluations per episode so far: forward rollouts + backward passes."""
+        return self._forward + self._backward
+
+    @property
+    def low(self) -> torch.Tensor:
+        """Lower action bounds ``[A]`` (a copy)."""
+        return self._low.clone()
+
+    @property
+    def high(self) -> torch.Tensor:
+        """Upper action bounds ``[A]`` (a copy)."""
+        return self._high.clone()
+
+    @property
+    def start(self) -> torch.Tensor:
+        """Start latents ``[B, D]`` (a copy)."""
+        return self._start.clone()
+
+    @property
+    def goal(self) -> torch.Tensor:
+        """Goal latents ``[B, D]`` (a copy)."""
+        return self._goal.clone()
+
+    @property
+    def warm_start(self) -> torch.Tensor | None:
+        """The warm-start plan ``[B, H, A]`` (a copy), or None."""
+        return None if self._warm_start is None else self._warm_start.clone()
 
     @property
     def batch_size(self) -> int:
-        return self.start.shape[0]
+        return self._start.shape[0]
 
     @property
     def action_dim(self) -> int:
-        return self.low.shape[0]
+        return self._low.shape[0]
 
     @property
     def plan_shape(self) -> torch.Size:
@@ -69,20 +113,20 @@ class PlanProblem:
 
     @property
     def device(self) -> torch.device:
-        return self.start.device
+        return self._start.device
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.start.dtype
+        return self._start.dtype
 
     def clip(self, actions: torch.Tensor) -> torch.Tensor:
         """Clamp actions (any shape ending in A) to ``[low, high]``."""
-        return torch.clamp(actions, self.low, self.high)
+        return torch.clamp(actions, self._low, self._high)
 
     def initial_plan(self) -> torch.Tensor:
         """The warm start clipped to the bounds, else zero actions clipped to the bounds: ``[B, H, A]``."""
-        if self.warm_start is not None:
-            return self.clip(self.warm_start)
+        if self._warm_start is not None:
+            return self.clip(self._warm_start)
         return self.clip(torch.zeros(self.plan_shape, device=self.device, dtype=self.dtype))
 
     def cost(self, actions: torch.Tensor) -> torch.Tensor:
@@ -90,7 +134,7 @@ class PlanProblem:
         k = self._check(actions)
         with torch.no_grad():
             costs = torch.cat([self._rollout_cost(a, s, g) for a, s, g in self._chunks(actions)])
-        self.forward_evals += k
+        self._forward += k
         return costs.view(self.batch_size, k)
 
     def cost_and_grad(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,12 +146,12 @@ class PlanProblem:
                 a = a.detach().requires_grad_(True)
                 c = self._rollout_cost(a, s, g)
                 if not c.requires_grad:
-                    raise TypeError(f"{type(self.model).__name__}.rollout is not differentiable; use a "
+                    raise TypeError(f"{type(self._model).__name__}.rollout is not differentiable; use a "
                                     "gradient-free planner (e.g. CEM) with this model")
                 grads.append(torch.autograd.grad(c.sum(), a)[0])
                 costs.append(c.detach())
-        self.forward_evals += k
-        self.backward_evals += k
+        self._forward += k
+        self._backward += k
         return torch.cat(costs).view(self.batch_size, k), torch.cat(grads).view(actions.shape)
 
     def _check(self, actions: torch.Tensor) -> int:
@@ -121,12 +165,12 @@ class PlanProblem:
         """Yield (actions [n, H, A], start [n, D], goal [n, D]) pieces of the flattened B * K candidates."""
         b, k = actions.shape[:2]
         flat = actions.reshape(b * k, self.horizon, self.action_dim)
-        starts = self.start.repeat_interleave(k, 0)
-        goals = self.goal.repeat_interleave(k, 0)
+        starts = self._start.repeat_interleave(k, 0)
+        goals = self._goal.repeat_interleave(k, 0)
         size = self.chunk or b * k
         for i in range(0, b * k, size):
             yield flat[i:i + size], starts[i:i + size], goals[i:i + size]
 
     def _rollout_cost(self, actions: torch.Tensor, start: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-        return self.objective.cost(self.model.rollout(start, self.clip(actions)), goal,
-                                   getattr(self.model, "goal_weights", None))
+        return self.objective.cost(self._model.rollout(start, self.clip(actions)), goal,
+                                   getattr(self._model, "goal_weights", None))

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from wmbench.models.config import TrainConfig
-from wmbench.models.train_base import Batch, one_step_loss, sample_batch
+from wmbench.training.base import Batch, one_step_loss, sample_batch
+from wmbench.training.config import TrainConfig
 
 
 def attack_radii(z: torch.Tensor, a: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,10 +12,10 @@ from typing import Any
 
 import torch
 
-from wmbench.models.config import TrainConfig
-from wmbench.models.owm import PlanFn, gbp_planner, plan_and_simulate
-from wmbench.models.train_base import encode_in_chunks, one_step_loss, window_latents
 from wmbench.registry import make_env
+from wmbench.training.base import encode_in_chunks, one_step_loss, window_latents
+from wmbench.training.config import TrainConfig
+from wmbench.training.owm import PlanFn, gbp_planner, plan_and_simulate
 
 
 @torch.no_grad()
@@ -49,7 +49,7 @@ def gap_metric(model, split, cfg: TrainConfig, env=None, planner: PlanFn | None 
     return {"gap_expert_mse": expert, "gap_plan_mse": planned, "gap_ratio": planned / max(expert, 1e-12)}
 
 
-def diagnostics(model, dataset, cfg: TrainConfig | None = None, env=None, planner: PlanFn | None = None,
+def diagnose(model, dataset, cfg: TrainConfig | None = None, env=None, planner: PlanFn | None = None,
                 seed: int = 0) -> dict[str, Any]:
     """Validation errors on ``dataset.val`` plus the train-test gap metric (needs the simulator)."""
     cfg = TrainConfig(frameskip=model.frameskip) if cfg is None else cfg

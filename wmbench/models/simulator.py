@@ -1,9 +1,8 @@
-"""The oracle: CEM planning through the true simulator, an **upper bound** and not a world model.
+"""The simulator as a world model: the true dynamics of an env behind the world-model interface.
 
-:class:`SimulatorModel` exposes a wmbench env through the world-model interface: latents are the raw simulator
-states (float64) and ``rollout`` replays each plan with ``set_state`` + ``step`` in numpy (no gradients, so
-only gradient-free planners apply). Plan with it, e.g. ``PlanProblem(SimulatorModel("pusht"), ...)`` with
-:class:`Oracle`; results must be reported as an oracle, since the planner sees the true dynamics.
+Latents are the raw simulator states (float64) and ``rollout`` replays each plan with ``set_state`` + ``step``
+in numpy (no gradients, so only gradient-free planners apply). The Oracle entry plans through it; its results
+are an upper bound (the planner sees the true dynamics), never a world-model result.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from wmbench.baselines.cem import CEM
 from wmbench.envs.base import GoalEnv
 from wmbench.registry import make_env
 
@@ -71,13 +69,3 @@ class SimulatorModel(torch.nn.Module):
         blocks = actions.detach().cpu().double().numpy().reshape(n, h, self.frameskip, self.env_action_dim)
         out = self.sim.replay(z0.detach().cpu().double().numpy(), blocks)
         return torch.from_numpy(out).to(z0.device, z0.dtype)
-
-
-class Oracle(CEM):
-    """CEM (same defaults) meant for a :class:`SimulatorModel` problem: the simulator upper bound.
-
-    Its objective compares raw simulator states, whose coordinates have mixed units (positions, angles,
-    velocities), so the cost weighs them as the env's state layout does.
-    """
-
-    name = "oracle"

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from wmbench.models.config import TrainConfig
+from wmbench.training.config import TrainConfig
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # latents [B, H + 1, D], raw actions [B, H, action_dim]
 

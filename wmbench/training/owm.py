@@ -15,10 +15,10 @@ from contextlib import contextmanager
 
 import torch
 
-from wmbench.models.config import TrainConfig
-from wmbench.models.segments import Segments, sample_segments
-from wmbench.models.sim import simulate
-from wmbench.models.train_base import Batch, prediction_loss, sample_batch
+from wmbench.training.base import Batch, prediction_loss, sample_batch
+from wmbench.training.config import TrainConfig
+from wmbench.training.segments import Segments, sample_segments
+from wmbench.training.simulate import simulate
 
 #: planner(model, z_start [B, D], z_goal [B, D], horizon, seed) -> raw actions [B, horizon, action_dim]
 PlanFn = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, int, int], torch.Tensor]

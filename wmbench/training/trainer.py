@@ -7,21 +7,19 @@ OWM and AWM start from the matching base checkpoint and train it first when it i
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from wmbench.data.paths import wmbench_home
-from wmbench.models import checkpoint
-from wmbench.models.awm import AWMStep
-from wmbench.models.config import VARIANTS, TrainConfig
-from wmbench.models.diagnostics import diagnostics
-from wmbench.models.owm import OWMStep, PlanFn, collect_round, gbp_planner
+from wmbench.models import MODELS, checkpoint
+from wmbench.models.checkpoint import checkpoint_path
 from wmbench.models.protocol import resolve_class
-from wmbench.models.train_base import (
+from wmbench.registry import make_env
+from wmbench.training import diagnostics
+from wmbench.training.awm import AWMStep
+from wmbench.training.base import (
     base_step_fn,
     cosine_lr,
     encode_in_chunks,
@@ -30,25 +28,8 @@ from wmbench.models.train_base import (
     training_state,
     window_latents,
 )
-from wmbench.registry import make_env
-
-#: built-in model kinds; any other value must be a "module:Class" path (see ``protocol.py``).
-MODELS = {
-    "state": "wmbench.models.state_model:StateWorldModel",
-    "pixel": "wmbench.models.pixel_model:PixelWorldModel",
-}
-
-
-def models_dir(home: str | Path | None = None) -> Path:
-    """``home/models``, with ``home`` defaulting to ``$WMBENCH_HOME`` or ``~/.cache/wmbench``."""
-    return wmbench_home(home) / "models"
-
-
-def checkpoint_path(env: str, model: str = "state", variant: str = "base", dataset_size: str = "small",
-                    seed: int = 0, home: str | Path | None = None) -> Path:
-    """Where ``train`` writes the checkpoint for these settings."""
-    tag = model if model in MODELS else re.sub(r"[^A-Za-z0-9_.]+", "_", model)
-    return models_dir(home) / f"{env}-{tag}-{variant}-{dataset_size}-seed{seed}.pt"
+from wmbench.training.config import VARIANTS, TrainConfig
+from wmbench.training.owm import OWMStep, PlanFn, collect_round, gbp_planner
 
 
 def train(env: str, model: str = "state", variant: str = "base", dataset_size: str = "small",
@@ -101,11 +82,12 @@ def train(env: str, model: str = "state", variant: str = "base", dataset_size: s
     setup_seconds = round(time.perf_counter() - t_build, 3)
     run = {"base": _train_base, "awm": _train_awm, "owm": _train_owm}[variant](ctx, net, training)
     stats, state = {**run.stats(), "setup_seconds": setup_seconds}, run.state()
+    report = diagnostics.diagnose(net, dataset, cfg, ctx.env(), ctx.planner(), seed) if diagnose else {}
     net.metadata = {
         "env": env, "model": model, "variant": variant, "dataset": f"{env}-expert-v0",
         "dataset_size": dataset_size, "dataset_hash": getattr(dataset, "content_hash", None), "seed": seed,
         "config": wanted, "training": stats,
-        "diagnostics": diagnostics(net, dataset, cfg, ctx.env(), ctx.planner(), seed) if diagnose else {},
+        "diagnostics": report,
     }
     checkpoint.save(net, path, training={**state, "complete": True})
     return path

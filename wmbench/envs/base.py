@@ -82,6 +82,11 @@ class GoalEnv(gym.Env):
         """Batch-capable distance over the last axis."""
         raise NotImplementedError
 
+    @staticmethod
+    def coverage(state: np.ndarray, goal: np.ndarray) -> float:
+        """Fraction of the goal region covered in ``state`` (in [0, 1]); NaN for envs that define none."""
+        return float("nan")
+
     # ----------------------------------------------------------------- shared behaviour
     @property
     def state_dim(self) -> int:
@@ -135,17 +140,19 @@ class GoalEnv(gym.Env):
 
     def replay(self, starts: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Execute action blocks from each start: ``starts [N, S]``, ``actions [N, H, K, A]`` (H blocks of K
-        env actions) -> states at the block boundaries ``[N, H + 1, S]`` (index 0 = the start)."""
+        env actions, clipped to the action space as ``step`` does) -> states at the block boundaries
+        ``[N, H + 1, S]`` (index 0 = the start). Physics only: no observations, rewards or info."""
         n, horizon = actions.shape[:2]
+        if not np.all(np.isfinite(actions)):
+            raise ValueError("replay actions must be finite")
+        actions = np.clip(actions, self.action_space.low, self.action_space.high)
         out = np.empty((n, horizon + 1, self.state_dim))
-        if self._goal is None:  # step() needs a goal; it does not affect the dynamics
-            self._goal = self._check_state(starts[0], "starts[0]")
         for i in range(n):
             self.set_state(starts[i])
             out[i, 0] = self.get_state()
             for h in range(horizon):
                 for action in actions[i, h]:
-                    self.step(action)
+                    self._physics_step(action)
                 out[i, h + 1] = self.get_state()
         return out
 

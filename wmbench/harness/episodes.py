@@ -1,19 +1,21 @@
 """Episode control loop: plan through a world model, act in the simulator (open-loop or MPC).
 
-Every (re)plan is one batched ``planner.plan`` call over all still-active episodes; the N simulators are
-stepped in Python. The planner sees only latents from ``model.encode`` and never the simulator's success test.
-One planning step is ``model.frameskip`` env actions (the action vector reshaped to ``[frameskip, env dim]``).
+Every (re)plan is one batched :func:`~wmbench.planning.run_planner` call over all still-active episodes; the N
+simulators are stepped in Python. The planner sees only latents from ``model.encode`` and never the
+simulator's success test. One planning step is ``model.frameskip`` env actions (the action vector reshaped to
+``[frameskip, env dim]``).
 
 * ``open-loop``: plan once for ``horizon`` planning steps and execute all of them; success is judged on the
-  **final** state only (the reference protocol). One plan call with anytime ``checkpoints`` yields the plan at
+  **final** state only (the reference protocol). One plan call with anytime ``milestones`` yields the plan at
   every budget of a sweep (``budget`` may be an ascending list; the last one is the plan's budget).
 * ``mpc``: plan, execute ``execute_steps`` planning steps, re-observe, replan warm-started from the rest of
   the previous plan (shifted, padded with mid-range = zero actions), until success or ``max_steps`` env steps.
   Success is checked after every env step and is sticky: a succeeded episode executes nothing more.
 
 A budget applies to one plan call for the whole batch. Planner outputs are validated: non-finite or
-out-of-bounds actions mark the episode's record with an error and stop it, a plan call that raises marks all
-its episodes, and a plan call that takes more than twice a seconds budget sets ``overrun``.
+out-of-bounds actions mark the episode's record with an error and stop it, a plan call that raises (or calls
+``sys.exit``) marks all its episodes, and a plan call that takes more than twice a seconds budget sets
+``overrun``. Time and model evaluations are counted by the planning loop, never by the planner.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from wmbench.planning import Budget, Objective, PlanProblem
+from wmbench.planning import Budget, Objective, Planner, PlanProblem, run_planner
 from wmbench.registry import make_env
 
 MODES = ("mpc", "open-loop")
@@ -35,14 +37,24 @@ BOUND_TOL = 1e-4
 OVERRUN_FACTOR = 2.0
 
 
-@dataclass
+#: Exceptions a planner can raise that become error rows (``SystemExit`` included: a planner calling
+#: ``sys.exit`` ends its own episodes, not the sweep); ``KeyboardInterrupt`` still stops the run.
+PLANNER_FAILURES = (Exception, SystemExit)
+
+
+@dataclass(frozen=True, kw_only=True)
 class EpisodeRecord:
-    """Outcome of one episode under one budget (planning counts summed over the episode's plan calls)."""
+    """Outcome of one episode under one budget (planning counts summed over the episode's plan calls).
+
+    ``coverage``: the env's goal coverage of the final state (PushT: overlap of block and goal block / block
+    area), NaN for envs that define none.
+    """
 
     episode: int
     budget: Budget
     success: bool
     final_distance: float
+    coverage: float
     steps: int
     replans: int
     planning_seconds: float
@@ -89,6 +101,18 @@ class _Sims:
         return np.array([float(env.state_distance(env.get_state(), g))
                          for env, g in zip(self.envs, self.goals, strict=True)])
 
+    def coverages(self) -> np.ndarray:
+        return np.array([float(env.coverage(env.get_state(), g))
+                         for env, g in zip(self.envs, self.goals, strict=True)])
+
+    def failed(self, budget: Budget, error: str, replans: int = 0) -> list[EpisodeRecord]:
+        """Records of every episode in its current state, failed with ``error``."""
+        dist, cover = self.distances(), self.coverages()
+        return [EpisodeRecord(episode=i, budget=budget, success=False, final_distance=float(dist[i]),
+                              coverage=float(cover[i]), steps=int(self.steps[i]), replans=replans,
+                              planning_seconds=0.0, iterations=0, forward_evals=0, backward_evals=0,
+                              overrun=False, error=error) for i in range(len(self.envs))]
+
 
 def _device(model: torch.nn.Module) -> torch.device:
     return next(iter(model.parameters()), torch.empty(0)).device
@@ -97,12 +121,6 @@ def _device(model: torch.nn.Module) -> torch.device:
 def _encode(model: Any, obs: list[np.ndarray], device: torch.device) -> torch.Tensor:
     with torch.no_grad():
         return model.encode(torch.as_tensor(np.stack(obs)).to(device)).detach()
-
-
-def _per_episode(value: Any, n: int) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    return np.broadcast_to(np.asarray(value), (n,)).astype(np.int64)
 
 
 def _check_actions(actions: Any, shape: tuple[int, int, int], low: torch.Tensor, high: torch.Tensor
@@ -136,11 +154,13 @@ def _task_arrays(tasks: Any) -> tuple[np.ndarray, np.ndarray]:
     return starts, goals
 
 
-def run_episodes(env_name: str, model: Any, planner: Any, budget: Budget | Sequence[Budget], tasks: Any,
+def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | Sequence[Budget], tasks: Any,
                  mode: str = "mpc", *, horizon: int = 5, max_steps: int | None = None, execute_steps: int = 1,
                  seed: int = 0, objective: Objective | None = None, obs_type: str | None = None
                  ) -> list[EpisodeRecord]:
     """Run all tasks (a ``TaskSuite`` or a ``(starts [N, S], goals [N, S])`` pair) with one planner.
+
+    ``planner`` must be a :class:`~wmbench.planning.Planner`: its ``init``/``iterate`` run in the shared loop.
 
     Returns one record per episode and budget (open-loop with several ascending budgets: budget-major order).
     ``max_steps`` (MPC env-step cap) defaults to ``tasks.max_steps``; ``obs_type`` defaults to
@@ -148,6 +168,9 @@ def run_episodes(env_name: str, model: Any, planner: Any, budget: Budget | Seque
     """
     if mode not in MODES:
         raise ValueError(f"unknown control mode {mode!r}; choose one of {MODES}")
+    if not isinstance(planner, Planner):
+        raise TypeError(f"planner must be a wmbench.planning.Planner subclass instance, got "
+                        f"{type(planner).__name__}")
     budgets = [budget] if isinstance(budget, Budget) else list(budget)
     if not budgets:
         raise ValueError("give at least one budget")
@@ -182,7 +205,7 @@ def run_episodes(env_name: str, model: Any, planner: Any, budget: Budget | Seque
 class _Context:
     env_name: str
     model: Any
-    planner: Any
+    planner: Planner
     starts: np.ndarray
     goals: np.ndarray
     obs_type: str
@@ -208,41 +231,31 @@ class _Context:
         return plan.detach().cpu().double().numpy().reshape(-1, self.low.numel() // self.model.frameskip)
 
 
-def _snapshot_plans(result: Any, budgets: list[Budget]) -> list[Any]:
-    """The plan result at each budget: the anytime snapshots, then the final result."""
-    snapshots = list(getattr(result, "snapshots", None) or [])
-    if len(snapshots) != len(budgets) - 1:
-        raise RuntimeError(f"planner returned {len(snapshots)} snapshots for {len(budgets) - 1} checkpoints")
-    return [*snapshots, result]
-
-
 def _open_loop(ctx: _Context, budgets: list[Budget]) -> list[EpisodeRecord]:
     n = len(ctx.starts)
     sims = ctx.sims()
     z_goal = _encode(ctx.model, sims.goal_obs(ctx.obs_type), ctx.device)
     idx = np.arange(n)
     try:
-        result = ctx.planner.plan(ctx.problem(sims, idx, z_goal, None), budgets[-1], seed=ctx.seed,
-                                  checkpoints=tuple(budgets[:-1]))
-        plans = _snapshot_plans(result, budgets)
-    except Exception as exc:  # a failing planner gives error rows, never a crashed sweep
-        dist = sims.distances()
-        return [EpisodeRecord(i, b, False, float(dist[i]), 0, 1, 0.0, 0, 0, 0, False, _error_text(exc))
-                for b in budgets for i in range(n)]
+        result = run_planner(ctx.planner, ctx.problem(sims, idx, z_goal, None), budgets[-1], seed=ctx.seed,
+                             milestones=tuple(budgets[:-1]))
+    except PLANNER_FAILURES as exc:  # a failing planner gives error rows, never a crashed sweep
+        return [r for b in budgets for r in sims.failed(b, _error_text(exc), replans=1)]
     records = []
-    for b, plan in zip(budgets, plans, strict=True):
+    for b, plan in zip(budgets, [*result.milestones, result], strict=True):
         sims = sims if b is budgets[0] else ctx.sims()
         errors = _check_actions(plan.actions, (n, ctx.horizon, ctx.low.numel()), ctx.low, ctx.high)
         for i in idx:
             if errors[i] is None:
                 sims.execute(i, ctx.env_actions(plan.actions[i]), None, sticky=False)
         success = sims.success & np.array([e is None for e in errors])
-        dist = sims.distances()
-        its, fwd, bwd = (_per_episode(getattr(plan, k), n) for k in ("iterations", "forward_evals",
-                                                                       "backward_evals"))
-        seconds = float(plan.seconds)
-        records += [EpisodeRecord(int(i), b, bool(success[i]), float(dist[i]), int(sims.steps[i]), 1, seconds,
-                                  int(its[i]), int(fwd[i]), int(bwd[i]), _overran(seconds, b), errors[i])
+        dist, cover = sims.distances(), sims.coverages()
+        records += [EpisodeRecord(episode=int(i), budget=b, success=bool(success[i]),
+                                  final_distance=float(dist[i]), coverage=float(cover[i]),
+                                  steps=int(sims.steps[i]), replans=1, planning_seconds=plan.seconds,
+                                  iterations=plan.iterations, forward_evals=plan.forward_evals,
+                                  backward_evals=plan.backward_evals, overrun=_overran(plan.seconds, b),
+                                  error=errors[i])
                     for i in idx]
     return records
 
@@ -263,16 +276,17 @@ def _mpc(ctx: _Context, budget: Budget, max_steps: int, execute_steps: int) -> l
         plan_seed = int(np.random.SeedSequence([ctx.seed, int(replans.max())]).generate_state(1)[0])
         try:
             problem = ctx.problem(sims, idx, z_goal, warm[idx] if replans.any() else None)
-            result = ctx.planner.plan(problem, budget, seed=plan_seed)
-        except Exception as exc:  # a failing planner gives error rows, never a crashed sweep
+            result = run_planner(ctx.planner, problem, budget, seed=plan_seed)
+        except PLANNER_FAILURES as exc:  # a failing planner gives error rows, never a crashed sweep
             for i in idx:
                 errors[i] = _error_text(exc)
             break
-        seconds[idx] += float(result.seconds)
+        seconds[idx] += result.seconds
         replans[idx] += 1
-        overrun[idx] |= _overran(float(result.seconds), budget)
-        for counts, key in ((its, "iterations"), (fwd, "forward_evals"), (bwd, "backward_evals")):
-            counts[idx] += _per_episode(getattr(result, key), idx.size)
+        overrun[idx] |= _overran(result.seconds, budget)
+        its[idx] += result.iterations
+        fwd[idx] += result.forward_evals
+        bwd[idx] += result.backward_evals
         checks = _check_actions(result.actions, (idx.size, ctx.horizon, ctx.low.numel()), ctx.low, ctx.high)
         for j, (i, err) in enumerate(zip(idx, checks, strict=True)):
             if err is not None:
@@ -281,7 +295,9 @@ def _mpc(ctx: _Context, budget: Budget, max_steps: int, execute_steps: int) -> l
             plan = result.actions[j].detach().to(ctx.device, ctx.low.dtype)
             sims.execute(i, ctx.env_actions(plan[:execute_steps]), max_steps, sticky=True)
             warm[i] = torch.cat([plan[execute_steps:], mid.expand(execute_steps, -1)])
-    dist = sims.distances()
-    return [EpisodeRecord(i, budget, bool(sims.success[i]) and errors[i] is None, float(dist[i]),
-                          int(sims.steps[i]), int(replans[i]), float(seconds[i]), int(its[i]), int(fwd[i]),
-                          int(bwd[i]), bool(overrun[i]), errors[i]) for i in range(n)]
+    dist, cover = sims.distances(), sims.coverages()
+    return [EpisodeRecord(episode=i, budget=budget, success=bool(sims.success[i]) and errors[i] is None,
+                          final_distance=float(dist[i]), coverage=float(cover[i]), steps=int(sims.steps[i]),
+                          replans=int(replans[i]), planning_seconds=float(seconds[i]), iterations=int(its[i]),
+                          forward_evals=int(fwd[i]), backward_evals=int(bwd[i]), overrun=bool(overrun[i]),
+                          error=errors[i]) for i in range(n)]

@@ -1,0 +1,290 @@
+"""Sweeps: entry x env x budget x seed over a task suite, written as resumable Parquet parts.
+
+Open-loop runs one unit per (entry, env, seed) whose anytime milestones give every budget; MPC runs each
+budget as its own unit (:mod:`wmbench.harness.units`). Each finished unit is written atomically to
+``RESULTS_DIR/parts/<unit>.parquet`` by the driver process only. Rerunning the same command skips a unit only
+when its part is readable, complete and carries the unit's identity hash; a corrupt or incomplete part is
+recomputed, and a changed setting or retrained checkpoint is a new unit. A unit that fails (model, planner,
+episode loop) gives error rows, one line on stderr, and counts in :attr:`SweepOutcome.failed`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+import torch
+from tqdm import tqdm
+
+from wmbench.harness.budgets import BudgetSpec
+from wmbench.harness.entries import ORACLE, Entry, resolve_entry
+from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
+from wmbench.harness.machine import device_name, machine_info
+from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
+from wmbench.harness.units import Unit
+from wmbench.planning import Objective
+from wmbench.planning.objective import WEIGHTINGS
+from wmbench.registry import make_env
+
+ModelSource = Callable[[str, str], Any] | Mapping[tuple[str, str], Any]
+"""``(env, variant) -> world model`` as a callable or a mapping; a failing lookup gives error rows. The
+``oracle`` variant is never asked for: it is the simulator (``wmbench.models.simulator.SimulatorModel``)."""
+TaskSource = Callable[[str, str], Any]
+"""``(env, split) -> TaskSuite`` (default :func:`wmbench.tasks.load`)."""
+#: Largest accepted seed (seeds feed numpy's and torch's generators).
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What to run. ``n_tasks`` takes a prefix of the suite; ``max_steps`` overrides the suite's MPC cap;
+    ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential" or "last")."""
+
+    entries: tuple[str, ...]
+    envs: tuple[str, ...]
+    budgets: BudgetSpec
+    seeds: tuple[int, ...] = (0,)
+    mode: str = "mpc"
+    split: str = "test"
+    n_tasks: int | None = None
+    horizon: int = 5
+    execute_steps: int = 1
+    max_steps: int | None = None
+    objective: str = "exponential"
+    threads: int = 1
+    device: str = "cpu"
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep did: every part file of the sweep, and one line per failed unit."""
+
+    parts: list[Path]
+    ran: int = 0
+    recomputed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def validate_config(config: SweepConfig) -> list[Entry]:
+    """Resolve the entries of ``config``; a one-line ``ValueError`` for anything unknown or out of range."""
+    if config.mode not in MODES:
+        raise ValueError(f"unknown control mode {config.mode!r}; choose one of {MODES}")
+    if config.objective not in WEIGHTINGS:
+        raise ValueError(f"unknown objective {config.objective!r}; choose one of {WEIGHTINGS}")
+    if not config.entries or not config.envs or not config.seeds:
+        raise ValueError("a sweep needs at least one entry, env and seed")
+    for name, value, low in (("n_tasks", config.n_tasks, 1), ("max_steps", config.max_steps, 1),
+                             ("horizon", config.horizon, 1), ("execute_steps", config.execute_steps, 1),
+                             ("threads", config.threads, 1)):
+        if value is not None and value < low:
+            raise ValueError(f"{name} must be >= {low}, got {value}")
+    if config.execute_steps > config.horizon:
+        raise ValueError(f"execute_steps ({config.execute_steps}) must be <= horizon ({config.horizon})")
+    bad_seeds = [s for s in config.seeds if not 0 <= s <= MAX_SEED]
+    if bad_seeds:
+        raise ValueError(f"seeds must be in [0, {MAX_SEED}], got {bad_seeds[0]}")
+    for env in config.envs:
+        make_env(env)
+    return [resolve_entry(name) for name in config.entries]
+
+
+def model_hash(model: Any) -> str:
+    """The model's identity: ``metadata["checkpoint_hash"]`` when loaded from a checkpoint, else a sha256 of
+    its class and ``state_dict``."""
+    recorded = getattr(model, "metadata", {}).get("checkpoint_hash")
+    if recorded:
+        return str(recorded)
+    digest = hashlib.sha256(f"{type(model).__module__}:{type(model).__qualname__}".encode())
+    if isinstance(model, torch.nn.Module):
+        for key, value in sorted(model.state_dict().items()):
+            digest.update(key.encode())
+            digest.update(value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def checkpoint_models(path_for: Callable[[str, str], str | Path], device: str = "cpu") -> ModelSource:
+    """A :data:`ModelSource`: ``checkpoint.load(path_for(env, variant), device)`` (hash-verified)."""
+    from wmbench.models import checkpoint
+
+    return lambda env, variant: checkpoint.load(path_for(env, variant), device)
+
+
+def _simulator(env: str) -> Any:
+    from wmbench.models.simulator import SimulatorModel
+
+    return SimulatorModel(env)
+
+
+def _default_tasks(env: str, split: str) -> Any:
+    from wmbench import tasks
+
+    return tasks.load(env, split)
+
+
+def _load_models(config: SweepConfig, entries: list[Entry], models: ModelSource
+                 ) -> dict[tuple[str, str], Any]:
+    """Every (env, variant) model the sweep needs, or the exception that loading it raised."""
+    loaded: dict[tuple[str, str], Any] = {}
+    for env in config.envs:
+        for variant in dict.fromkeys(e.variant for e in entries):
+            try:
+                if variant == ORACLE:
+                    model = _simulator(env)
+                else:
+                    model = models[env, variant] if isinstance(models, Mapping) else models(env, variant)
+                    model = model.to(config.device) if isinstance(model, torch.nn.Module) else model
+                loaded[env, variant] = model
+            except Exception as exc:  # a missing or broken model gives error rows, never a crashed sweep
+                loaded[env, variant] = exc
+    return loaded
+
+
+def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, Any],
+               models: Mapping[tuple[str, str], Any]) -> list[Unit]:
+    """The sweep's units in run order (env, entry, seed, budgets)."""
+    groups = [config.budgets.values] if config.mode == "open-loop" else [(v,) for v in config.budgets.values]
+    units = []
+    for env in config.envs:
+        suite = suites[env]
+        for entry in entries:
+            model = models[env, entry.variant]
+            digest = "simulator" if entry.variant == ORACLE else \
+                f"missing: {type(model).__name__}" if isinstance(model, Exception) else model_hash(model)
+            max_steps = None if config.mode == "open-loop" else int(config.max_steps or suite.max_steps)
+            for seed in config.seeds:
+                for values in groups:
+                    units.append(Unit(
+                        entry=entry, env=env, mode=config.mode, budget_kind=config.budgets.kind,
+                        values=tuple(values), seed=int(seed), split=config.split,
+                        suite_version=str(suite.version), suite_sha256=str(suite.sha256),
+                        task_ids=tuple(int(i) for i in suite.ids), horizon=config.horizon,
+                        execute_steps=config.execute_steps, max_steps=max_steps, objective=config.objective,
+                        checkpoint_hash=digest, threads=config.threads, device=config.device))
+    return units
+
+
+def part_problem(path: Path, unit: Unit) -> str | None:
+    """Why the part at ``path`` cannot stand for ``unit`` (None if it is complete and its own)."""
+    if not path.exists():
+        return "missing"
+    try:
+        table = read_part(path)
+    except ValueError as exc:
+        return str(exc)
+    if table.num_rows != unit.n_rows:
+        return f"{table.num_rows} rows, expected {unit.n_rows}"
+    if not pc.all(pc.equal(table.column("unit_id"), unit.id)).as_py():
+        return "rows of another unit"
+    return None
+
+
+def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource, *,
+              tasks: TaskSource | None = None, command: str = "", progress: bool = True) -> SweepOutcome:
+    """Run every unfinished unit of ``config`` into ``results_dir``.
+
+    Pins ``torch.set_num_threads(config.threads)`` (recorded in every row). Bad configuration (unknown env,
+    entry or mode, out-of-range numbers, a results path that is a file) raises ``ValueError`` before anything
+    runs; a failing model or planner gives error rows and a line in ``SweepOutcome.failed``.
+    """
+    entries = validate_config(config)
+    results_dir = Path(results_dir)
+    for path in (results_dir, results_dir / PARTS):
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(f"results path {path} is a file, not a directory; choose another "
+                                     "--results directory")
+    torch.set_num_threads(config.threads)
+    load_tasks = tasks or _default_tasks
+    suites = {env: load_tasks(env, config.split) for env in config.envs}
+    if config.n_tasks is not None:
+        suites = {env: s.head(config.n_tasks) for env, s in suites.items()}
+    loaded = _load_models(config, entries, models)
+    units = plan_units(config, entries, suites, loaded)
+    outcome = SweepOutcome(parts=[results_dir / PARTS / u.file_name for u in units])
+    todo = []
+    for unit, path in zip(units, outcome.parts, strict=True):
+        problem = part_problem(path, unit)
+        if problem is None:
+            continue
+        if problem != "missing":
+            outcome.recomputed.append(f"{path.name}: {problem}")
+            tqdm.write(f"wmbench sweep: recomputing {path.name} ({problem})", file=sys.stderr)
+        todo.append((unit, path))
+    bar = tqdm(total=len(units), initial=len(units) - len(todo), desc="sweep", unit="unit",
+               disable=not progress, dynamic_ncols=True)
+    machine = machine_info(config.threads)
+    try:
+        for (unit, path), rows in zip(todo, _run_serial(todo, suites, loaded), strict=True):
+            write_part([{**row, **machine, "command": command} for row in rows], path)
+            outcome.ran += 1
+            errors = [r["error"] for r in rows if r["error"] is not None]
+            if errors:
+                line = f"{unit.label}: {len(errors)} of {len(rows)} episodes failed: {errors[0]}"
+                outcome.failed.append(line)
+                tqdm.write(f"wmbench sweep: {line}", file=sys.stderr)
+            bar.set_postfix_str(unit.label, refresh=False)
+            bar.update()
+    finally:
+        bar.close()
+    return outcome
+
+
+def _run_serial(todo: Iterable[tuple[Unit, Path]], suites: Mapping[str, Any],
+                models: Mapping[tuple[str, str], Any]) -> Iterator[list[dict]]:
+    for unit, _ in todo:
+        yield run_unit(unit, suites[unit.env], models[unit.env, unit.entry.variant])
+
+
+def run_unit(unit: Unit, suite: Any, model: Any) -> list[dict]:
+    """The unit's result rows (without the machine and command columns); any failure of the model, the
+    planner's construction or the episode loop becomes error rows."""
+    budgets = unit.budgets
+    if isinstance(model, Exception):
+        error = f"model {unit.env}/{unit.entry.variant}: {type(model).__name__}: {model}"
+    else:
+        try:
+            records = run_episodes(unit.env, model, unit.entry.make_planner(), budgets, suite, unit.mode,
+                                   horizon=unit.horizon, max_steps=unit.max_steps,
+                                   execute_steps=unit.execute_steps, seed=unit.seed,
+                                   objective=Objective(unit.objective))
+            return _rows(records, unit, suite, model)
+        except Exception as exc:  # a broken unit gives error rows, never a crashed sweep
+            error = f"{type(exc).__name__}: {exc}"
+    error = error.splitlines()[0][:500]
+    records = [EpisodeRecord(episode=i, budget=b, success=False, final_distance=float("nan"),
+                             coverage=float("nan"), steps=0, replans=0, planning_seconds=0.0, iterations=0,
+                             forward_evals=0, backward_evals=0, overrun=False, error=error)
+               for b in budgets for i in range(len(suite.starts))]
+    return _rows(records, unit, suite, model)
+
+
+#: Result columns copied from :class:`EpisodeRecord` fields of the same name.
+_RECORD_COLUMNS = ("success", "final_distance", "coverage", "steps", "replans", "planning_seconds",
+                   "iterations", "forward_evals", "backward_evals", "overrun", "error")
+
+
+def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> list[dict]:
+    """Result rows (without the machine columns) for a unit's episode records."""
+    ok = not isinstance(model, Exception)
+    metadata = getattr(model, "metadata", {}) if ok else {}
+    device = next(iter(model.parameters()), torch.empty(0)).device if ok and hasattr(model, "parameters") \
+        else torch.device(unit.device)
+    frameskip = int(getattr(model, "frameskip", 0)) if ok else 0
+    shared = {
+        "entry": unit.entry.name, "env": unit.env, "budget_kind": unit.budget_kind, "seed": unit.seed,
+        "mode": unit.mode, "unit_id": unit.id, "variant": unit.entry.variant, "planner": unit.entry.planner,
+        "planner_args": unit.entry.planner_args, "upper_bound": unit.entry.upper_bound,
+        "horizon": unit.horizon, "execute_steps": unit.execute_steps, "objective": unit.objective,
+        "max_steps": unit.horizon * frameskip if unit.max_steps is None else unit.max_steps,
+        "batch_size": len(suite.starts), "split": unit.split, "task_suite": unit.suite_version,
+        "task_suite_sha256": unit.suite_sha256, "dataset_hash": str(metadata.get("dataset_hash") or ""),
+        "checkpoint_hash": unit.checkpoint_hash, "schema_version": SCHEMA_VERSION,
+        "device": device_name(device),
+    }
+    return [{**shared, "task": int(suite.ids[r.episode]), "level": str(suite.levels[r.episode]),
+             "budget_value": float(getattr(r.budget, unit.budget_kind)),
+             **{k: getattr(r, k) for k in _RECORD_COLUMNS}} for r in records]
