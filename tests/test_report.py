@@ -35,7 +35,7 @@ def _rows(entry: str, budget: float, successes: int, n: int = 10, upper_bound: b
                 forward_evals=100, backward_evals=100, overrun=False, error=None, upper_bound=upper_bound,
                 horizon=5, execute_steps=1, objective="exponential", max_steps=50, batch_size=n,
                 schema_version=SCHEMA_VERSION, threads=1, entry=entry, coverage=float("nan"),
-                concurrent_units=1)
+                concurrent_units=1, model_seed=0)
     return [{**base, "task": i, "success": i < successes} for i in range(n)]
 
 

@@ -282,7 +282,8 @@ def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> l
         "max_steps": unit.horizon * frameskip if unit.max_steps is None else unit.max_steps,
         "batch_size": len(suite.starts), "split": unit.split, "task_suite": unit.suite_version,
         "task_suite_sha256": unit.suite_sha256, "dataset_hash": str(metadata.get("dataset_hash") or ""),
-        "checkpoint_hash": unit.checkpoint_hash, "schema_version": SCHEMA_VERSION,
+        "checkpoint_hash": unit.checkpoint_hash, "model_seed": int(metadata.get("seed", -1)),
+        "schema_version": SCHEMA_VERSION,
         "device": device_name(device),
     }
     return [{**shared, "task": int(suite.ids[r.episode]), "level": str(suite.levels[r.episode]),
