@@ -36,6 +36,8 @@ def test_a_resolved_curve():
     assert verdict.startswith("resolved: its best is significantly above its smallest budget (12% at 1 it vs "
                               "78% at 4 it, paired exact p=")
     assert curve_verdicts(_curve({1: 5}), "iterations") == []
+    assert curve_verdicts(_curve({1: 0, 2: 0}), "iterations") == [
+        "no success at any budget: the grid does not resolve it"]
 
 
 def test_time_to_reach_is_bracketed_by_the_grid():

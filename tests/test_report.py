@@ -63,6 +63,8 @@ def test_leaderboard_tables_and_determinism(tmp_path):
             "McNemar p=0.5.") in lines
     assert "- CEM: at its smallest budget not significantly below its best (30% at 0.1 s vs 60% at 1 s, " \
            "paired exact p=0.25): the grid does not resolve its rise; add smaller budgets" in lines
+    assert "- Oracle: best at its smallest budget (100% at 0.1 s): the grid does not show where it " \
+           "saturates; add smaller budgets" in lines
     assert "- CEM: 1 episode(s) with errors (counted as failures)" in text
     assert "Integrity: every episode is stored once" in text and "level" not in text.split("## pusht")[1]
     assert "    wmbench report res" in text and "x torch thread" not in text
@@ -169,4 +171,4 @@ def test_differences_say_how_many_episodes_were_paired(tmp_path):
     text = report(tmp_path).read_text()
     # GBP shares tasks 5-9 with CEM (CEM failed them, GBP succeeded): b=5, c=0, p = 2 / 2^5
     assert "| GBP | +100 [+39, +100] p=0.062 (5 of 10 paired) |" in text
-    assert "| MPPI | — (no shared episodes) |" in text
+    assert "| MPPI | — (no matching episodes) |" in text

@@ -4,7 +4,7 @@ paired differences to a reference entry, the Oracle ceiling and the spread betwe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,22 +25,18 @@ def reference_differences(episodes: pd.DataFrame, entries: list[str], reference:
     Newcombe interval), p_value (exact McNemar) and p_holm (Holm-adjusted over all rows of this table).
     Rows whose episodes cannot be matched have n = 0 and NaN statistics.
     """
+    cells = dict(tuple(episodes.groupby(["entry", "budget_value"], sort=True)))
+    budgets = sorted(b for e, b in cells if e == reference)
     rows = []
-    budgets = sorted(episodes.loc[episodes["entry"] == reference, "budget_value"].unique())
     for entry in entries:
-        if entry == reference:
-            continue
         for budget in budgets:
-            mine, theirs = _cell(episodes, entry, budget), _cell(episodes, reference, budget)
-            if mine.empty:
+            mine, theirs = cells.get((entry, budget)), cells[reference, budget]
+            if entry == reference or mine is None:
                 continue
             pairs = align(mine, theirs)
-            diff = paired_difference(*pairs) if pairs is not None else None
-            rows.append({"entry": entry, "budget_value": budget, "n": diff.n if diff else 0,
-                         "entry_n": len(mine), "reference_n": len(theirs),
-                         "difference": diff.difference if diff else math.nan,
-                         "low": diff.low if diff else math.nan, "high": diff.high if diff else math.nan,
-                         "p_value": diff.p_value if diff else math.nan})
+            found = asdict(paired_difference(*pairs)) if pairs is not None else {"n": 0}
+            rows.append({"entry": entry, "budget_value": budget, "entry_n": len(mine),
+                         "reference_n": len(theirs), **found})
     frame = pd.DataFrame(rows, columns=["entry", "budget_value", "n", "entry_n", "reference_n", "difference",
                                         "low", "high", "p_value"])
     tested = frame["n"] > 0

@@ -67,7 +67,7 @@ def curve_verdicts(rows: pd.DataFrame, kind: str) -> list[str]:
     *Flat*: the smallest budget is the best one, or not significantly below the best one (two-sided exact
     McNemar on the episodes both budgets ran, level :data:`ALPHA`, not corrected across curves).
     *Still rising*: the largest budget's success is above the previous budget's, significantly.
-    Otherwise *resolved*. Empty when the curve has fewer than two budgets.
+    Otherwise *resolved*. Empty when the curve has fewer than two budgets; a curve without successes says so.
     """
     by_budget = dict(tuple(rows.groupby("budget_value", sort=True)))
     budgets = list(by_budget)
@@ -83,6 +83,8 @@ def curve_verdicts(rows: pd.DataFrame, kind: str) -> list[str]:
         return (f"{rate[low]:.0f}% at {budget_label(low, kind)} vs {rate[high]:.0f}% at "
                 f"{budget_label(high, kind)}, paired exact p={p:.2g}"), p
 
+    if rate[best] == 0:
+        return ["no success at any budget: the grid does not resolve it"]
     verdicts = []
     if best == first:
         verdicts.append(f"best at its smallest budget ({rate[first]:.0f}% at {budget_label(first, kind)}): "

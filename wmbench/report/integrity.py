@@ -67,7 +67,9 @@ def _check_consistent(results: pd.DataFrame, where: str) -> None:
 
 def check(results: pd.DataFrame, where: str = "RESULTS_DIR") -> Checked:
     """Refuse inconsistent curves (``ValueError`` naming entry, env, column, values and part files to move
-    out of ``where``) and keep each episode once (see the module docstring)."""
+    out of ``where``) and keep each episode once (see the module docstring). A missing level reads as
+    ``""``."""
+    results = results.assign(level=results["level"].fillna(""))
     _check_consistent(results, where)
     size = results.groupby("unit_id")["unit_id"].transform("size")
     ranked = results.assign(_size=-size).sort_values(["_size", "unit_id"], kind="stable")

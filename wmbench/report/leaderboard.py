@@ -15,6 +15,7 @@ import pandas as pd
 from wmbench.report.comparisons import ceiling, model_variation, reference_differences
 from wmbench.report.curves import ALPHA, curve_verdicts, time_to_reach
 from wmbench.report.integrity import Checked
+from wmbench.report.paired import EPISODE
 from wmbench.report.plots import entry_order
 from wmbench.report.stats import budget_label, difference_interval, summarise
 
@@ -24,6 +25,8 @@ _MACHINE = ["wmbench_version", "git_commit", "torch_version", "python_version", 
             "device"]
 _SETTINGS = ["split", "task_suite", "batch_size", "horizon", "objective", "execute_steps", "max_steps"]
 _TABLE = ["env", "mode", "budget_kind"]
+#: What the per-table comparisons read of each episode row.
+_EPISODE_COLUMNS = ["entry", "budget_value", *EPISODE, "model_seed", "success", "concurrent_units"]
 
 
 def _intro(reference: str) -> str:
@@ -86,23 +89,22 @@ def _differences(episodes: pd.DataFrame, entries: list[str], kind: str, referenc
              f"exact McNemar p; `*`: p < {ALPHA:g}):", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for entry in [e for e in entries if e != reference]:
-        rows = diffs[diffs["entry"] == entry].set_index("budget_value")
-        cells = []
-        for budget in budgets:
-            if budget not in rows.index:
-                cells.append("")
-                continue
-            row = rows.loc[budget]
-            if row["n"] == 0:
-                cells.append("— (no shared episodes)")
-                continue
-            star = "*" if row["p_holm"] < ALPHA else ""
-            partial = (f" ({int(row['n'])} of {int(max(row['entry_n'], row['reference_n']))} paired)"
-                       if row["n"] < max(row["entry_n"], row["reference_n"]) else "")
-            cells.append(f"{_points(row['difference'])} [{_points(row['low'])}, {_points(row['high'])}] "
-                         f"{_p(row['p_holm'])}{star}{partial}")
-        lines.append("| " + " | ".join([entry, *cells]) + " |")
+        rows = {r["budget_value"]: r for r in diffs[diffs["entry"] == entry].to_dict("records")}
+        lines.append("| " + " | ".join([entry, *(_difference(rows.get(b)) for b in budgets)]) + " |")
     return lines
+
+
+def _difference(row: dict | None) -> str:
+    """One ``Δ vs REF`` cell: points [interval] Holm p, ``*`` when significant, how many were paired."""
+    if row is None:
+        return ""
+    if row["n"] == 0:
+        return "— (no matching episodes)"
+    star = "*" if row["p_holm"] < ALPHA else ""
+    most = max(row["entry_n"], row["reference_n"])
+    partial = f" ({row['n']} of {most} paired)" if row["n"] < most else ""
+    return (f"{_points(row['difference'])} [{_points(row['low'])}, {_points(row['high'])}] "
+            f"{_p(row['p_holm'])}{star}{partial}")
 
 
 def _ceiling(group: pd.DataFrame, episodes: pd.DataFrame, kind: str) -> list[str]:
@@ -199,7 +201,7 @@ def _section(group: pd.DataFrame, episodes: pd.DataFrame, kind: str, reference: 
     upper = ["Upper bound:", "", *_table(group, [e for e in order if e in bounds], kind, reference)] \
         if bounds else []
     for block in (_differences(episodes, entries, kind, reference), upper, _ceiling(group, episodes, kind),
-                  _verdicts(episodes, entries, kind), _variation(episodes, entries, kind),
+                  _verdicts(episodes, order, kind), _variation(episodes, entries, kind),
                   _notes(group, episodes)):
         out += ["", *block] if block else []
     return [*out, ""]
@@ -235,7 +237,8 @@ def render(checked: Checked, plots: dict[tuple[str, str, str], list[str]], comma
             out += [f"Task levels, each reported separately: {', '.join(levels)}.", ""]
         for level in levels:
             out += [f"### level {level}", ""] if level else []
-            out += _section(group[group["level"] == level], rows[rows["level"] == level], kind, reference)
+            episodes = rows.loc[rows["level"] == level, _EPISODE_COLUMNS]
+            out += _section(group[group["level"] == level], episodes, kind, reference)
         figures = plots.get((env, mode, kind), [])
         caption = " (all levels pooled)" if levels != [""] else ""
         out += [*(f"![{env} {mode}{caption}]({p})" for p in figures), ""] if figures else []
