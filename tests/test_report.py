@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import torch
@@ -9,8 +12,11 @@ from result_rows import episode_rows
 from test_harness import _sweep
 
 from wmbench.cli import main
-from wmbench.harness.schema import write_part
+from wmbench.harness.schema import read_results, write_part
 from wmbench.report import report
+from wmbench.report.comparisons import model_variation
+from wmbench.report.integrity import check
+from wmbench.report.leaderboard import render
 from wmbench.report.stats import wilson_interval
 
 torch.set_num_threads(1)
@@ -83,9 +89,8 @@ def test_the_leaderboard_depends_on_the_rows_not_on_how_parts_split_them(tmp_pat
     rows = pq.read_table(tmp_path / "one" / "parts" / "fixture.parquet").to_pylist()
     for i, entry in enumerate(["Oracle", "MPPI", "GBP", "CEM"]):
         write_part([r for r in rows if r["entry"] == entry], tmp_path / "split" / "parts" / f"{i}.parquet")
-    one, split = (report(tmp_path / d, tmp_path / d, command="wmbench report R").read_text()
-                  for d in ("one", "split"))
-    assert one == split
+    one, split = (render(check(read_results(tmp_path / d)), {}, "wmbench report R") for d in ("one", "split"))
+    assert one == split and "| GBP | +40 [+1, +64] p=0.5 |" in one
 
 
 def test_report_from_a_toy_sweep(tmp_path):
@@ -172,3 +177,16 @@ def test_differences_say_how_many_episodes_were_paired(tmp_path):
     # GBP shares tasks 5-9 with CEM (CEM failed them, GBP succeeded): b=5, c=0, p = 2 / 2^5
     assert "| GBP | +100 [+39, +100] p=0.062 (5 of 10 paired) |" in text
     assert "| MPPI | — (no matching episodes) |" in text
+
+
+def test_model_variation_t_interval_over_models():
+    rows = [r for seed, k in ((0, 5), (1, 7), (2, 6)) for r in episode_rows("GBP", 1, k, model_seed=seed)]
+    rows += episode_rows("GBP", 2, 5, model_seed=0) + episode_rows("CEM", 1, 5)
+    spread = model_variation(pd.DataFrame(rows), ["GBP", "CEM"]).set_index("budget_value")
+    assert list(spread["entry"]) == ["GBP", "GBP"]  # CEM has one model: no spread to show
+    one = spread.loc[1.0]
+    half = 4.302652729749464 * 0.1 / 3 ** 0.5  # t(0.975, 2 df) x sd / sqrt(3)
+    assert (one["seed 0"], one["seed 1"], one["seed 2"], one["range"]) == pytest.approx((0.5, 0.7, 0.6, 0.2))
+    assert (one["mean_low"], one["mean_high"]) == pytest.approx((0.6 - half, 0.6 + half))
+    assert one["pooled"] == pytest.approx(0.6) and one["models"] == 3
+    assert math.isnan(spread.loc[2.0, "mean_low"]) and spread.loc[2.0, "models"] == 1

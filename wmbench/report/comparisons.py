@@ -97,6 +97,7 @@ def model_variation(episodes: pd.DataFrame, entries: list[str]) -> pd.DataFrame:
         rows.append({"entry": entry, "budget_value": budget, "models": k,
                      "pooled": float(group["success"].mean()), "pooled_low": low, "pooled_high": high,
                      **{f"seed {s}": float(r) for s, r in rates.items()},
-                     "mean": mean, "mean_low": max(0.0, mean - half), "mean_high": min(1.0, mean + half),
+                     "mean": mean, "mean_low": float(np.clip(mean - half, 0, 1)),
+                     "mean_high": float(np.clip(mean + half, 0, 1)),
                      "range": float(np.ptp(rates.to_numpy()))})
     return pd.DataFrame(rows)

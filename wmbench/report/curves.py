@@ -77,7 +77,7 @@ def curve_verdicts(rows: pd.DataFrame, kind: str) -> list[str]:
     best = max(budgets, key=lambda b: (rate[b], -b))
     first, previous, last = budgets[0], budgets[-2], budgets[-1]
 
-    def change(low: float, high: float) -> str:
+    def change(low: float, high: float) -> tuple[str, float]:
         pairs = align(by_budget[high], by_budget[low])
         p = paired_difference(*pairs).p_value if pairs is not None else math.nan
         return (f"{rate[low]:.0f}% at {budget_label(low, kind)} vs {rate[high]:.0f}% at "
