@@ -3,18 +3,22 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from result_rows import episode_rows
 
 from wmbench.report.paper import CELLS, TABLE1
 from wmbench.report.stats import wilson_interval
-from wmbench.report.table1 import budget_claim, budget_claim_markdown, table1_entries, table1_markdown
+from wmbench.report.table1 import (
+    budget_claim,
+    budget_claim_markdown,
+    table1_entries,
+    table1_frame,
+    table1_markdown,
+)
 
 
-def _rows(entry, env, mode, budget, successes, n=100, kind="iterations", seconds=None):
-    seconds = budget if seconds is None else seconds
-    return [{"entry": entry, "env": env, "mode": mode, "budget_kind": kind, "budget_value": float(budget),
-             "upper_bound": entry == "Oracle", "success": i < successes, "forward_evals": 10,
-             "backward_evals": 10, "error": None, "overrun": False, "planning_seconds": seconds, "replans": 1}
-            for i in range(n)]
+def _rows(entry, env, mode, budget, successes, n=100, kind="iterations", seconds=None, **columns):
+    return episode_rows(entry, budget, successes, n, env=env, mode=mode, budget_kind=kind,
+                        seconds=budget if seconds is None else seconds, replans=1, **columns)
 
 
 def test_table1_layout_intervals_and_paper_numbers():
@@ -42,29 +46,55 @@ def test_table1_entries_name_the_variant():
     assert table1_entries("awm") == ("GD@awm", "GBP@awm", "CEM@awm")
 
 
-def test_budget_claim_fraction_of_cem_time():
+def test_budget_claim_brackets_times_and_fractions():
     rows = []
     for budget, cem, awm in [(0.1, 20, 62), (0.3, 50, 70), (1.0, 70, 72), (3.0, 70, 72)]:
         rows += _rows("CEM", "pusht", "mpc", budget, cem, kind="seconds", seconds=max(budget, 0.5))
         rows += _rows("GBP+AWM", "pusht", "mpc", budget, awm, kind="seconds")
-        rows += _rows("GBP", "pusht", "mpc", budget, 10, kind="seconds")
+        rows += _rows("GBP", "pusht", "mpc", budget, 10, kind="seconds", concurrent_units=3)
     # CEM's first iteration overruns the 0.1 and 0.3 s budgets (0.5 s measured): charged what it spent
     rows += _rows("CEM", "wall", "mpc", 0.1, 50, kind="seconds", seconds=0.5)
     rows += _rows("GBP+AWM", "wall", "mpc", 0.1, 50, kind="seconds")
     claim = budget_claim(pd.DataFrame(rows), challengers=("GBP+AWM", "GBP"))
-    wall = claim[claim["env"] == "wall"].set_index("entry")
-    assert wall.loc["GBP+AWM", "reference_seconds"] == pytest.approx(0.5)
-    assert wall.loc["GBP+AWM", "fraction_of_reference_time"] == pytest.approx(0.2)
+    # Wall: both reach CEM's best at their smallest (only) budget, so CEM's time is only bounded above and
+    # no fraction of it can be stated
+    wall = claim[claim["env"] == "wall"].set_index("entry").loc["GBP+AWM"]
+    assert (wall["reference_low"], wall["reference_high"]) == (0.0, pytest.approx(0.5))
+    assert (wall["match_low"], wall["match_high"]) == (0.0, pytest.approx(0.1))
+    assert wall["fraction_low"] == 0.0 and math.isinf(wall["fraction_high"])
     claim = claim[claim["env"] == "pusht"].set_index("entry")
-    assert claim.loc["GBP+AWM", "reference_best"] == pytest.approx(0.7)
-    assert claim.loc["GBP+AWM", "reference_seconds"] == pytest.approx(1.0)
-    assert claim.loc["GBP+AWM", "seconds_to_match"] == pytest.approx(0.3)
-    assert claim.loc["GBP+AWM", "fraction_of_reference_time"] == pytest.approx(0.3)
-    assert math.isnan(claim.loc["GBP", "seconds_to_match"])
-    # 62/100 already has 70% inside its 95% interval (Wilson [52, 71]); 10/100 never does
-    assert claim.loc["GBP+AWM", "ci_seconds_to_match"] == pytest.approx(0.1)
-    assert math.isnan(claim.loc["GBP", "ci_fraction"])
+    awm = claim.loc["GBP+AWM"]
+    assert awm["reference_best"] == pytest.approx(0.7)
+    # CEM first reaches 70% at 1 s (0.5 s measured at the budget before); GBP+AWM between 0.1 and 0.3 s
+    assert (awm["reference_low"], awm["reference_high"]) == pytest.approx((0.5, 1.0))
+    assert (awm["match_low"], awm["match_high"]) == pytest.approx((0.1, 0.3))
+    assert (awm["fraction_low"], awm["fraction_high"]) == pytest.approx((0.1, 0.6))
+    # 62/100 already has 70% inside its 95% interval (Wilson [52, 71]): at most 0.1 s, at most 20% of 0.5 s
+    assert (awm["ci_match_low"], awm["ci_match_high"]) == pytest.approx((0.0, 0.1))
+    assert (awm["ci_fraction_low"], awm["ci_fraction_high"]) == pytest.approx((0.0, 0.2))
+    gbp = claim.loc["GBP"]
+    assert gbp["match_low"] == pytest.approx(3.0) and math.isinf(gbp["match_high"])
+    assert gbp["concurrent"] and not awm["concurrent"]
     text = budget_claim_markdown(claim.reset_index())
-    assert "| pusht | mpc | GBP+AWM | 70% | 1 s | 0.3 s | 30% | 0.1 s | 10% |" in text
-    assert "| pusht | mpc | GBP | 70% | 1 s | never | — | never | — |" in text
-    assert np.isfinite(claim["reference_seconds"]).all()
+    assert "| pusht | mpc, seconds | all | GBP+AWM | 70% | (0.5 s, 1 s] | (0.1 s, 0.3 s] | (10%, 60%] | " \
+           "≤ 0.1 s | ≤ 20% |" in text
+    assert "| pusht | mpc, seconds | all | GBP † | 70% | (0.5 s, 1 s] | > 3 s | > 300% | > 3 s | > 300% |" \
+        in text
+    assert "† timed while other sweep units ran on the same host" in text
+    assert np.isfinite(claim["reference_high"]).all()
+    wall_text = budget_claim_markdown(budget_claim(pd.DataFrame(rows), challengers=("GBP+AWM",)))
+    assert "| wall | mpc, seconds | all | GBP+AWM | 50% | ≤ 0.5 s | ≤ 0.1 s | unbounded |" in wall_text
+
+
+def test_budget_claim_per_level_and_table1_pools_levels():
+    rows = []
+    for level, cem, gbp in [("near", 80, 80), ("far", 20, 60)]:
+        tasks = {"near": 0, "far": 100}[level]
+        for budget in (1, 10):
+            for entry, k in (("CEM", cem), ("GBP", gbp)):
+                rows += [{**r, "task": r["task"] + tasks}
+                         for r in _rows(entry, "wall", "mpc", budget, k, level=level, kind="seconds")]
+    claim = budget_claim(pd.DataFrame(rows), challengers=("GBP",))
+    assert list(claim["level"]) == ["far", "near"]
+    frame = table1_frame(pd.DataFrame(rows)).set_index("planner")
+    assert frame.loc["CEM", "n"] == 200 and frame.loc["CEM", "rate"] == pytest.approx(0.5)

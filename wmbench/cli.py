@@ -102,7 +102,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     if not Path(args.results).is_dir():
         raise FileNotFoundError(f"results directory {args.results} does not exist; run `wmbench eval` first")
-    print(report(args.results, args.out, plots_dir=Path(args.results) / "plots"))
+    print(report(args.results, args.out, plots_dir=Path(args.results) / "plots", reference=args.reference))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results")
     p.add_argument("--out", help="where leaderboard.md goes (default: the results directory); plots go to "
                                  "RESULTS/plots")
+    p.add_argument("--reference", help="entry the others are compared with episode by episode (default: CEM)")
     p.set_defaults(func=cmd_report)
 
     p = add("run", help="run a preset end to end (data, training, evaluation, report)")

@@ -6,29 +6,38 @@ import os
 from pathlib import Path
 
 from wmbench.harness.schema import read_results
-from wmbench.report.leaderboard import render
+from wmbench.report.integrity import check
+from wmbench.report.leaderboard import REFERENCE, render
 from wmbench.report.plots import plot_curves
-from wmbench.report.stats import summarise
+from wmbench.report.stats import GROUP, summarise
 
 
 def report(results_dir: str | Path, out_dir: str | Path | None = None, command: str | None = None,
-           plots_dir: str | Path | None = None) -> Path:
+           plots_dir: str | Path | None = None, reference: str | None = None) -> Path:
     """Write ``out_dir/leaderboard.md`` and the figures (``plots_dir``, default ``out_dir/plots``) from the
     Parquet parts in ``results_dir``; returns the markdown path.
 
-    ``out_dir`` defaults to ``results_dir``; ``command`` (shown in the file as the way to regenerate it)
-    defaults to ``wmbench report RESULTS_DIR [--out OUT_DIR]``.
+    The rows are checked first (:func:`wmbench.report.integrity.check`: duplicates counted once, inconsistent
+    curves refused). ``reference`` is the entry the others are compared with (default ``CEM``; a name given
+    explicitly must have rows). ``out_dir`` defaults to ``results_dir``; ``command`` (shown in the file as the
+    way to regenerate it) defaults to ``wmbench report RESULTS_DIR [--out OUT_DIR] [--reference NAME]``.
     """
-    results = read_results(results_dir)
+    checked = check(read_results(results_dir), where=str(results_dir))
+    if reference is not None and not (checked.rows["entry"] == reference).any():
+        entries = ", ".join(sorted(checked.rows["entry"].unique()))
+        raise ValueError(f"reference entry {reference!r} has no rows in {results_dir} (entries: {entries}); "
+                         "pass one of these as --reference")
     out_dir = Path(out_dir) if out_dir is not None else Path(results_dir)
     plots_dir = Path(plots_dir) if plots_dir is not None else out_dir / "plots"
     if command is None:
         command = f"wmbench report {results_dir}"
         if out_dir != Path(results_dir):
             command += f" --out {out_dir}"
-    summary = summarise(results)
+        if reference is not None:
+            command += f" --reference {reference}"
+    levels_pooled = summarise(checked.rows, by=[c for c in GROUP if c != "level"])
     plots = {key: [Path(os.path.relpath(p, out_dir)).as_posix() for p in paths]
-             for key, paths in plot_curves(summary, plots_dir).items()}
+             for key, paths in plot_curves(levels_pooled, plots_dir).items()}
     path = out_dir / "leaderboard.md"
-    path.write_text(render(results, summary, plots, command))
+    path.write_text(render(checked, plots, command, reference or REFERENCE))
     return path

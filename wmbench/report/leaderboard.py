@@ -1,7 +1,9 @@
-"""leaderboard.md: per env and control mode, success at each budget and time to reach CEM's best success.
+"""leaderboard.md: per env, control mode, budget kind and task level, success at each budget, paired
+differences to a reference entry, time to reach the reference's best, the Oracle ceiling, curve verdicts and
+the spread between world models.
 
-The markdown is a pure function of the results table (sorted, no timestamps): the same Parquet gives the same
-file byte for byte.
+The markdown is a pure function of the checked result rows (sorted, no timestamps): the same Parquet gives the
+same file byte for byte.
 """
 
 from __future__ import annotations
@@ -10,63 +12,156 @@ import math
 
 import pandas as pd
 
+from wmbench.report.comparisons import ceiling, model_variation, reference_differences
+from wmbench.report.curves import ALPHA, curve_verdicts, time_to_reach
+from wmbench.report.integrity import Checked
+from wmbench.report.paired import EPISODE
 from wmbench.report.plots import entry_order
+from wmbench.report.stats import budget_label, difference_interval, summarise
 
-#: The reference entry for "time to reach CEM's best success".
+#: The default reference entry of the paired differences and of "time to the reference's best".
 REFERENCE = "CEM"
-_UNITS = {"seconds": "s", "iterations": "it", "evaluations": "ev"}
 _MACHINE = ["wmbench_version", "git_commit", "torch_version", "python_version", "cpu_model", "threads",
             "device"]
-_INTRO = (
-    "Success rate in % with its 95% Wilson interval and the number of episodes (tasks x seeds), per planning "
-    "budget. A budget limits one plan call for the whole batch of episodes; errors count as failures. "
-    f"*Time to {REFERENCE}'s best* is the measured seconds per plan call at the smallest budget at which an "
-    f"entry's success reaches {REFERENCE}'s best success at any budget (measured, so a planner whose first "
-    "iteration overruns a small budget is charged what it spent). Upper bounds (Oracle: planning with the "
-    "simulator) are listed separately and are not "
-    "world-model entries.")
+_SETTINGS = ["split", "task_suite", "batch_size", "horizon", "objective", "execute_steps", "max_steps"]
+_TABLE = ["env", "mode", "budget_kind"]
+#: What the per-table comparisons read of each episode row.
+_EPISODE_COLUMNS = ["entry", "budget_value", *EPISODE, "model_seed", "success", "concurrent_units"]
 
 
-def _budget(value: float, kind: str) -> str:
-    return f"{value:g} {_UNITS[kind]}"
+def _intro(reference: str) -> str:
+    return (
+        "Success rate in % with its 95% Wilson interval and the number of episodes (tasks x seeds x world "
+        "models), per planning budget. A budget limits one plan call for the whole batch of episodes; errors "
+        "count as failures. Task levels are reported separately. "
+        f"*Δ vs {reference}*: the success difference to {reference} at the same budget in percentage points, "
+        "paired episode by episode (same task, planner seed and world-model seed), with its 95% Newcombe "
+        "hybrid score interval for paired data (per comparison) and the exact McNemar p-value, "
+        f"Holm-adjusted within each table; `*` marks adjusted p < {ALPHA:g}. "
+        f"*Time to {reference}'s best*: the measured seconds per plan call at which an entry's success first "
+        f"reaches {reference}'s best success at any budget, bracketed by the budget grid: `≤ x` when reached "
+        "already at the smallest budget, `> x` when never reached, `(a, b]` between the last budget that "
+        "does not reach it and the first that does (measured, so a planner whose first iteration overruns a "
+        "small budget is charged what it spent). The ceiling is the best upper-bound entry (Oracle: planning "
+        "with the simulator), listed separately and never ranked with the world-model entries.")
 
 
-def _cell(row: pd.Series) -> str:
-    return f"{100 * row['rate']:.0f} [{100 * row['low']:.0f}–{100 * row['high']:.0f}] n={int(row['n'])}"
+def _cell(row: pd.Series, unit: str = "") -> str:
+    models = f" ({int(row['models'])} models)" if row["models"] > 1 else ""
+    interval = f"[{100 * row['low']:.0f}–{100 * row['high']:.0f}]"
+    return f"{100 * row['rate']:.0f}{unit} {interval} n={int(row['n'])}{models}"
 
 
-def _seconds(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.3g} s"
+def _points(value: float) -> str:
+    return f"{int(round(100 * value)):+d}"
 
 
-def _time_to_reference(group: pd.DataFrame) -> dict[str, str]:
-    """Per entry: the smallest seconds (budget or measured) at which it reaches the reference's best rate
-    (empty when the reference is absent or never succeeds)."""
-    best = group.loc[group["entry"] == REFERENCE, "rate"].max()
-    if not best > 0:
-        return {}
-    times = {}
-    for entry, rows in group.groupby("entry", sort=True):
-        reached = rows.loc[rows["rate"] >= best, "x_seconds"].dropna()
-        times[entry] = _seconds(float(reached.min()) if len(reached) else float("nan"))
-    return times
+def _p(value: float) -> str:
+    return "p<0.001" if value < 0.001 else f"p={value:.2g}"
 
 
-def _table(group: pd.DataFrame, entries: list[str], kind: str, times: dict[str, str]) -> list[str]:
+def _table(group: pd.DataFrame, entries: list[str], kind: str, reference: str) -> list[str]:
     budgets = sorted(group["budget_value"].unique())
-    header = ["entry", *(_budget(b, kind) for b in budgets)]
-    if times:
-        best = group.loc[group["entry"] == REFERENCE, "rate"].max()
-        header.append(f"time to {REFERENCE}'s best ({100 * best:.0f}%)")
+    ref = group[group["entry"] == reference]
+    best = float(ref["rate"].max()) if len(ref) else math.nan
+    header = ["entry", *(budget_label(b, kind) for b in budgets)]
+    if best > 0:
+        header.append(f"time to {reference}'s best ({100 * best:.0f}%)")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for entry in entries:
         rows = group[group["entry"] == entry].set_index("budget_value")
         cells = [_cell(rows.loc[b]) if b in rows.index else "" for b in budgets]
-        lines.append("| " + " | ".join([entry, *cells, *([times[entry]] if times else [])]) + " |")
+        if best > 0:
+            cells.append(time_to_reach(rows.reset_index(), best).format())
+        lines.append("| " + " | ".join([entry, *cells]) + " |")
     return lines
 
 
-def _notes(group: pd.DataFrame) -> list[str]:
+def _differences(episodes: pd.DataFrame, entries: list[str], kind: str, reference: str) -> list[str]:
+    if not (episodes["entry"] == reference).any():
+        return [f"No {reference} rows in this table: no paired differences to it."]
+    diffs = reference_differences(episodes, entries, reference)
+    if diffs.empty:
+        return []
+    budgets = sorted(diffs["budget_value"].unique())
+    header = ["entry", *(f"Δ vs {reference} ({budget_label(b, kind)})" for b in budgets)]
+    lines = [f"Paired difference to {reference} at the same budget (points [95% interval], Holm-adjusted "
+             f"exact McNemar p; `*`: p < {ALPHA:g}):", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for entry in [e for e in entries if e != reference]:
+        rows = {r["budget_value"]: r for r in diffs[diffs["entry"] == entry].to_dict("records")}
+        lines.append("| " + " | ".join([entry, *(_difference(rows.get(b)) for b in budgets)]) + " |")
+    return lines
+
+
+def _difference(row: dict | None) -> str:
+    """One ``Δ vs REF`` cell: points [interval] Holm p, ``*`` when significant, how many were paired."""
+    if row is None:
+        return ""
+    if row["n"] == 0:
+        return "— (no matching episodes)"
+    star = "*" if row["p_holm"] < ALPHA else ""
+    most = max(row["entry_n"], row["reference_n"])
+    partial = f" ({row['n']} of {most} paired)" if row["n"] < most else ""
+    return (f"{_points(row['difference'])} [{_points(row['low'])}, {_points(row['high'])}] "
+            f"{_p(row['p_holm'])}{star}{partial}")
+
+
+def _ceiling(group: pd.DataFrame, episodes: pd.DataFrame, kind: str) -> list[str]:
+    found = ceiling(group, episodes)
+    if found is None:
+        return ["Ceiling: no Oracle (upper-bound) rows in this table, so the gap to planning with the "
+                "simulator is unknown."]
+    bound = found.bound
+    text = (f"Ceiling: {bound['entry']} {_cell(bound, '%')} at {budget_label(bound['budget_value'], kind)} "
+            "(best upper-bound cell).")
+    if found.best is None:
+        return [text]
+    best = found.best
+    text += (f" Best world-model cell: {best['entry']} {_cell(best, '%')} at "
+             f"{budget_label(best['budget_value'], kind)}; gap to the ceiling ")
+    gap = found.gap
+    if gap is None:
+        low, high = difference_interval(int(best["successes"]), int(best["n"]), int(bound["successes"]),
+                                        int(bound["n"]))
+        return [text + f"{_points(best['rate'] - bound['rate'])} points [{_points(low)}, {_points(high)}] "
+                       "(unpaired interval: their episodes cannot be matched one to one)."]
+    return [text + f"{_points(gap.difference)} points [{_points(gap.low)}, {_points(gap.high)}], paired on "
+                   f"{gap.n} episodes, exact McNemar {_p(gap.p_value)}."]
+
+
+def _verdicts(episodes: pd.DataFrame, entries: list[str], kind: str) -> list[str]:
+    lines = []
+    for entry in entries:
+        lines += [f"- {entry}: {v}" for v in curve_verdicts(episodes[episodes["entry"] == entry], kind)]
+    return ["Curves (paired exact tests between budgets of the same entry, uncorrected):", "", *lines] \
+        if lines else []
+
+
+def _variation(episodes: pd.DataFrame, entries: list[str], kind: str) -> list[str]:
+    spread = model_variation(episodes, entries)
+    if spread.empty:
+        return []
+    seeds = sorted((c for c in spread.columns if c.startswith("seed ")), key=lambda c: int(c.split()[1]))
+    header = ["entry", "budget", "pooled over episodes", *(f"model {s}" for s in seeds),
+              "mean over models [95% t interval]", "range"]
+    lines = ["Between-model variation: the intervals above are over episodes and understate the variation "
+             "between independently trained world models; the mean over models with its t interval treats "
+             "each model as one replicate.", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    spread = spread.assign(rank=spread["entry"].map({e: i for i, e in enumerate(entries)}))
+    for row in spread.sort_values(["rank", "budget_value"]).to_dict("records"):
+        per_model = ["" if pd.isna(row[s]) else f"{100 * row[s]:.0f}" for s in seeds]
+        interval = ("—" if math.isnan(row["mean_low"]) else
+                    f"{100 * row['mean']:.0f} [{100 * row['mean_low']:.0f}–{100 * row['mean_high']:.0f}]")
+        lines.append("| " + " | ".join([
+            row["entry"], budget_label(row["budget_value"], kind),
+            f"{100 * row['pooled']:.0f} [{100 * row['pooled_low']:.0f}–{100 * row['pooled_high']:.0f}]",
+            *per_model, interval, f"{100 * row['range']:.0f} points"]) + " |")
+    return lines
+
+
+def _notes(group: pd.DataFrame, episodes: pd.DataFrame) -> list[str]:
     notes = []
     for entry, rows in group.groupby("entry", sort=True):
         errors, overruns = int(rows["errors"].sum()), int(rows["overruns"].sum())
@@ -74,10 +169,13 @@ def _notes(group: pd.DataFrame) -> list[str]:
             notes.append(f"- {entry}: {errors} episode(s) with errors (counted as failures)")
         if overruns:
             notes.append(f"- {entry}: {overruns} episode(s) with a plan call over 2x its time budget")
-    return notes
-
-
-_SETTINGS = ["split", "task_suite", "batch_size", "horizon", "objective", "execute_steps", "max_steps"]
+    for entry, rows in episodes.groupby("entry", sort=True):
+        shared = rows[rows["concurrent_units"] > 1]
+        if len(shared):
+            notes.append(f"- {entry}: {len(shared)} episode(s) timed while other sweep units ran on the same "
+                         f"host (up to {int(shared['concurrent_units'].max())} at once): its wall-clock "
+                         "budgets and measured seconds are distorted by contention")
+    return ["Notes:", "", *notes] if notes else []
 
 
 def _settings(rows: pd.DataFrame) -> list[str]:
@@ -94,25 +192,56 @@ def _settings(rows: pd.DataFrame) -> list[str]:
     return lines
 
 
-def render(results: pd.DataFrame, summary: pd.DataFrame, plots: dict[tuple[str, str, str], list[str]],
-           command: str) -> str:
-    """The leaderboard markdown. ``plots`` maps (env, mode, kind) to relative figure paths."""
+def _section(group: pd.DataFrame, episodes: pd.DataFrame, kind: str, reference: str) -> list[str]:
+    """Tables and notes of one (env, mode, budget kind, level)."""
+    order = entry_order(group)
+    bounds = set(group.loc[group["upper_bound"], "entry"])
+    entries = [e for e in order if e not in bounds]
+    out = _table(group, entries, kind, reference) if entries else ["(no world-model entries)"]
+    upper = ["Upper bound:", "", *_table(group, [e for e in order if e in bounds], kind, reference)] \
+        if bounds else []
+    for block in (_differences(episodes, entries, kind, reference), upper, _ceiling(group, episodes, kind),
+                  _verdicts(episodes, order, kind), _variation(episodes, entries, kind),
+                  _notes(group, episodes)):
+        out += ["", *block] if block else []
+    return [*out, ""]
+
+
+def _duplicates(duplicates: pd.DataFrame) -> list[str]:
+    if duplicates.empty:
+        return ["Integrity: every episode is stored once (no overlapping sweep units)."]
+    lines = [f"Integrity: {int(duplicates['dropped'].sum())} duplicate episode row(s) dropped (overlapping "
+             "sweep units stored the same episode more than once; each is counted once, from the larger "
+             "unit):", ""]
+    for row in duplicates.itertuples():
+        level = f", level {row.level}" if row.level else ""
+        lines.append(f"- {row.entry} on {row.env} ({row.mode}, {row.budget_kind} budgets{level}): "
+                     f"{row.dropped} row(s)")
+    return lines
+
+
+def render(checked: Checked, plots: dict[tuple[str, str, str], list[str]], command: str,
+           reference: str = REFERENCE) -> str:
+    """The leaderboard markdown of checked result rows. ``plots`` maps (env, mode, kind) to relative figure
+    paths."""
+    results = checked.rows
+    summary = summarise(results)
     summary = summary.assign(x_seconds=summary["seconds_per_call"])
     out = [f"<!-- Generated by `{command}` from the results Parquet files. Do not edit by hand. -->",
-           "# wmbench leaderboard", "", _INTRO, ""]
-    for (env, mode, kind), group in summary.groupby(["env", "mode", "budget_kind"], sort=True):
+           "# wmbench leaderboard", "", _intro(reference), "", *_duplicates(checked.duplicates), ""]
+    for (env, mode, kind), group in summary.groupby(_TABLE, sort=True):
         rows = results[(results["env"] == env) & (results["mode"] == mode) & (results["budget_kind"] == kind)]
-        times = _time_to_reference(group)
-        order = entry_order(group)
-        entries = [e for e in order if not group.loc[group["entry"] == e, "upper_bound"].iloc[0]]
-        bounds = [e for e in order if e not in entries]
+        levels = sorted(group["level"].unique())
         out += [f"## {env} — {mode}, {kind} budgets", "", *_settings(rows), ""]
-        out += _table(group, entries, kind, times) if entries else ["(no world-model entries)"]
-        if bounds:
-            out += ["", "Upper bound:", "", *_table(group, bounds, kind, times)]
-        notes = _notes(group)
-        out += ["", *notes] if notes else []
-        out += ["", *(f"![{env} {mode}]({p})" for p in plots.get((env, mode, kind), [])), ""]
+        if levels != [""]:
+            out += [f"Task levels, each reported separately: {', '.join(levels)}.", ""]
+        for level in levels:
+            out += [f"### level {level}", ""] if level else []
+            episodes = rows.loc[rows["level"] == level, _EPISODE_COLUMNS]
+            out += _section(group[group["level"] == level], episodes, kind, reference)
+        figures = plots.get((env, mode, kind), [])
+        caption = " (all levels pooled)" if levels != [""] else ""
+        out += [*(f"![{env} {mode}{caption}]({p})" for p in figures), ""] if figures else []
     machines = results[_MACHINE].drop_duplicates().sort_values(_MACHINE)
     out += ["## Machine and software", ""]
     out += [f"- wmbench {m.wmbench_version} (git {m.git_commit}), torch {m.torch_version}, Python "

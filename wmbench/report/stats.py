@@ -9,8 +9,10 @@ import pandas as pd
 
 #: Two-sided 95% standard-normal quantile.
 Z95 = 1.959963984540054
-#: Rows that identify one curve point.
-GROUP = ["env", "mode", "budget_kind", "entry", "upper_bound", "budget_value"]
+#: Budget kind -> unit shown after a budget value.
+UNITS = {"seconds": "s", "iterations": "it", "evaluations": "ev"}
+#: Rows that identify one curve point (pooled over the world models' training seeds).
+GROUP = ["env", "mode", "budget_kind", "level", "entry", "upper_bound", "budget_value"]
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -26,17 +28,32 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per (env, mode, budget kind, entry, budget), sorted by those keys.
+def difference_interval(successes1: int, n1: int, successes2: int, n2: int,
+                        z: float = Z95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for the difference of two independent proportions (rate 1 - rate
+    2), combining their Wilson intervals (``(nan, nan)`` when a sample is empty)."""
+    if n1 == 0 or n2 == 0:
+        return float("nan"), float("nan")
+    p1, p2 = successes1 / n1, successes2 / n2
+    l1, u1 = wilson_interval(successes1, n1, z)
+    l2, u2 = wilson_interval(successes2, n2, z)
+    return (p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+            p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+
+
+def summarise(results: pd.DataFrame, by: list[str] = GROUP) -> pd.DataFrame:
+    """One row per group of ``by`` (default: env, mode, budget kind, level, entry, budget), sorted by it.
 
     Columns: episodes ``n``, ``successes``, ``rate`` with its 95% Wilson interval ``low``/``high``, ``errors``
-    and ``overruns`` counts, and the measured cost per plan call (``seconds_per_call``; ``evals_per_call`` =
-    forward + backward model evaluations per episode). Error rows count as failures.
+    and ``overruns`` counts, the number of world ``models`` (training seeds) pooled, and the measured cost per
+    plan call (``seconds_per_call``; ``evals_per_call`` = forward + backward model evaluations per episode).
+    Error rows count as failures.
     """
     df = results.assign(evals=results["forward_evals"] + results["backward_evals"],
                         errored=results["error"].notna())
-    agg = df.groupby(GROUP, sort=True).agg(
+    agg = df.groupby(by, sort=True).agg(
         n=("success", "size"), successes=("success", "sum"), errors=("errored", "sum"),
+        models=("model_seed", "nunique"),
         overruns=("overrun", "sum"), seconds=("planning_seconds", "sum"), evals=("evals", "sum"),
         replans=("replans", "sum")).reset_index()
     agg["rate"] = agg["successes"] / agg["n"]
@@ -52,3 +69,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 def budget_seconds(summary: pd.DataFrame) -> pd.Series:
     """The seconds axis: the nominal budget for seconds budgets, else the measured seconds per plan call."""
     return summary["budget_value"].where(summary["budget_kind"] == "seconds", summary["seconds_per_call"])
+
+
+def budget_label(value: float, kind: str) -> str:
+    """A budget as shown in tables, e.g. ``0.1 s`` or ``30 it``."""
+    return f"{value:g} {UNITS[kind]}"

@@ -11,8 +11,10 @@ import math
 
 import pandas as pd
 
+from wmbench.report.curves import Bracket, time_to_reach
+from wmbench.report.integrity import check
 from wmbench.report.paper import CELLS, FOOTNOTED, TABLE1, VARIANT_LABELS
-from wmbench.report.stats import summarise
+from wmbench.report.stats import GROUP, summarise
 
 #: Entry name prefix -> Table 1 planner column.
 PLANNER_OF_ENTRY = {"GD": "GD", "GBP": "Adam", "CEM": "CEM"}
@@ -26,8 +28,12 @@ def table1_entries(variant: str) -> tuple[str, str, str]:
 
 
 def table1_frame(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per Table 1 cell we measured: variant, mode, env, planner, n, rate, low, high, paper."""
-    summary = summarise(results)
+    """One row per Table 1 cell we measured: variant, mode, env, planner, n, models, rate, low, high, paper.
+
+    The rows are checked first (:func:`wmbench.report.integrity.check`); task levels and world-model seeds
+    are pooled (a cell is the whole split)."""
+    rows = check(results).rows
+    summary = summarise(rows, by=[c for c in GROUP if c != "level"])
     summary = summary[~summary["upper_bound"]]
     # a cell is planned at one budget; if several were run, the largest counts
     summary = summary.sort_values("budget_value").groupby(["env", "mode", "entry"], sort=False).tail(1)
@@ -37,7 +43,7 @@ def table1_frame(results: pd.DataFrame) -> pd.DataFrame:
     summary = summary.dropna(subset=["planner"])
     keys = zip(summary["variant"], summary["mode"], summary["env"], summary["planner"], strict=True)
     summary["paper"] = [TABLE1.get((v, m), {}).get((e, p), math.nan) for v, m, e, p in keys]
-    columns = ["variant", "mode", "env", "planner", "n", "rate", "low", "high", "paper"]
+    columns = ["variant", "mode", "env", "planner", "n", "models", "rate", "low", "high", "paper"]
     return summary[columns].reset_index(drop=True)
 
 
@@ -45,8 +51,9 @@ def _cell(row: pd.Series | None, key: tuple[str, str, str]) -> str:
     paper = f"{TABLE1[key[:2]][key[2:]]}{'*' if (key[2], key[3], key[1]) in FOOTNOTED else ''}"
     if row is None:
         return f"— (paper {paper})"
-    return (f"{100 * row['rate']:.0f} [{100 * row['low']:.0f}–{100 * row['high']:.0f}] n={int(row['n'])} "
-            f"(paper {paper})")
+    models = f", {int(row['models'])} models" if row["models"] > 1 else ""
+    return (f"{100 * row['rate']:.0f} [{100 * row['low']:.0f}–{100 * row['high']:.0f}] n={int(row['n'])}"
+            f"{models} (paper {paper})")
 
 
 def table1_markdown(results: pd.DataFrame) -> str:
@@ -67,50 +74,63 @@ def table1_markdown(results: pd.DataFrame) -> str:
 
 def budget_claim(results: pd.DataFrame, reference: str = "CEM",
                  challengers: tuple[str, ...] = ("GBP+AWM", "GBP+OWM", "GBP")) -> pd.DataFrame:
-    """The paper's "matches CEM in 10% of the time" claim, measured per env and mode.
+    """The paper's "matches CEM in 10% of the time" claim, measured per env, mode, budget kind and level.
 
-    ``reference_best``: the reference's best success over budgets; ``reference_seconds``: the measured seconds
-    per plan call at the smallest budget where it reaches it; per challenger, the measured seconds per plan
-    call at the smallest budget where its success reaches the reference's best, and that as a fraction of
-    ``reference_seconds`` (NaN when never reached). ``ci_seconds_to_match`` / ``ci_fraction`` relax "reaches"
-    to "its 95% Wilson interval contains the reference's best" (statistically indistinguishable). Measured,
-    not nominal, seconds: a planner whose first iteration overruns a small budget is charged what it spent.
+    Times are measured seconds per plan call, bracketed by the budget grid (:func:`time_to_reach`; columns
+    ``*_low``/``*_high``: the time lies in ``(low, high]``, 0 = at most ``high``, inf = more than ``low``).
+    ``reference_best``: the reference's best success over budgets; ``reference_*``: when the reference first
+    reaches it; ``match_*``: when the challenger's success first reaches it; ``fraction_*``: the range of
+    match time / reference time over both brackets. ``ci_*`` relax "reaches" to "its 95% Wilson interval
+    contains the reference's best" (statistically indistinguishable). ``concurrent``: some of these rows were
+    timed while other units ran on the same host. Rows are checked first
+    (:func:`wmbench.report.integrity.check`).
     """
-    summary = summarise(results)
+    rows = check(results).rows
+    summary = summarise(rows)
     summary = summary.assign(x_seconds=summary["seconds_per_call"])
-    rows = []
-    for (env, mode), group in summary.groupby(["env", "mode"], sort=True):
+    table = ["env", "mode", "budget_kind", "level"]
+    shared = rows.groupby([*table, "entry"])["concurrent_units"].max() > 1
+    out = []
+    for key, group in summary.groupby(table, sort=True):
         ref = group[group["entry"] == reference]
         if ref.empty:
             continue
         best = float(ref["rate"].max())
-        ref_seconds = float(ref.loc[ref["rate"] >= best, "x_seconds"].min())
+        ref_time = time_to_reach(ref, best)
         for entry in challengers:
             mine = group[group["entry"] == entry]
-            seconds = float(mine.loc[mine["rate"] >= best, "x_seconds"].min())
-            ci_seconds = float(mine.loc[mine["high"] >= best, "x_seconds"].min())
-            rows.append({"env": env, "mode": mode, "entry": entry, "reference_best": best,
-                         "reference_seconds": ref_seconds, "seconds_to_match": seconds,
-                         "fraction_of_reference_time": seconds / ref_seconds,
-                         "ci_seconds_to_match": ci_seconds, "ci_fraction": ci_seconds / ref_seconds})
-    return pd.DataFrame(rows)
+            if mine.empty:
+                continue
+            match, ci_match = time_to_reach(mine, best), time_to_reach(mine, best, rate="high")
+            brackets = {"reference": ref_time, "match": match, "fraction": match / ref_time,
+                        "ci_match": ci_match, "ci_fraction": ci_match / ref_time}
+            out.append({**dict(zip(table, key, strict=True)), "entry": entry, "reference_best": best,
+                        **{f"{name}_{end}": getattr(bracket, end) for name, bracket in brackets.items()
+                           for end in ("low", "high")},
+                        "concurrent": bool(shared[(*key, entry)] or shared[(*key, reference)])})
+    return pd.DataFrame(out)
 
 
-def budget_claim_markdown(claim: pd.DataFrame) -> str:
-    """The budget-claim table as markdown."""
-    lines = ["| env | mode | entry | CEM best | CEM time | time to match | fraction of CEM time | "
-             "time to match within 95% CI | fraction (CI) |", "|---|---|---|---|---|---|---|---|---|"]
+def budget_claim_markdown(claim: pd.DataFrame, reference: str = "CEM") -> str:
+    """The budget-claim table as markdown, every time and fraction written as its bracket."""
+    lines = [f"| env | mode | level | entry | {reference} best | {reference} time to its best | time to "
+             f"match | fraction of {reference}'s time | time to match within 95% CI | fraction (CI) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in claim.itertuples():
-        lines.append(f"| {row.env} | {row.mode} | {row.entry} | {100 * row.reference_best:.0f}% | "
-                     f"{row.reference_seconds:.3g} s | {_time(row.seconds_to_match)} | "
-                     f"{_percent(row.fraction_of_reference_time)} | {_time(row.ci_seconds_to_match)} | "
-                     f"{_percent(row.ci_fraction)} |")
-    return "\n".join(lines) + "\n"
-
-
-def _time(seconds: float) -> str:
-    return "never" if math.isnan(seconds) else f"{seconds:.3g} s"
-
-
-def _percent(fraction: float) -> str:
-    return "—" if math.isnan(fraction) else f"{100 * fraction:.0f}%"
+        mark = " †" if row.concurrent else ""
+        lines.append(
+            f"| {row.env} | {row.mode}, {row.budget_kind} | {row.level or 'all'} | {row.entry}{mark} | "
+            f"{100 * row.reference_best:.0f}% | {Bracket(row.reference_low, row.reference_high).format()} | "
+            f"{Bracket(row.match_low, row.match_high).format()} | "
+            f"{Bracket(row.fraction_low, row.fraction_high).format('%', 100)} | "
+            f"{Bracket(row.ci_match_low, row.ci_match_high).format()} | "
+            f"{Bracket(row.ci_fraction_low, row.ci_fraction_high).format('%', 100)} |")
+    notes = [
+        "", f"Times are measured seconds per plan call, bracketed by the budget grid: `≤ x` reached at the "
+        "smallest budget, `> x` never reached, `(a, b]` first reached between two budgets. A fraction is the "
+        f"range of match time / {reference}'s time over both brackets (`unbounded` when neither is bounded).",
+    ]
+    if len(claim) and claim["concurrent"].any():
+        notes.append("† timed while other sweep units ran on the same host: wall-clock times are distorted "
+                     "by contention.")
+    return "\n".join([*lines, *notes]) + "\n"

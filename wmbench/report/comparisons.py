@@ -1,0 +1,103 @@
+"""The comparisons of one leaderboard table (env, mode, budget kind, level), computed from its episode rows:
+paired differences to a reference entry, the Oracle ceiling and the spread between world models."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import t as student_t
+
+from wmbench.report.paired import PairedDifference, align, holm, paired_difference
+from wmbench.report.stats import wilson_interval
+
+
+def _cell(episodes: pd.DataFrame, entry: str, budget: float) -> pd.DataFrame:
+    return episodes[(episodes["entry"] == entry) & (episodes["budget_value"] == budget)]
+
+
+def reference_differences(episodes: pd.DataFrame, entries: list[str], reference: str) -> pd.DataFrame:
+    """Per entry and budget the reference also ran: the paired success difference entry - reference.
+
+    Columns: entry, budget_value, n (paired episodes), entry_n, reference_n, difference, low, high (95%
+    Newcombe interval), p_value (exact McNemar) and p_holm (Holm-adjusted over all rows of this table).
+    Rows whose episodes cannot be matched have n = 0 and NaN statistics.
+    """
+    cells = dict(tuple(episodes.groupby(["entry", "budget_value"], sort=True)))
+    budgets = sorted(b for e, b in cells if e == reference)
+    rows = []
+    for entry in entries:
+        for budget in budgets:
+            mine, theirs = cells.get((entry, budget)), cells[reference, budget]
+            if entry == reference or mine is None:
+                continue
+            pairs = align(mine, theirs)
+            found = asdict(paired_difference(*pairs)) if pairs is not None else {"n": 0}
+            rows.append({"entry": entry, "budget_value": budget, "entry_n": len(mine),
+                         "reference_n": len(theirs), **found})
+    frame = pd.DataFrame(rows, columns=["entry", "budget_value", "n", "entry_n", "reference_n", "difference",
+                                        "low", "high", "p_value"])
+    tested = frame["n"] > 0
+    frame["p_holm"] = math.nan
+    frame.loc[tested, "p_holm"] = holm(frame.loc[tested, "p_value"].tolist())
+    return frame
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The best upper-bound cell, the best world-model cell and their gap (world model - ceiling; ``gap`` is
+    None when their episodes cannot be matched one to one)."""
+
+    bound: pd.Series
+    best: pd.Series | None
+    gap: PairedDifference | None
+
+
+def _best(summary: pd.DataFrame) -> pd.Series:
+    """The cell with the highest rate (ties: the first entry by name, then the smallest budget)."""
+    return summary.sort_values(["rate", "entry", "budget_value"], ascending=[False, True, True],
+                               kind="stable").iloc[0]
+
+
+def ceiling(summary: pd.DataFrame, episodes: pd.DataFrame) -> Ceiling | None:
+    """The Oracle (upper-bound) ceiling of a table and the best world-model cell's gap to it (None without
+    upper-bound rows)."""
+    bounds = summary[summary["upper_bound"]]
+    if bounds.empty:
+        return None
+    bound = _best(bounds)
+    models = summary[~summary["upper_bound"]]
+    if models.empty:
+        return Ceiling(bound, None, None)
+    best = _best(models)
+    pairs = align(_cell(episodes, best["entry"], best["budget_value"]),
+                  _cell(episodes, bound["entry"], bound["budget_value"]))
+    return Ceiling(bound, best, paired_difference(*pairs) if pairs is not None else None)
+
+
+def model_variation(episodes: pd.DataFrame, entries: list[str]) -> pd.DataFrame:
+    """Per entry with several world models (training seeds) and budget: the success rate of each model and
+    the spread between them.
+
+    Columns: entry, budget_value, models, pooled (rate over all episodes), pooled_low/high (Wilson, over
+    episodes), one ``seed N`` rate column per model seed, mean (of the per-model rates), mean_low/high (95%
+    t interval over models: the replication unit) and range (max - min).
+    """
+    episodes = episodes[episodes["entry"].isin(entries)]
+    several = episodes.groupby("entry")["model_seed"].nunique()
+    episodes = episodes[episodes["entry"].isin(several[several > 1].index)]
+    rows = []
+    for (entry, budget), group in episodes.groupby(["entry", "budget_value"], sort=True):
+        rates = group.groupby("model_seed", sort=True)["success"].mean()
+        k, mean = len(rates), float(rates.mean())
+        half = float(student_t.ppf(0.975, k - 1) * rates.std(ddof=1)) / math.sqrt(k) if k > 1 else math.nan
+        low, high = wilson_interval(int(group["success"].sum()), len(group))
+        rows.append({"entry": entry, "budget_value": budget, "models": k,
+                     "pooled": float(group["success"].mean()), "pooled_low": low, "pooled_high": high,
+                     **{f"seed {s}": float(r) for s, r in rates.items()},
+                     "mean": mean, "mean_low": float(np.clip(mean - half, 0, 1)),
+                     "mean_high": float(np.clip(mean + half, 0, 1)),
+                     "range": float(np.ptp(rates.to_numpy()))})
+    return pd.DataFrame(rows)
