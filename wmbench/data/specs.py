@@ -30,8 +30,8 @@ transitions the tasks need, keeping expert and random-walk shares for the task d
 - PointMaze v1 (400 / 4000 x 100): 30% ``PointMazeTourer`` clean, 20% ``PointMazeTourer`` at noise 0.3, 30%
   uniform random forces (expert at noise 1), 20% expert at noise 0.3. The tourer follows the expert's
   routing through successive random goals in every arm with little velocity damping, so it crosses every arm
-  at speed and hits walls at speed (median speed 2.9 vs 1.4 in v0; 3 times as many steps above speed 3 in
-  each arm).
+  at speed and hits walls at speed (median speed 2.9 vs 1.4 in v0; 2 to 3 times as many steps above speed 3
+  in each arm).
 - PushT v1 (200 / 2000 x 100 / 200): 40% ``PushTPoker`` at noise 0.1 (random pokes from every side of the T,
   preferring nearby contacts: the block moves in about 75% of its steps vs about 40% for the expert), and
   the v0 expert spread for the rest (10% clean, 20% noise 0.1, 15% noise 0.25, 15% noise 0.5).

@@ -95,9 +95,9 @@ def train(env: str, model: str = "state", variant: str = "base", dataset_size: s
         "config": wanted, "training": stats,
         "diagnostics": report,
     }
-    checkpoint.save(net, path, training={**state, "complete": True})
     title = f"{env} {model} {variant} ({name}, {dataset_size}, seed {seed})"
-    save_curve(curve_path(path), stats["curve"], title, run.metric_name)
+    save_curve(curve_path(path), stats["curve"], title, run.metric_name)  # before: complete implies a curve
+    checkpoint.save(net, path, training={**state, "complete": True})
     return path
 
 
