@@ -19,7 +19,8 @@ def test_importing_wmbench_does_not_import_torch():
     (["eval", "--env", "wall", "--entry", "NoSuchPlanner"], "unknown entry 'NoSuchPlanner'"),
     (["eval", "--env", "wall", "--entry", "GBP", "--budgets", "0.1,fast"], "malformed budget list"),
     (["eval", "--env", "wall", "--entry", "GBP+AWM"], "no awm state world model for wall"),
-    (["train", "wall"], "wmbench data build wall-expert-v0 --size small"),
+    (["train", "wall"], "wmbench data build wall-expert-v1 --size small"),
+    (["train", "wall", "--dataset", "wall-expert-v0"], "wmbench data build wall-expert-v0 --size small"),
     (["data", "build", "nope-expert-v0"], "unknown dataset"),
     (["report", "no/such/dir"], "does not exist"),
 ])

@@ -17,7 +17,7 @@ from wmbench import data
 from wmbench.data import builder, store
 from wmbench.data.dataset import split_episodes
 from wmbench.data.manifest import read_manifest, write_manifest
-from wmbench.data.rollout import render_states, resolve, rollout_episodes
+from wmbench.data.rollout import mix_policy, render_states, resolve, rollout_episodes
 from wmbench.data.windows import make_windows
 from wmbench.envs.base import GoalEnv
 from wmbench.io import sha256_file
@@ -73,6 +73,13 @@ class ToyExpert:
         return (1 - self.noise) * clean + self.noise * self.rng.uniform(-1, 1, 2)
 
 
+class ToyPusher(ToyExpert):
+    """A data policy: always pushes right at full speed."""
+
+    def act(self, state: np.ndarray) -> np.ndarray:
+        return np.array([1.0, 0.0], dtype=np.float32)
+
+
 TOY = data.DatasetSpec(name="toy-expert-v0", version=0, env="toy", size="small", n_episodes=12,
                        episode_len=20, seed=3, noise_mix=((0.0, 0.5), (1.0, 0.5)))
 
@@ -94,16 +101,62 @@ def _files(home: Path, spec: data.DatasetSpec = TOY) -> dict[str, str]:
 
 
 def test_registry_specs_are_consistent() -> None:
-    assert data.list_datasets() == ["pointmaze-expert-v0", "pusht-expert-v0", "wall-expert-v0"]
+    envs = ("pointmaze", "pusht", "wall")
+    assert data.list_datasets() == [f"{env}-expert-v{version}" for env in envs for version in (0, 1)]
     for name, sizes in data.DATASETS.items():
         assert set(sizes) == set(data.SIZES)
         for size, spec in sizes.items():
             assert (spec.name, spec.size) == (name, size) and spec.env in wmbench.envs.ENVS
+            assert name.endswith(f"-v{spec.version}")
+            for entry in spec.noise_mix:  # every named data policy exists in the env's expert module
+                assert isinstance(mix_policy(wmbench.envs.ENVS[spec.env][2], entry), type)
     assert data.get_spec("wall-expert-v0", "full").n_episodes == 1920
+    assert data.default_dataset("wall") == "wall-expert-v1"
     with pytest.raises(KeyError, match="known datasets"):
         data.get_spec("nope")
     with pytest.raises(ValueError, match="sum to 1"):
         replace(TOY, noise_mix=((0.5, 0.7),))
+    with pytest.raises(ValueError, match="policy class name"):
+        replace(TOY, noise_mix=((0.5, 1.0, "not a name"),))
+
+
+def test_a_mix_entry_can_name_a_data_policy(tmp_path: Path) -> None:
+    spec = replace(TOY, noise_mix=((0.0, 0.5), (0.0, 0.5, "ToyPusher")))
+    data.build_spec(spec, home=tmp_path, workers=1, progress=False)
+    ds = data.load(spec.name, home=tmp_path)
+    actions = torch.cat([ds.train.actions, ds.val.actions]).reshape(-1, 2)
+    pushes = (actions == torch.tensor([1.0, 0.0])).all(-1)
+    assert 0 < pushes.float().mean() < 1  # ToyPusher episodes and ToyExpert episodes
+    manifest = read_manifest(data.dataset_dir(spec.name, spec.size, tmp_path))
+    assert data.DatasetSpec.from_dict(manifest["spec"]) == spec
+
+
+@pytest.mark.parametrize("env", ["pointmaze", "pusht", "wall"])
+def test_v1_specs_are_deterministic_prefixes_of_full(env: str) -> None:
+    small, full = data.get_spec(f"{env}-expert-v1", "small"), data.get_spec(f"{env}-expert-v1", "full")
+    entries = wmbench.envs.ENVS[env][1:]
+    first = rollout_episodes(small, entries, 6, 9)
+    again = rollout_episodes(small, entries, 6, 9)
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    if small.episode_len == full.episode_len:
+        assert np.array_equal(rollout_episodes(full, entries, 6, 9)["states"], first["states"])
+    assert np.abs(first["actions"]).max() <= 1 and np.isfinite(first["states"]).all()
+
+
+def test_wall_v1_data_push_the_wall_at_full_speed() -> None:
+    from wmbench.envs.wall import DOOR_Y0, DOOR_Y1, WALL_X0, WALL_X1
+
+    spec = data.get_spec("wall-expert-v1", "small")
+    chunk = rollout_episodes(spec, wmbench.envs.ENVS["wall"][1:], 0, 60)
+    states, actions = chunk["states"].astype(np.float64), chunk["actions"]
+    y, next_x = states[:, :-1, 1], states[:, 1:, 0]
+    solid = (y < DOOR_Y0) | (y > DOOR_Y1)
+    horizontal = actions[..., 1] == 0
+    for push, face in ((1.0, WALL_X0), (-1.0, WALL_X1)):  # pure full-speed pushes ending on each face
+        contacts = (actions[..., 0] == push) & horizontal & solid & np.isclose(next_x, face)
+        assert contacts.sum() >= 30, (push, contacts.sum())
+    v0 = rollout_episodes(data.get_spec("wall-expert-v0", "small"), wmbench.envs.ENVS["wall"][1:], 0, 60)
+    assert np.abs(v0["actions"]).max() < 1  # the gap v1 closes
 
 
 def test_same_spec_same_bytes_any_worker_count_and_seed_changes_hash(tmp_path: Path,
@@ -280,13 +333,14 @@ def test_pixels_are_stored_rendered_from_states_and_windowed(tmp_path: Path) -> 
     assert data.load(TOY.name, home=tmp_path).train.windows(1, 1, 1).pixels is None
 
 
+@pytest.mark.parametrize("version", [0, 1])
 @pytest.mark.parametrize("env", ["pointmaze", "pusht", "wall"])
-def test_tiny_real_dataset(tmp_path: Path, env: str) -> None:
+def test_tiny_real_dataset(tmp_path: Path, env: str, version: int) -> None:
     try:
         env_cls, _ = (resolve(entry) for entry in wmbench.envs.ENVS[env][1:])
     except (ImportError, AttributeError) as err:
         pytest.skip(f"{env} env or expert not available yet: {err}")
-    mix = data.get_spec(f"{env}-expert-v0").noise_mix
+    mix = data.get_spec(f"{env}-expert-v{version}").noise_mix
     spec = data.DatasetSpec(name=f"tiny-{env}", version=0, env=env, size="small", n_episodes=3,
                             episode_len=12, seed=0, noise_mix=mix)
     data.build_spec(spec, home=tmp_path, workers=1, progress=False)

@@ -210,7 +210,7 @@ def test_a_checkpoint_with_flipped_weight_bytes_is_refused(tmp_path):
 
 @pytest.mark.parametrize("variant", ["base", "awm", "owm"])
 def test_interrupted_training_resumes_to_identical_weights(dataset, tmp_path, monkeypatch, variant):
-    cfg = dataclasses.replace(SMALL, checkpoint_every=5)
+    cfg = dataclasses.replace(SMALL, checkpoint_every=5, eval_every=4)  # validation state spans checkpoints
     kwargs = {**fit_kwargs(dataset, tmp_path), "config": cfg, "diagnose": False, "variant": variant}
     straight = checkpoint.load(train("pointmass", **{**kwargs, "home": tmp_path / "a"}))
     if variant != "base":
@@ -231,6 +231,7 @@ def test_interrupted_training_resumes_to_identical_weights(dataset, tmp_path, mo
     resumed = checkpoint.load(train("pointmass", **{**kwargs, "home": tmp_path / "b"}))
     for k, v in straight.state_dict().items():
         assert torch.equal(v, resumed.state_dict()[k]), k
+    assert straight.metadata["training"]["curve"] == resumed.metadata["training"]["curve"]
     assert checkpoint.read(path)["training"]["complete"]
     with pytest.raises(ValueError, match="other settings.*overwrite"):
         train("pointmass", **{**kwargs, "home": tmp_path / "b", "config": dataclasses.replace(cfg, steps=31)})

@@ -45,14 +45,25 @@ def cmd_data(args: argparse.Namespace) -> None:
     print(path)
 
 
+def train_config(args: argparse.Namespace):
+    """The ``TrainConfig`` of ``wmbench train``: the defaults, overridden by the options given."""
+    from wmbench.training import TrainConfig
+
+    options = {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size, "patience": args.patience}
+    return TrainConfig(**{key: value for key, value in options.items() if value is not None})
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from wmbench import training
     from wmbench.models import checkpoint
 
     path = training.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
-                          overwrite=args.overwrite)
-    diagnostics = checkpoint.load(path).metadata.get("diagnostics", {})
-    for key, value in sorted(diagnostics.items()):
+                          config=train_config(args), overwrite=args.overwrite, dataset_name=args.dataset)
+    metadata = checkpoint.load(path).metadata
+    stats = metadata.get("training", {})
+    summary = {key: stats[key] for key in ("steps", "max_steps", "stopped_early", "seconds", "best_val",
+                                           "best_step") if key in stats}
+    for key, value in [*summary.items(), *sorted(metadata.get("diagnostics", {}).items())]:
         print(f"{key:<28} {value:.4g}" if isinstance(value, float) else f"{key:<28} {value}")
     print(path)
 
@@ -143,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("data", help="build or list the standard expert datasets")
     p.add_argument("action", choices=("build", "list"))
-    p.add_argument("name", nargs="?", help="dataset name, e.g. pusht-expert-v0")
+    p.add_argument("name", nargs="?", help="dataset name, e.g. pusht-expert-v1")
     p.add_argument("--size", default="small", choices=("small", "full"))
     p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
     p.add_argument("--force", action="store_true", help="rebuild even if the dataset exists")
@@ -155,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", default="base", choices=("base", "owm", "awm"))
     p.add_argument("--size", default="small", choices=("small", "full"), help="dataset size")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dataset", help="dataset name (default ENV-expert-v1, wmbench.data.default_dataset)")
+    p.add_argument("--steps", type=int, help="most base training steps (default: from the dataset size)")
+    p.add_argument("--lr", type=float, help="base learning rate (default 1e-3, cosine-decayed)")
+    p.add_argument("--batch-size", type=int, help="windows per batch (default 256)")
+    p.add_argument("--patience", type=int, help="validations without improvement before stopping "
+                                                "(default 8; 0 = never stop early)")
     p.add_argument("--overwrite", action="store_true", help="retrain even if a checkpoint exists")
     p.set_defaults(func=cmd_train)
 

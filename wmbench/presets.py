@@ -58,7 +58,7 @@ def prepare_models(preset: Preset, home: Path | None = None, progress: bool = Tr
     from wmbench import data, training
 
     for env in preset.envs:
-        data.build(f"{env}-expert-v0", preset.dataset_size, home=home, progress=progress)
+        data.build(data.default_dataset(env), preset.dataset_size, home=home, progress=progress)
         for variant in VARIANTS:
             training.train(env, preset.model, variant, preset.dataset_size, home=home, progress=progress)
 

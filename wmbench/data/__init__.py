@@ -1,8 +1,8 @@
 """Standard expert datasets: specs, deterministic parallel builds, validated Parquet storage, torch windows.
 
 >>> from wmbench import data
->>> path = data.build("pointmaze-expert-v0", size="small")   # $WMBENCH_HOME/datasets/NAME/SIZE
->>> ds = data.load("pointmaze-expert-v0")                     # validated; ds.train / ds.val
+>>> path = data.build("pointmaze-expert-v1", size="small")   # $WMBENCH_HOME/datasets/NAME/SIZE
+>>> ds = data.load(data.default_dataset("pointmaze"))        # validated; ds.train / ds.val
 >>> win = ds.train.windows(history=3, horizon=5, frameskip=5)  # win.states [N, 8, S], win.actions [N, 7, 10]
 
 Loading needs torch; ``load``, ``Dataset``, ``EpisodeSplit``, ``NormStats`` and ``Windows`` are imported
@@ -16,7 +16,7 @@ from typing import Any
 
 from wmbench.data.builder import build, build_spec
 from wmbench.data.errors import DatasetError, DatasetNotFoundError
-from wmbench.data.specs import DATASETS, SIZES, DatasetSpec, get_spec, list_datasets
+from wmbench.data.specs import DATASETS, SIZES, DatasetSpec, default_dataset, get_spec, list_datasets
 from wmbench.data.store import dataset_dir
 
 _LAZY = {"load": "wmbench.data.dataset", "Dataset": "wmbench.data.dataset",
@@ -24,7 +24,7 @@ _LAZY = {"load": "wmbench.data.dataset", "Dataset": "wmbench.data.dataset",
          "Windows": "wmbench.data.windows"}
 
 __all__ = ["DATASETS", "SIZES", "DatasetError", "DatasetNotFoundError", "DatasetSpec", "build", "build_spec",
-           "dataset_dir", "get_spec", "list_datasets", *_LAZY]
+           "dataset_dir", "default_dataset", "get_spec", "list_datasets", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -24,19 +24,28 @@ def render_states(env: Any, states: np.ndarray, size: int) -> np.ndarray:
     return images.reshape(*states.shape[:-1], size, size, 3)
 
 
+def mix_policy(expert_entry: str, mix_entry: tuple) -> type:
+    """The policy class of a ``noise_mix`` entry: the expert (``"module:Class"``), or the class named by the
+    entry's third item in the expert's module."""
+    if len(mix_entry) == 2:
+        return resolve(expert_entry)
+    return resolve(f"{expert_entry.partition(':')[0]}:{mix_entry[2]}")
+
+
 def rollout_episodes(spec: DatasetSpec, entries: tuple[str, str], start: int,
                      stop: int) -> dict[str, np.ndarray]:
-    """Roll out episodes ``start..stop-1``: the expert acts for ``spec.episode_len`` steps (no early stop).
+    """Roll out episodes ``start..stop-1``: the episode's policy (``spec.noise_mix``) acts for
+    ``spec.episode_len`` steps (no early stop).
 
     Returns ``states [n, T+1, S]`` float32, ``actions [n, T, A]`` float32 (clipped, exactly as applied),
     ``rewards [n, T]`` float32, ``success [n, T]`` bool and, if the spec asks for them, ``pixels``
     ``[n, T+1, H, W, 3]`` uint8.
     """
-    env_cls, expert_cls = (resolve(entry) for entry in entries)
-    env = env_cls(obs_type="state")
+    env = resolve(entries[0])(obs_type="state")
     low, high = env.action_space.low, env.action_space.high
-    mix_noise = np.array([noise for noise, _ in spec.noise_mix])
-    mix_prob = np.array([prob for _, prob in spec.noise_mix])
+    policies = [mix_policy(entries[1], entry) for entry in spec.noise_mix]
+    mix_noise = np.array([entry[0] for entry in spec.noise_mix])
+    mix_prob = np.array([entry[1] for entry in spec.noise_mix])
     n, horizon = stop - start, spec.episode_len
     states = np.empty((n, horizon + 1, env.state_dim), dtype=np.float32)
     actions = np.empty((n, horizon, low.shape[0]), dtype=np.float32)
@@ -44,10 +53,10 @@ def rollout_episodes(spec: DatasetSpec, entries: tuple[str, str], start: int,
     success = np.empty((n, horizon), dtype=bool)
     for k in range(n):
         rng = episode_rng(spec, start + k)
-        noise = float(mix_noise[rng.choice(len(mix_noise), p=mix_prob)])
+        pick = rng.choice(len(mix_noise), p=mix_prob)
         env_seed, expert_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
         _, info = env.reset(seed=env_seed)
-        expert = expert_cls(env, noise=noise, seed=expert_seed)
+        expert = policies[pick](env, noise=float(mix_noise[pick]), seed=expert_seed)
         expert.reset(info["goal_state"])
         state = info["state"]
         states[k, 0] = state

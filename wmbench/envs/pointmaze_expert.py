@@ -20,7 +20,7 @@ from collections import deque
 import numpy as np
 
 from wmbench.envs.base import Expert
-from wmbench.envs.pointmaze import CELL_OFFSET, U_MAZE
+from wmbench.envs.pointmaze import CELL_OFFSET, U_MAZE, sample_point
 
 KP, KD = 10.0, 1.0
 
@@ -73,6 +73,36 @@ class PointMazeExpert(Expert):
     def act(self, state: np.ndarray) -> np.ndarray:
         state = np.asarray(state, dtype=np.float64)
         action = np.clip(KP * (self.waypoint(state) - state[:2]) - KD * state[2:4], -1.0, 1.0)
+        if self.noise > 0:
+            action = (1.0 - self.noise) * action + self.noise * self.rng.uniform(-1.0, 1.0, 2)
+        return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+
+TOUR_REACH = 0.3  #: a tour goal counts as reached this close (qpos units)
+TOUR_TIMEOUT = 60  #: env steps before a tour goal is abandoned for the next one
+
+
+class PointMazeTourer(PointMazeExpert):
+    """Data policy (not an expert): the expert's BFS routing through a tour of random goals, driven at speed.
+
+    The first goal is the episode's goal; whenever the ball is within ``TOUR_REACH`` of the current goal, or
+    after ``TOUR_TIMEOUT`` steps, the next goal is drawn with the env's start/goal sampler
+    (``pointmaze.sample_point``: every arm of the maze). Each goal also draws a velocity gain
+    ``kd ~ U(0, KD)``, and the action is ``clip(KP (wp - pos) - kd vel, -1, 1)``: with little damping the ball
+    runs at full force, overshoots waypoints and hits walls at speed. Noise as in ``PointMazeExpert``.
+    """
+
+    def reset(self, goal: np.ndarray) -> None:
+        super().reset(goal)
+        self._kd, self._age = float(self.rng.uniform(0.0, KD)), 0
+
+    def act(self, state: np.ndarray) -> np.ndarray:
+        state = np.asarray(state, dtype=np.float64)
+        self._age += 1
+        if self._age > TOUR_TIMEOUT or np.linalg.norm(self.goal[:2] - state[:2]) < TOUR_REACH:
+            self._goal = sample_point(self.rng)
+            self._kd, self._age = float(self.rng.uniform(0.0, KD)), 0
+        action = np.clip(KP * (self.waypoint(state) - state[:2]) - self._kd * state[2:4], -1.0, 1.0)
         if self.noise > 0:
             action = (1.0 - self.noise) * action + self.noise * self.rng.uniform(-1.0, 1.0, 2)
         return np.clip(action, -1.0, 1.0).astype(np.float32)

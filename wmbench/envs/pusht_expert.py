@@ -216,3 +216,61 @@ class PushTExpert(Expert):
             grad = agent_l - _COG
             norm = np.linalg.norm(grad) + 1e-9
         return grad / norm
+
+
+POKE_DEPTH = (10.0, 2 * MAX_DEPTH)  #: px, uniform range of a poke's push depth
+POKE_TRAVEL = 30.0  #: px; contact c is picked with probability proportional to exp(-travel_c / POKE_TRAVEL)
+POKE_SLIDE = 10.0  #: px, a poke's target slides up to this far along the edge (uniform)
+POKE_STEPS = 30  #: env steps before an unfinished poke is abandoned
+POKE_REACH = 3.0  #: px, the poke ends when the agent is this close to its push target
+
+
+class PushTPoker(PushTExpert):
+    """Data policy (not an expert): a sequence of random pokes at the block; it ignores the goal.
+
+    Each poke draws a contact candidate (the expert's outline points) with probability proportional to
+    ``exp(-travel / POKE_TRAVEL)`` (the expert's estimate of the agent's path to its pre-contact point, so
+    nearby contacts are preferred and most steps push), a depth ``U(10, 80)`` px and a slide ``U(-10, 10)`` px
+    along the edge, then reaches the pre-contact point on a path that does not cross the block (the
+    expert's navigation). Once there, the push target is fixed in the world at
+    ``point - normal (depth - radius) + slide tangent`` and the agent drives to it; the poke ends when the
+    agent is within ``POKE_REACH`` of it or after ``POKE_STEPS`` steps. Most steps are contacts or approaches
+    to them, from every side of the T. Actions and noise as in ``PushTExpert``.
+    """
+
+    def reset(self, goal: np.ndarray) -> None:
+        super().reset(goal)
+        self._poke: tuple[int, float, float] | None = None
+        self._push: np.ndarray | None = None
+        self._age = 0
+
+    def _clean_action(self, state: np.ndarray) -> np.ndarray:
+        agent, pos, rot = state[:2], state[2:4], _rot(state[4])
+        agent_l = rot.T @ (agent - pos)
+        if self._poke is None or self._age >= POKE_STEPS \
+                or (self._push is not None and np.linalg.norm(agent - self._push) < POKE_REACH):
+            self._new_poke(agent_l)
+        self._age += 1
+        if self._push is None:
+            i, depth, slide = self._poke
+            rel = agent_l - self.points[i]
+            near = abs(rel @ self.normals[i] - AGENT_RADIUS) < CLEARANCE + 8.0
+            if abs(rel @ self.tangents[i]) < 8.0 and near:
+                push_l = self.points[i] + self.normals[i] * (AGENT_RADIUS - depth) + self.tangents[i] * slide
+                self._push = pos + rot @ push_l
+            else:
+                return self._offset(pos + rot @ self._navigate(agent_l, self.pre[i]), agent)
+        return self._offset(self._push, agent)
+
+    @staticmethod
+    def _offset(target: np.ndarray, agent: np.ndarray) -> np.ndarray:
+        offset = (target - agent) / 100.0
+        return offset / max(1.0, float(np.abs(offset).max()))
+
+    def _new_poke(self, agent_l: np.ndarray) -> None:
+        rng = self.rng
+        travel = self._travel(agent_l)
+        weights = np.exp(-(travel - travel.min()) / POKE_TRAVEL)
+        contact = int(rng.choice(len(weights), p=weights / weights.sum()))
+        self._poke = (contact, float(rng.uniform(*POKE_DEPTH)), float(rng.uniform(-POKE_SLIDE, POKE_SLIDE)))
+        self._push, self._age = None, 0

@@ -59,3 +59,12 @@ class AWMStep:
         z_adv, a_adv = perturb(self.model, z_in, a, z_target, *self.radii, self.cfg.attack_steps, generator)
         return one_step_loss(self.model, z_adv, a_adv, z_target)
 
+
+
+def adversarial_loss(model, data: Batch, radii: tuple[torch.Tensor, torch.Tensor], steps: int,
+                     seed: int) -> float:
+    """The AWM loss on every window of ``data`` (validation): a fixed-seed attack within ``radii``."""
+    z, a = data
+    z_adv, a_adv = perturb(model, z[:, :-1], a, z[:, 1:], *radii, steps, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return one_step_loss(model, z_adv, a_adv, z[:, 1:]).item()

@@ -68,11 +68,14 @@ def make_optimizer(model, lr: float, cfg: TrainConfig) -> torch.optim.Optimizer:
 def run_steps(model, optimizer: torch.optim.Optimizer, generator: torch.Generator, start: int, stop: int,
               step_fn: Callable[[torch.Generator], torch.Tensor], cfg: TrainConfig,
               save_fn: Callable[[int], None] | None = None, desc: str = "train",
-              progress: bool = True, lr_at: Callable[[int], float] | None = None) -> list[float]:
+              progress: bool = True, lr_at: Callable[[int], float] | None = None,
+              after_step: Callable[[int, float, bool], bool] | None = None) -> list[float]:
     """Optimise ``step_fn``'s loss from step ``start`` to ``stop``; checkpoint every ``cfg.checkpoint_every``.
 
-    Returns the loss history of these steps. ``save_fn(step)`` is called at every checkpoint boundary.
+    Returns the loss history of these steps (shorter than ``stop - start`` when stopped early).
     ``lr_at(step)`` sets the learning rate of each step (a pure function of the step, so resuming is exact).
+    ``after_step(steps_done, loss, last)`` runs after every step (validation); returning True stops training.
+    ``save_fn(step)`` is called at every checkpoint boundary, after ``after_step``.
     """
     model.train()
     losses: list[float] = []
@@ -90,6 +93,8 @@ def run_steps(model, optimizer: torch.optim.Optimizer, generator: torch.Generato
         losses.append(loss.item())
         if step % 50 == 0:
             bar.set_postfix(loss=f"{losses[-1]:.4g}", refresh=False)
+        if after_step is not None and after_step(step + 1, losses[-1], step + 1 == stop):
+            break
         if save_fn is not None and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < stop:
             save_fn(step + 1)
     model.eval()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 VARIANTS = ("base", "owm", "awm")
-_BASE_FIELDS = ("frameskip", "horizon", "model_options", "steps", "batch_size", "lr", "weight_decay",
-                "rollout_weight", "grad_clip")
+_BASE_FIELDS = ("frameskip", "horizon", "model_options", "steps", "epochs", "min_steps", "max_steps",
+                "batch_size", "lr", "weight_decay", "rollout_weight", "grad_clip", "eval_every", "patience",
+                "val_windows")
 _VARIANT_FIELDS = {
     "base": (),
     "awm": ("awm_steps", "awm_lr", "eps_latent", "eps_action", "adaptive_eps", "attack_steps"),
@@ -27,6 +29,15 @@ class TrainConfig:
     term targets multi-step predictions (what planners use) directly but costs about 2.5x per step; on the
     small PointMaze data it did not lower the validation rollout error at equal steps, so the default is 0
     (pure teacher forcing).
+
+    Step budget of base training (``base_steps``): ``steps`` if given, otherwise ``epochs`` passes over the
+    train windows, ``ceil(epochs x windows / batch_size)``, clamped to [``min_steps``, ``max_steps``]; so it
+    grows with the dataset. It is a maximum: every ``eval_every`` steps (and at the end) the open-loop
+    ``horizon``-step error on the val split is measured (``wmbench.training.validation``); training stops
+    after ``patience`` evaluations without improvement (0: never early) and keeps the best weights. AWM
+    fine-tuning does the same on the val split's adversarial loss within ``awm_steps``; OWM records the val
+    error but runs all its rounds (each round changes its training data, so earlier weights are not
+    comparable candidates).
     """
 
     # windows and architecture
@@ -34,13 +45,20 @@ class TrainConfig:
     horizon: int = 5
     model_options: dict[str, Any] = field(default_factory=dict)  # passed to ``Model.from_dataset``
     # base training
-    steps: int = 3000
+    steps: int | None = None  # None: from the dataset size (``base_steps``)
+    epochs: float = 100.0
+    min_steps: int = 2000
+    max_steps: int = 50000
     batch_size: int = 256
-    lr: float = 1e-3  # cosine-decayed to 5% over ``steps``; the fine-tuning learning rates are constant
+    lr: float = 1e-3  # cosine-decayed to 5% over the step budget; the fine-tuning learning rates are constant
     weight_decay: float = 1e-4
     rollout_weight: float = 0.0
     grad_clip: float = 1.0
     checkpoint_every: int = 500
+    # validation and early stopping
+    eval_every: int = 250
+    patience: int = 8  # evaluations without improvement before stopping; 0 = never stop early
+    val_windows: int = 4096  # most val windows evaluated (a fixed, seeded subset)
     # AWM: fine-tune on adversarially perturbed inputs (clean targets, no clean/adversarial mixing)
     awm_steps: int = 1000
     awm_lr: float = 3e-4
@@ -59,12 +77,18 @@ class TrainConfig:
     gap_episodes: int = 64
 
     def __post_init__(self) -> None:
-        positive = ("frameskip", "horizon", "steps", "batch_size", "checkpoint_every", "attack_steps",
-                    "owm_rollouts", "plan_iterations", "gap_episodes")
+        positive = ("frameskip", "horizon", "min_steps", "batch_size", "checkpoint_every", "attack_steps",
+                    "owm_rollouts", "plan_iterations", "gap_episodes", "eval_every", "val_windows")
         for name in positive:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("awm_steps", "owm_rounds", "owm_steps"):
+        if self.steps is not None and int(self.steps) < 1:
+            raise ValueError(f"TrainConfig.steps must be >= 1 or None (from the dataset size), "
+                             f"got {self.steps}")
+        if self.max_steps < self.min_steps or self.epochs <= 0:
+            raise ValueError(f"TrainConfig needs epochs > 0 and max_steps >= min_steps, got epochs "
+                             f"{self.epochs}, min_steps {self.min_steps}, max_steps {self.max_steps}")
+        for name in ("awm_steps", "owm_rounds", "owm_steps", "patience"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.owm_mix <= 1.0:
@@ -74,6 +98,13 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)}")
         if self.eps_latent < 0 or self.eps_action < 0 or self.rollout_weight < 0:
             raise ValueError("TrainConfig.eps_latent, eps_action and rollout_weight must be >= 0")
+
+    def base_steps(self, n_windows: int) -> int:
+        """The base step budget for ``n_windows`` train windows (see the class docstring)."""
+        if self.steps is not None:
+            return int(self.steps)
+        passes = math.ceil(self.epochs * n_windows / self.batch_size)
+        return int(min(max(passes, self.min_steps), self.max_steps))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
