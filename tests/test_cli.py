@@ -133,6 +133,7 @@ def _file(tmp_path: Path) -> str:
     (["data", "list", "--home", "{file}"], "--home {file} is a file, not a directory"),
     (["data", "build", "wall-expert-v0", "--home", f"{{tmp}}/{LONG}"], f"{{tmp}}/{LONG}: File name too long"),
     ([*ORACLE_EVAL, "--results", f"{{tmp}}/{LONG}"], f"{{tmp}}/{LONG}: File name too long"),
+    ([*ORACLE_EVAL, "--results", "r\udcff"], "argument 'r\\udcff' is not valid UTF-8"),
     (["report", "{tmp}", "--out", f"{{tmp}}/{LONG}/x"], f"{{tmp}}/{LONG}/x: File name too long"),
     # plugins that are not what they claim
     (["train", "wall", "--model", "nope"], "unknown --model 'nope'; choose one of state, pixel"),

@@ -149,6 +149,15 @@ def test_existing_build_is_reused_and_stale_spec_is_refused(built: Path) -> None
     assert [p.name for p in manifest.parent.parent.iterdir()] == ["small"]
 
 
+def test_a_truncated_build_is_not_reused(built: Path) -> None:
+    steps = data.dataset_dir(TOY.name, "small", built) / "steps.parquet"
+    steps.write_bytes(steps.read_bytes()[:100])
+    with pytest.raises(data.DatasetError, match="truncated"):
+        data.build_spec(TOY, home=built, workers=1, progress=False)
+    data.build_spec(TOY, home=built, workers=1, progress=False, force=True)
+    data.check_built(TOY.name, "small", built)
+
+
 def test_interrupted_build_leaves_nothing_visible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def crash(*args: object) -> None:
         raise KeyboardInterrupt

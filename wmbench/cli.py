@@ -63,13 +63,9 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
+    if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+    return int(text)
 
 
 class _LazyChoices(Sequence[str]):
@@ -392,8 +388,19 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
+def _check_utf8(argv: list[str]) -> None:
+    """Results record the command line as UTF-8 text: refuse undecodable bytes before any work."""
+    for arg in argv:
+        try:
+            arg.encode()
+        except UnicodeEncodeError:
+            raise ValueError(f"argument {arg!r} is not valid UTF-8; rename the file or folder it "
+                             "names") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
+        _check_utf8(sys.argv[1:] if argv is None else argv)
         try:
             args = build_parser().parse_args(argv)
         finally:
