@@ -202,6 +202,15 @@ def test_existing_build_is_reused_and_stale_spec_is_refused(built: Path) -> None
     assert [p.name for p in manifest.parent.parent.iterdir()] == ["small"]
 
 
+def test_a_truncated_build_is_not_reused(built: Path) -> None:
+    steps = data.dataset_dir(TOY.name, "small", built) / "steps.parquet"
+    steps.write_bytes(steps.read_bytes()[:100])
+    with pytest.raises(data.DatasetError, match="truncated"):
+        data.build_spec(TOY, home=built, workers=1, progress=False)
+    data.build_spec(TOY, home=built, workers=1, progress=False, force=True)
+    data.check_built(TOY.name, "small", built)
+
+
 def test_interrupted_build_leaves_nothing_visible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def crash(*args: object) -> None:
         raise KeyboardInterrupt
@@ -270,6 +279,29 @@ def test_garbage_manifest_and_missing_file(built: Path) -> None:
     (directory / "manifest.json").write_text("{not json")
     with pytest.raises(data.DatasetError, match="cannot read .*manifest.json"):
         data.load(TOY.name, home=built)
+
+
+def test_check_built_reads_only_the_manifest_and_file_sizes(built: Path, tmp_path_factory) -> None:
+    directory = data.dataset_dir(TOY.name, "small", built)
+    assert data.check_built(TOY.name, "small", built) == directory
+    with pytest.raises(data.DatasetNotFoundError, match="not built"):
+        data.check_built(TOY.name, "small", tmp_path_factory.mktemp("empty"))
+    steps = directory / "steps.parquet"
+    raw = steps.read_bytes()
+    steps.write_bytes(raw[:-10])
+    with pytest.raises(data.DatasetError, match="truncated") as err:
+        data.check_built(TOY.name, "small", built)
+    assert f"wmbench data build {TOY.name} --size small --force" in str(err.value)
+    steps.write_bytes(bytes([raw[0] ^ 0xFF]) + raw[1:])  # same size: only the full load sees it
+    data.check_built(TOY.name, "small", built)
+    with pytest.raises(data.DatasetError, match="sha256"):
+        data.load(TOY.name, home=built)
+    (directory / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(data.DatasetError, match="not a JSON object"):
+        data.check_built(TOY.name, "small", built)
+    (directory / "manifest.json").unlink()
+    with pytest.raises(data.DatasetError, match="manifest.json is missing"):
+        data.check_built(TOY.name, "small", built)
 
 
 def test_split_is_seeded_disjoint_and_covers_all(built: Path) -> None:

@@ -1,43 +1,152 @@
-"""The ``wmbench`` command line. Heavy modules are imported inside each subcommand (fast start-up)."""
+"""The ``wmbench`` command line. Heavy modules are imported inside each subcommand (fast start-up).
+
+Exit status: 0 success, 1 when sweep units failed (their error rows were written), 2 for a user error (one
+line ``wmbench: error: ...`` on stderr, never a traceback), 130 on Ctrl-C. Every choice and default list comes
+from the constant of the layer that owns it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import functools
 import os
+import select
 import shlex
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+#: Exceptions that are the user's to fix (bad input, missing or corrupt files, unimportable plugins): one
+#: line and exit status 2. ``OSError`` covers permission denied, file name too long, not a directory, ...
+USER_ERRORS = (ValueError, KeyError, ImportError, OSError, RuntimeError)
+EXIT_FAILED_UNITS, EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _split_list(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes: ``"CEM(samples=9, topk=3),GBP"`` -> two items."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    return [*items, text[start:]]
+
+
+def _no_duplicates(items: tuple, text: str) -> tuple:
+    twice = sorted({str(s) for s in items if items.count(s) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"{', '.join(twice)} listed twice in {text!r}")
+    return items
 
 
 def _csv(text: str) -> tuple[str, ...]:
-    items = tuple(s.strip() for s in text.split(",") if s.strip())
+    items = tuple(s.strip() for s in _split_list(text) if s.strip())
     if not items:
         raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
-    return items
+    return _no_duplicates(items, text)
 
 
 def _ints(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(s) for s in _csv(text))
+        values = tuple(int(s) for s in _csv(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    return _no_duplicates(values, text)
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+class _LazyChoices(Sequence[str]):
+    """The values of a ``"module:CONSTANT"`` whose module imports torch, imported on first use (checking a
+    given value, or the command's help) so that start-up stays fast. Give the option a ``metavar``:
+    argparse reads the choices of options without one when they are added."""
+
+    def __init__(self, path: str):
+        self._path = path
+
+    @functools.cached_property
+    def _values(self) -> tuple[str, ...]:
+        from wmbench.registry import resolve
+
+        return tuple(resolve(self._path))
+
+    def __getitem__(self, index: int) -> str:
+        return self._values[index]
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def _home(args: argparse.Namespace) -> Path | None:
     return Path(args.home) if args.home else None
 
 
+def _output_dir(path: str, option: str) -> Path:
+    """Create the output directory ``path`` now, so that a bad path fails before any work is done."""
+    if not path.strip():
+        raise ValueError(f"{option} is empty; give a directory")
+    if Path(path).exists() and not Path(path).is_dir():
+        raise NotADirectoryError(f"{option} {path} is a file, not a directory; choose a directory")
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return Path(path)
+
+
+def _check_seeds(seeds: Iterable[int], option: str) -> None:
+    from wmbench.harness.sweep import MAX_SEED
+
+    bad = [s for s in seeds if not 0 <= s <= MAX_SEED]
+    if bad:
+        raise ValueError(f"{option} must be in [0, {MAX_SEED}], got {bad[0]}")
+
+
+def _check_model(model: str) -> None:
+    """A built-in world-model kind or an importable class with ``from_dataset`` (checked before training)."""
+    from wmbench.models import MODELS
+    from wmbench.models.protocol import resolve_class
+
+    if model not in MODELS and ":" not in model:
+        raise ValueError(f"unknown --model {model!r}; choose one of {', '.join(MODELS)} or give "
+                         "'package.module:Class'")
+    try:
+        cls = resolve_class(MODELS.get(model, model))
+    except TypeError as exc:
+        raise ValueError(f"--model {model!r}: {exc}") from None
+    if not callable(getattr(cls, "from_dataset", None)):
+        raise ValueError(f"--model {model!r} has no from_dataset classmethod, so it cannot be trained; see "
+                         "wmbench/models/protocol.py")
+
+
 def cmd_data(args: argparse.Namespace) -> None:
     from wmbench import data
 
     if args.action == "list":
+        problems = []
         for name in data.list_datasets():
             for size in data.SIZES:
                 spec = data.get_spec(name, size)
-                built = (data.dataset_dir(name, size, _home(args)) / "manifest.json").exists()
-                print(f"{name:<22} {size:<6} {spec.n_episodes:>6} x {spec.episode_len:<4} "
-                      f"{'built' if built else '-'}")
+                try:
+                    data.check_built(name, size, _home(args))
+                    status = "built"
+                except data.DatasetNotFoundError:
+                    status = "-"
+                except data.DatasetError as exc:
+                    status = "corrupt"
+                    problems.append(f"{name} {size}: {exc}")
+                print(f"{name:<22} {size:<6} {spec.n_episodes:>6} x {spec.episode_len:<4} {status}")
+        for line in problems:
+            print(line)
         return
     if not args.name:
         raise ValueError("`wmbench data build` needs a dataset NAME; see `wmbench data list`")
@@ -57,6 +166,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     from wmbench import training
     from wmbench.models import checkpoint
 
+    _check_seeds([args.seed], "--seed")
+    _check_model(args.model)
     path = training.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
                           config=train_config(args), overwrite=args.overwrite, dataset_name=args.dataset)
     metadata = checkpoint.load(path).metadata
@@ -68,19 +179,28 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(path)
 
 
-def _check_checkpoints(envs, entries, model: str, size: str, home: Path | None) -> None:
+def _check_entries_and_models(envs: Sequence[str], entries: Sequence[str], model: str, size: str,
+                              home: Path | None) -> None:
+    """Before a sweep starts: every entry resolves and builds its planner, and every world model it plans
+    through is a trained, intact checkpoint."""
     from wmbench.harness.entries import ORACLE, resolve_entry
-    from wmbench.models.checkpoint import checkpoint_path
+    from wmbench.models import checkpoint
+    from wmbench.training.config import VARIANTS
 
+    resolved = [resolve_entry(name) for name in entries]
+    for entry in resolved:
+        if entry.variant not in (*VARIANTS, ORACLE):
+            raise ValueError(f"entry {entry.name!r}: unknown world-model variant {entry.variant!r}; "
+                             f"choose one of {', '.join(VARIANTS)}")
+        entry.make_planner()
     for env in envs:
-        for entry in map(resolve_entry, entries):
-            if entry.variant == ORACLE:
-                continue
-            path = checkpoint_path(env, model, entry.variant, size, 0, home)
+        for variant in dict.fromkeys(e.variant for e in resolved if e.variant != ORACLE):
+            path = checkpoint.checkpoint_path(env, model, variant, size, 0, home)
             if not path.exists():
-                raise FileNotFoundError(f"no {entry.variant} {model} world model for {env} at {path}; run "
-                                        f"`wmbench train {env} --model {model} --variant {entry.variant} "
+                raise FileNotFoundError(f"no {variant} {model} world model for {env} at {path}; run "
+                                        f"`wmbench train {env} --model {model} --variant {variant} "
                                         f"--size {size}`")
+            checkpoint.read(path)
 
 
 def _failures(failed: list[str]) -> int:
@@ -88,7 +208,7 @@ def _failures(failed: list[str]) -> int:
     if failed:
         print(f"wmbench: {len(failed)} unit(s) failed; their episodes are recorded as failures with the "
               "error in the results' error column", file=sys.stderr)
-    return 1 if failed else 0
+    return EXIT_FAILED_UNITS if failed else 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -100,36 +220,52 @@ def cmd_eval(args: argparse.Namespace) -> int:
                          seeds=args.seeds, mode=args.mode, split=args.tasks, n_tasks=args.n_tasks,
                          max_steps=args.max_steps, objective=args.objective, threads=args.threads)
     validate_config(config)
-    _check_checkpoints(args.env, args.entry, args.model, args.size, _home(args))
+    _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args))
+    results = _output_dir(args.results, "--results")
     command = "wmbench " + shlex.join(sys.argv[1:])
-    outcome = run_sweep(config, args.results, checkpoint_source(args.model, args.size, _home(args)),
+    outcome = run_sweep(config, results, checkpoint_source(args.model, args.size, _home(args)),
                         command=command)
-    print(f"results in {args.results}; next: wmbench report {args.results}")
+    print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
     return _failures(outcome.failed)
 
 
 def cmd_report(args: argparse.Namespace) -> None:
     from wmbench.report import report
 
-    if not Path(args.results).is_dir():
-        raise FileNotFoundError(f"results directory {args.results} does not exist; run `wmbench eval` first")
-    print(report(args.results, args.out, plots_dir=Path(args.results) / "plots", reference=args.reference))
+    results = Path(args.results)
+    if not results.is_dir():
+        raise FileNotFoundError(f"results directory {results} does not exist or is not a directory; run "
+                                "`wmbench eval ... --results DIR` first")
+    out = _output_dir(args.out, "--out") if args.out is not None else results
+    print(report(results, out, plots_dir=results / "plots", reference=args.reference))
+
+
+def _leaderboard(path: str | None) -> Path | None:
+    if path is None:
+        return None
+    if Path(path).name != "leaderboard.md":
+        raise ValueError(f"--leaderboard {path}: give a path ending in leaderboard.md, e.g. ./leaderboard.md")
+    return _output_dir(str(Path(path).parent), "--leaderboard's folder") / "leaderboard.md"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from wmbench.presets import run_preset
 
-    leaderboard = Path(args.leaderboard) if args.leaderboard else None
-    outcome = run_preset(args.preset, Path(args.out or f"runs/{args.preset}"), _home(args),
-                         leaderboard=leaderboard)
+    leaderboard = _leaderboard(args.leaderboard)
+    out = _output_dir(args.out or f"runs/{args.preset}", "--out")
+    outcome = run_preset(args.preset, out, _home(args), leaderboard=leaderboard)
     return _failures(outcome.failed)
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from wmbench.reproduce import reproduce_budget, reproduce_table1
 
+    if args.seeds is not None:
+        _check_seeds(args.seeds, "--seeds")
+    _check_model(args.model)
+    out = _output_dir(args.out, "--out") if args.out is not None else None
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
-    outcome = run(args.preset, Path(args.out) if args.out else None, _home(args), args.model, args.seeds)
+    outcome = run(args.preset, out, _home(args), args.model, args.seeds)
     return _failures(outcome.failed)
 
 
@@ -142,8 +278,18 @@ def cmd_tasks(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from wmbench.data import SIZES
     from wmbench.envs import ENVS
+    from wmbench.harness.entries import ENTRIES, ENTRY_POINT_GROUP
+    from wmbench.models import MODELS
+    from wmbench.presets import PRESETS
+    from wmbench.tasks import SPLITS
+    from wmbench.training.config import VARIANTS
 
+    modes = _LazyChoices("wmbench.harness.episodes:MODES")
+    objectives = _LazyChoices("wmbench.planning.objective:WEIGHTINGS")
+    quick = PRESETS["quick"]
+    envs, models = ", ".join(ENVS), ", ".join(MODELS)
     parser = argparse.ArgumentParser(prog="wmbench", description="planning with learned world models, "
                                      "measured as success rate vs wall-clock planning budget")
     common = argparse.ArgumentParser(add_help=False)
@@ -155,42 +301,50 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("data", help="build or list the standard expert datasets")
     p.add_argument("action", choices=("build", "list"))
     p.add_argument("name", nargs="?", help="dataset name, e.g. pusht-expert-v1")
-    p.add_argument("--size", default="small", choices=("small", "full"))
-    p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
+    p.add_argument("--size", default="small", choices=SIZES)
+    p.add_argument("--workers", type=_positive_int, help="worker processes (default: CPU count)")
     p.add_argument("--force", action="store_true", help="rebuild even if the dataset exists")
     p.set_defaults(func=cmd_data)
 
     p = add("train", help="train a world model (base, owm or awm)")
-    p.add_argument("env", choices=sorted(ENVS))
-    p.add_argument("--model", default="state", help="state, pixel or a 'module:Class' world model")
-    p.add_argument("--variant", default="base", choices=("base", "owm", "awm"))
-    p.add_argument("--size", default="small", choices=("small", "full"), help="dataset size")
+    p.add_argument("env", choices=tuple(ENVS))
+    p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
+    p.add_argument("--variant", default="base", choices=VARIANTS)
+    p.add_argument("--size", default="small", choices=SIZES, help="dataset size")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dataset", help="dataset name (default ENV-expert-v1, wmbench.data.default_dataset)")
-    p.add_argument("--steps", type=int, help="most base training steps (default: from the dataset size)")
+    p.add_argument("--steps", type=_positive_int, help="most base training steps (default: by data size)")
     p.add_argument("--lr", type=float, help="base learning rate (default 1e-3, cosine-decayed)")
-    p.add_argument("--batch-size", type=int, help="windows per batch (default 256)")
+    p.add_argument("--batch-size", type=_positive_int, help="windows per batch (default 256)")
     p.add_argument("--patience", type=int, help="validations without improvement before stopping "
                                                 "(default 8; 0 = never stop early)")
     p.add_argument("--overwrite", action="store_true", help="retrain even if a checkpoint exists")
     p.set_defaults(func=cmd_train)
 
     p = add("eval", help="evaluate entries: success rate vs planning budget, into Parquet")
-    p.add_argument("--env", type=_csv, required=True, help="env(s), comma-separated")
+    p.add_argument("--env", type=_csv, required=True, help=f"env(s), comma-separated: {envs}")
     p.add_argument("--entry", type=_csv, required=True,
-                   help="entry name(s) (GBP, GBP+OWM, GBP+AWM, CEM, MPPI, GD, iCEM, GBP-CEM, Oracle), "
-                        "'module:Class[@variant]' or a wmbench.planners entry point")
-    p.add_argument("--budgets", default="0.03,0.1,0.3,1",
-                   help="seconds per plan call '0.1,1', iterations 'it:10,100' or evaluations 'ev:300,3000'")
-    p.add_argument("--mode", default="mpc", choices=("mpc", "open-loop"))
-    p.add_argument("--tasks", default="test", choices=("test", "dev"), help="task split")
+                   help=f"entries, comma-separated, each NAME[(key=value, ...)][@variant]: NAME is one of "
+                        f"{', '.join(ENTRIES)}, a 'package.module:PlannerClass' or a '{ENTRY_POINT_GROUP}' "
+                        "entry point; the arguments (Python literals) go to the planner; @variant plans "
+                        f"through another world model ({', '.join(VARIANTS)}). "
+                        "E.g. --entry 'CEM(samples=1000, topk=50),GBP+AWM,CEM@awm'")
+    p.add_argument("--budgets", default=quick.budgets,
+                   help="seconds per plan call '0.1,1', iterations 'it:10,100' or evaluations 'ev:300,3000' "
+                        "(default: %(default)s)")
+    p.add_argument("--mode", default="mpc", choices=modes, metavar="MODE",
+                   help="control mode: %(choices)s (default: %(default)s)")
+    p.add_argument("--tasks", default="test", choices=tuple(SPLITS), help="task split")
     p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split")
-    p.add_argument("--seeds", type=_ints, default=(0,))
+    p.add_argument("--seeds", type=_ints, default=quick.seeds,
+                   help=f"planner seeds, comma-separated (default: {','.join(map(str, quick.seeds))})")
     p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the task suite's)")
-    p.add_argument("--objective", default="exponential", choices=("exponential", "last"))
+    p.add_argument("--objective", default="exponential", choices=objectives, metavar="WEIGHTING",
+                   help="planning objective's frame weighting: %(choices)s (default: %(default)s)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (recorded in every row)")
-    p.add_argument("--model", default="state", help="world model kind the checkpoints were trained with")
-    p.add_argument("--size", default="small", choices=("small", "full"), help="dataset size of the models")
+    p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "
+                                                    f"({models} or 'package.module:Class')")
+    p.add_argument("--size", default="small", choices=SIZES, help="dataset size of the models")
     p.add_argument("--results", default="runs/eval", help="results directory (resumable)")
     p.set_defaults(func=cmd_eval)
 
@@ -202,41 +356,88 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = add("run", help="run a preset end to end (data, training, evaluation, report)")
-    p.add_argument("--preset", default="quick", choices=("quick", "full"))
+    p.add_argument("--preset", default="quick", choices=tuple(PRESETS))
     p.add_argument("--out", help="results directory (default runs/PRESET)")
-    p.add_argument("--leaderboard", help="write leaderboard.md here instead of into the results directory")
+    p.add_argument("--leaderboard", help="write leaderboard.md at this path (ending in leaderboard.md) "
+                                         "instead of into the results directory")
     p.set_defaults(func=cmd_run)
 
     p = add("reproduce", help="reproduce the paper's Table 1 or its time-budget claim on this machine")
     p.add_argument("what", choices=("table1", "budget"))
-    p.add_argument("--preset", default="quick", choices=("quick", "full"), help="dataset size and seeds")
-    p.add_argument("--model", default="state", help="state, pixel or a 'module:Class' world model")
+    p.add_argument("--preset", default="quick", choices=tuple(PRESETS), help="dataset size and seeds")
+    p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
     p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
     p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
     p.set_defaults(func=cmd_reproduce)
 
     p = add("tasks", help="describe an evaluation task suite")
-    p.add_argument("env", choices=sorted(ENVS))
-    p.add_argument("--split", default="test", choices=("test", "dev"))
+    p.add_argument("env", choices=tuple(ENVS))
+    p.add_argument("--split", default="test", choices=tuple(SPLITS))
     p.set_defaults(func=cmd_tasks)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if not sys.stderr.isatty():  # logs and CI: a progress line every 30 s rather than every 0.1 s
-        os.environ.setdefault("TQDM_MININTERVAL", "30")
+def _one_line(exc: BaseException) -> str:
+    """The user-facing message of ``exc`` on one line; an ``OSError`` from the system names its path."""
+    if isinstance(exc, KeyError) and exc.args:
+        text = str(exc.args[0])
+    elif isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+        text = f"{paths}: {exc.strerror}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (``wmbench data list | head -1``)."""
     try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _silence_stdout() -> None:
+    """Send the rest of stdout to /dev/null, so that the final flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _check_utf8(argv: list[str]) -> None:
+    """Results record the command line as UTF-8 text: refuse undecodable bytes before any work."""
+    for arg in argv:
+        try:
+            arg.encode()
+        except UnicodeEncodeError:
+            raise ValueError(f"argument {arg!r} is not valid UTF-8; rename the file or folder it "
+                             "names") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        _check_utf8(sys.argv[1:] if argv is None else argv)
+        try:
+            args = build_parser().parse_args(argv)
+        finally:
+            sys.stdout.flush()  # `wmbench --help | head -1` fails here, not in the flush at exit
+        if not sys.stderr.isatty():  # logs and CI: a progress line every 30 s rather than every 0.1 s
+            os.environ.setdefault("TQDM_MININTERVAL", "30")
         status = args.func(args) or 0
+        sys.stdout.flush()
+        return status
     except KeyboardInterrupt:
         print("wmbench: interrupted; finished work is kept, rerun the same command to resume",
               file=sys.stderr)
-        return 130
-    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"wmbench: error: {message}", file=sys.stderr)
-        return 2
-    return status
+        return EXIT_INTERRUPTED
+    except USER_ERRORS as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_reader_gone():
+            _silence_stdout()  # the reader took what it wanted: not an error
+            return 0
+        print(f"wmbench: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

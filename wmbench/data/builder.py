@@ -22,7 +22,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from wmbench.data.errors import DatasetError, rebuild_hint
-from wmbench.data.manifest import MANIFEST_FILE, ContentHasher, read_manifest, write_manifest
+from wmbench.data.manifest import ContentHasher, check_files, parse_manifest, write_manifest
 from wmbench.data.rollout import rollout_episodes
 from wmbench.data.specs import DatasetSpec, get_spec
 from wmbench.data.store import PIXELS_FILE, SCHEMA_VERSION, STEPS_FILE, StepsWriter, dataset_dir
@@ -63,14 +63,12 @@ def build_spec(spec: DatasetSpec, home: Path | str | None = None, workers: int |
 
 
 def _check_existing(final: Path, spec: DatasetSpec) -> None:
-    try:
-        existing = DatasetSpec.from_dict(read_manifest(final)["spec"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise DatasetError(f"{final / MANIFEST_FILE} is missing or unreadable ({err}); "
-                           f"{rebuild_hint(spec.name, spec.size)}") from err
+    """An existing build is reused only if it is of ``spec`` and its files have their recorded sizes."""
+    hint = rebuild_hint(spec.name, spec.size)
+    manifest, existing = parse_manifest(final, spec.name, spec.size)
     if existing != spec:
-        raise DatasetError(f"{final} was built from a different spec ({existing}); "
-                           f"{rebuild_hint(spec.name, spec.size)}")
+        raise DatasetError(f"{final} was built from a different spec ({existing}); {hint}")
+    check_files(final, manifest, hint, hashes=False)
 
 
 def _pid_alive(pid: int) -> bool:

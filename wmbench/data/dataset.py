@@ -9,12 +9,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from wmbench.data.errors import DatasetError, DatasetNotFoundError, rebuild_hint
-from wmbench.data.manifest import MANIFEST_FILE, ContentHasher, read_manifest
-from wmbench.data.specs import DATASETS, DatasetSpec
+from wmbench.data.errors import DatasetError, rebuild_hint
+from wmbench.data.manifest import MANIFEST_FILE, ContentHasher, check_files, parse_manifest
+from wmbench.data.specs import DatasetSpec
 from wmbench.data.store import PIXELS_FILE, SCHEMA_VERSION, STEPS_FILE, dataset_dir, read_pixels, read_steps
 from wmbench.data.windows import Windows, make_windows
-from wmbench.io import sha256_file
 
 VAL_FRACTION = 0.1
 _SPLIT_SALT = 90_10
@@ -74,56 +73,14 @@ def split_episodes(n_episodes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def _parse_manifest(directory: Path, name: str, size: str) -> tuple[dict[str, Any], DatasetSpec]:
-    path, hint = directory / MANIFEST_FILE, rebuild_hint(name, size)
-    if not path.exists():
-        if not directory.exists():
-            raise DatasetNotFoundError(f"dataset {name!r} (size {size!r}) is not built (no {directory}); "
-                                       f"{rebuild_hint(name, size, force=False)}")
-        raise DatasetError(f"{path} is missing (interrupted or damaged build); {hint}")
-    try:
-        manifest = read_manifest(directory)
-    except (OSError, ValueError) as err:
-        raise DatasetError(f"cannot read {path}: {err}; {hint}") from err
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise DatasetError(f"{path} has schema version {manifest.get('schema_version')!r}, this wmbench "
-                           f"reads version {SCHEMA_VERSION}; {hint}")
-    try:
-        spec = DatasetSpec.from_dict(manifest["spec"])
-        shape = [manifest[key] for key in ("episodes", "episode_len", "state_dim", "action_dim")]
-        file_entries = {file: (entry["sha256"], entry["bytes"]) for file, entry in manifest["files"].items()}
-        content_hash = manifest["content_hash"]
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise DatasetError(f"{path} is malformed ({type(err).__name__}: {err}); {hint}") from err
-    expected_files = {STEPS_FILE, PIXELS_FILE} if spec.pixels else {STEPS_FILE}
-    if (spec.name, spec.size) != (name, size) or shape[:2] != [spec.n_episodes, spec.episode_len] \
-            or set(file_entries) != expected_files or not isinstance(content_hash, str):
-        raise DatasetError(f"{path} is inconsistent (spec {spec}, shape {shape}, "
-                           f"files {sorted(file_entries)}); {hint}")
-    registered = DATASETS.get(name, {}).get(size)
-    if registered is not None and registered != spec:
-        raise DatasetError(f"{directory} was built from an older spec of {name!r} ({spec}); {hint}")
-    return manifest, spec
-
-
-def _check_files(directory: Path, manifest: dict[str, Any], hint: str) -> None:
-    for file, entry in manifest["files"].items():
-        path = directory / file
-        if not path.exists():
-            raise DatasetError(f"{path} is missing; {hint}")
-        if path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
-            raise DatasetError(f"{path} does not match the sha256 in {directory / MANIFEST_FILE}: the file "
-                               f"is corrupt or was modified; {hint}")
-
-
 def load(name: str, size: str = "small", home: Path | str | None = None) -> Dataset:
     """Load a built dataset, validating manifest, schema version, file hashes, schema, rows and content hash.
 
     Any problem raises ``DatasetError`` naming the file and the command that fixes it.
     """
     directory, hint = dataset_dir(name, size, home), rebuild_hint(name, size)
-    manifest, spec = _parse_manifest(directory, name, size)
-    _check_files(directory, manifest, hint)
+    manifest, spec = parse_manifest(directory, name, size)
+    check_files(directory, manifest, hint)
     n_episodes, horizon, state_dim, action_dim = (manifest[key] for key in
                                                   ("episodes", "episode_len", "state_dim", "action_dim"))
     steps_path = directory / STEPS_FILE
