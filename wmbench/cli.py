@@ -80,6 +80,15 @@ def _failures(failed: list[str]) -> int:
     return 1 if failed else 0
 
 
+def _executor(args: argparse.Namespace):
+    """The executor of the --executor, --workers and --ray-address options (a context manager)."""
+    from wmbench.harness.executors import make_executor
+
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    return make_executor(args.executor, args.workers, args.ray_address)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from wmbench.harness.budgets import parse_budgets
     from wmbench.harness.sweep import SweepConfig, run_sweep, validate_config
@@ -87,12 +96,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
                          seeds=args.seeds, mode=args.mode, split=args.tasks, n_tasks=args.n_tasks,
-                         max_steps=args.max_steps, objective=args.objective, threads=args.threads)
+                         max_steps=args.max_steps, objective=args.objective,
+                         threads=1 if args.threads is None else args.threads)
     validate_config(config)
     _check_checkpoints(args.env, args.entry, args.model, args.size, _home(args))
     command = "wmbench " + shlex.join(sys.argv[1:])
-    outcome = run_sweep(config, args.results, checkpoint_source(args.model, args.size, _home(args)),
-                        command=command)
+    with _executor(args) as executor:
+        outcome = run_sweep(config, args.results, checkpoint_source(args.model, args.size, _home(args)),
+                            command=command, executor=executor)
     print(f"results in {args.results}; next: wmbench report {args.results}")
     return _failures(outcome.failed)
 
@@ -109,8 +120,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wmbench.presets import run_preset
 
     leaderboard = Path(args.leaderboard) if args.leaderboard else None
-    outcome = run_preset(args.preset, Path(args.out or f"runs/{args.preset}"), _home(args),
-                         leaderboard=leaderboard)
+    with _executor(args) as executor:
+        outcome = run_preset(args.preset, Path(args.out or f"runs/{args.preset}"), _home(args),
+                             leaderboard=leaderboard, executor=executor, threads=args.threads)
     return _failures(outcome.failed)
 
 
@@ -118,7 +130,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from wmbench.reproduce import reproduce_budget, reproduce_table1
 
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
-    outcome = run(args.preset, Path(args.out) if args.out else None, _home(args), args.model, args.seeds)
+    with _executor(args) as executor:
+        outcome = run(args.preset, Path(args.out) if args.out else None, _home(args), args.model, args.seeds,
+                      executor=executor, threads=args.threads)
     return _failures(outcome.failed)
 
 
@@ -132,12 +146,23 @@ def cmd_tasks(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from wmbench.envs import ENVS
+    from wmbench.harness.executors import EXECUTORS
 
     parser = argparse.ArgumentParser(prog="wmbench", description="planning with learned world models, "
                                      "measured as success rate vs wall-clock planning budget")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="cache dir for datasets and models (default $WMBENCH_HOME or "
                                        "~/.cache/wmbench)")
+    execution = argparse.ArgumentParser(add_help=False)
+    execution.add_argument("--workers", type=int, help="units (and training jobs) at a time: local worker "
+                           "processes (default 1: serial), or at most this many Ray tasks in flight "
+                           "(default: what the cluster's CPUs and GPUs allow)")
+    execution.add_argument("--threads", type=int, help="torch threads per unit, recorded in every row "
+                                                       "(default 1, or the preset's)")
+    execution.add_argument("--executor", default="local", choices=EXECUTORS,
+                           help="local processes, or Ray tasks on a cluster (needs pip install wmbench[ray])")
+    execution.add_argument("--ray-address", help="Ray cluster to join, e.g. auto (the one on this node) or "
+                                                 "HEAD_IP:6379 (default: start a local Ray instance)")
     sub = parser.add_subparsers(dest="command", required=True)
     add = functools.partial(sub.add_parser, parents=[common])
 
@@ -158,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="retrain even if a checkpoint exists")
     p.set_defaults(func=cmd_train)
 
-    p = add("eval", help="evaluate entries: success rate vs planning budget, into Parquet")
+    p = add("eval", parents=[common, execution],
+            help="evaluate entries: success rate vs planning budget, into Parquet")
     p.add_argument("--env", type=_csv, required=True, help="env(s), comma-separated")
     p.add_argument("--entry", type=_csv, required=True,
                    help="entry name(s) (GBP, GBP+OWM, GBP+AWM, CEM, MPPI, GD, iCEM, GBP-CEM, Oracle), "
@@ -171,7 +197,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_ints, default=(0,))
     p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the task suite's)")
     p.add_argument("--objective", default="exponential", choices=("exponential", "last"))
-    p.add_argument("--threads", type=int, default=1, help="torch threads (recorded in every row)")
     p.add_argument("--model", default="state", help="world model kind the checkpoints were trained with")
     p.add_argument("--size", default="small", choices=("small", "full"), help="dataset size of the models")
     p.add_argument("--results", default="runs/eval", help="results directory (resumable)")
@@ -183,13 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
                                  "RESULTS/plots")
     p.set_defaults(func=cmd_report)
 
-    p = add("run", help="run a preset end to end (data, training, evaluation, report)")
+    p = add("run", parents=[common, execution],
+            help="run a preset end to end (data, training, evaluation, report)")
     p.add_argument("--preset", default="quick", choices=("quick", "full"))
     p.add_argument("--out", help="results directory (default runs/PRESET)")
     p.add_argument("--leaderboard", help="write leaderboard.md here instead of into the results directory")
     p.set_defaults(func=cmd_run)
 
-    p = add("reproduce", help="reproduce the paper's Table 1 or its time-budget claim on this machine")
+    p = add("reproduce", parents=[common, execution],
+            help="reproduce the paper's Table 1 or its time-budget claim on this machine")
     p.add_argument("what", choices=("table1", "budget"))
     p.add_argument("--preset", default="quick", choices=("quick", "full"), help="dataset size and seeds")
     p.add_argument("--model", default="state", help="state, pixel or a 'module:Class' world model")
