@@ -239,6 +239,8 @@ def test_a_job_that_raises_is_a_bug_reported_by_its_key(pool, ray_executor):
     for executor in (pool, ray_executor):
         with pytest.raises(RuntimeError, match=r"job-7 failed in a .*ValueError: invalid literal"):
             list(executor.map([Job("job-7", int, ("x",))]))
+    with RayExecutor() as executor, pytest.raises(RuntimeError, match="needs 1 GPU.* Ray cluster has 0"):
+        list(executor.map([Job("gpu-job", int, ("1",), gpus=1.0)]))
 
 
 def test_the_simulator_travels_as_its_env_name():

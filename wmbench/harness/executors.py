@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from tqdm import tqdm
+
 EXECUTORS = ("local", "ray")
 
 
@@ -259,8 +261,8 @@ class ProcessExecutor(Executor):
             _, peak = self._peaks.finish(job.key)
             code = self._stop(worker)
             if attempt == 0:
-                print(f"wmbench: worker process died (exit code {code}) while running {job.key}; retrying it "
-                      "once", file=sys.stderr)
+                tqdm.write(f"wmbench: worker process died (exit code {code}) while running {job.key}; "
+                           "retrying it once", file=sys.stderr)
                 self._queue.appendleft((job, 1))
                 return None
             return job, Outcome(None, f"worker process died twice (exit code {code})", self._host, 0.0, peak)
@@ -344,10 +346,14 @@ class RayExecutor(Executor):
         self._queue.append(job)
 
     def _capacity(self, job: Job) -> int:
+        """How many jobs like ``job`` to keep in flight."""
+        resources = self._ray.cluster_resources()
+        if job.gpus > resources.get("GPU", 0):
+            raise RuntimeError(f"{job.key} needs {job.gpus:g} GPU(s) but the Ray cluster has "
+                               f"{resources.get('GPU', 0):g}; add GPU nodes or run on the CPU")
         if self.workers is not None:
             return self.workers
-        resources = self._ray.cluster_resources()
-        slots = resources.get("CPU", 1) // max(job.threads, 1)
+        slots = resources.get("CPU", 1) // job.threads
         if job.gpus:
             slots = min(slots, resources.get("GPU", 0) // job.gpus)
         return max(int(slots), 1)

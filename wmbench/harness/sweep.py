@@ -265,9 +265,10 @@ def _payload(env: str, variant: str, model: Any) -> ModelPayload:
 def _jobs(config: SweepConfig, units: list[Unit], suites: Mapping[str, Any],
           loaded: Mapping[tuple[str, str], Any], executor: Executor) -> list[Job]:
     """One job per unit whose model loaded; suites and models are shared once per worker host."""
-    shared_suites = {env: executor.share(suite) for env, suite in suites.items()}
-    payloads = {key: executor.share(_payload(*key, model)) for key, model in loaded.items()
-                if not isinstance(model, Exception)}
+    needed = {(unit.env, unit.entry.variant) for unit in units}
+    shared_suites = {env: executor.share(suites[env]) for env in {env for env, _ in needed}}
+    payloads = {key: executor.share(_payload(*key, loaded[key])) for key in needed
+                if not isinstance(loaded[key], Exception)}
     unit_fields = [f.name for f in fields(Unit) if f.name != "entry"]
     gpus = 1.0 if config.device.startswith("cuda") else 0.0
     return [Job(unit.id, run_unit_job,
