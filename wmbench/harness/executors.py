@@ -304,7 +304,7 @@ def _ray_job(fn: Callable[..., Any], key: str, peaks: Any, threads: int, *args: 
 
     _set_threads(threads)
     host = socket.gethostname()
-    ray.get(peaks.start.remote(host, key))
+    peaks.start.remote(host, key)  # a caller's calls to an actor run in order: no need to wait
     start = time.perf_counter()
     try:
         value = fn(*args)
@@ -319,7 +319,7 @@ class RayExecutor(Executor):
 
     Connects to the cluster at ``address``, or starts a local Ray instance when ``address`` is None; an
     already initialised Ray is used as it is (and left running on :meth:`close`). At most ``workers`` jobs
-    are in flight (default: as many as the cluster's CPUs and GPUs can run at once, re-read as it grows).
+    run at once (default: as many as the cluster's CPUs and GPUs allow, re-read as it grows).
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None):
@@ -346,17 +346,17 @@ class RayExecutor(Executor):
         self._queue.append(job)
 
     def _capacity(self, job: Job) -> int:
-        """How many jobs like ``job`` to keep in flight."""
+        """How many jobs like ``job`` to keep in flight: twice what the cluster runs at once (the rest wait
+        on their workers, hiding the driver's latency), or ``workers`` when that is fewer."""
         resources = self._ray.cluster_resources()
         if job.gpus > resources.get("GPU", 0):
             raise RuntimeError(f"{job.key} needs {job.gpus:g} GPU(s) but the Ray cluster has "
                                f"{resources.get('GPU', 0):g}; add GPU nodes or run on the CPU")
-        if self.workers is not None:
-            return self.workers
         slots = resources.get("CPU", 1) // job.threads
         if job.gpus:
             slots = min(slots, resources.get("GPU", 0) // job.gpus)
-        return max(int(slots), 1)
+        slots = max(int(slots), 1)
+        return slots * 2 if self.workers is None or self.workers >= slots else self.workers
 
     def _dispatch(self) -> None:
         while self._queue and len(self._pending) < self._capacity(self._queue[0]):
