@@ -346,17 +346,17 @@ class RayExecutor(Executor):
         self._queue.append(job)
 
     def _capacity(self, job: Job) -> int:
-        """How many jobs like ``job`` to keep in flight: twice what the cluster runs at once (the rest wait
-        on their workers, hiding the driver's latency), or ``workers`` when that is fewer."""
+        """How many jobs like ``job`` to keep in flight: ``workers``, or what the cluster runs at once."""
         resources = self._ray.cluster_resources()
         if job.gpus > resources.get("GPU", 0):
             raise RuntimeError(f"{job.key} needs {job.gpus:g} GPU(s) but the Ray cluster has "
                                f"{resources.get('GPU', 0):g}; add GPU nodes or run on the CPU")
+        if self.workers is not None:
+            return self.workers
         slots = resources.get("CPU", 1) // job.threads
         if job.gpus:
             slots = min(slots, resources.get("GPU", 0) // job.gpus)
-        slots = max(int(slots), 1)
-        return slots * 2 if self.workers is None or self.workers >= slots else self.workers
+        return max(int(slots), 1)
 
     def _dispatch(self) -> None:
         while self._queue and len(self._pending) < self._capacity(self._queue[0]):
