@@ -242,8 +242,9 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
                 finish(unit, path, [{**row, **_machine(unit.threads)}
                                     for row in run_unit(unit, suites[unit.env], model)])
         jobs = _jobs(config, [u for u, _ in todo.values()], suites, loaded, executor)
+        by_key = {job_key(unit): (unit, path) for unit, path in todo.values()}
         for job, done in executor.map(jobs):
-            unit, path = todo[job.key]
+            unit, path = by_key[job.key]
             finish(unit, path, _outcome_rows(unit, suites[unit.env], loaded[unit.env, unit.entry.variant],
                                              done))
     finally:
@@ -271,11 +272,16 @@ def _jobs(config: SweepConfig, units: list[Unit], suites: Mapping[str, Any],
                 if not isinstance(loaded[key], Exception)}
     unit_fields = [f.name for f in fields(Unit) if f.name != "entry"]
     gpus = 1.0 if config.device.startswith("cuda") else 0.0
-    return [Job(unit.id, run_unit_job,
+    return [Job(job_key(unit), run_unit_job,
                 (unit.entry.name, {name: getattr(unit, name) for name in unit_fields}, unit.id,
                  shared_suites[unit.env], payloads[unit.env, unit.entry.variant]),
                 threads=unit.threads, gpus=gpus)
             for unit in units if (unit.env, unit.entry.variant) in payloads]
+
+
+def job_key(unit: Unit) -> str:
+    """A unit's executor job key: its label and id (readable in error lines, and unique)."""
+    return f"{unit.label} [unit {unit.id}]"
 
 
 def run_unit_job(entry: str, unit_fields: dict[str, Any], unit_id: str, suite: Any, model: ModelPayload
