@@ -211,6 +211,15 @@ def _failures(failed: list[str]) -> int:
     return EXIT_FAILED_UNITS if failed else 0
 
 
+def _executor(args: argparse.Namespace):
+    """The executor of the --executor, --workers and --ray-address options (a context manager)."""
+    from wmbench.harness.executors import make_executor
+
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    return make_executor(args.executor, args.workers, args.ray_address)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from wmbench.harness.budgets import parse_budgets
     from wmbench.harness.sweep import SweepConfig, run_sweep, validate_config
@@ -218,13 +227,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
                          seeds=args.seeds, mode=args.mode, split=args.tasks, n_tasks=args.n_tasks,
-                         max_steps=args.max_steps, objective=args.objective, threads=args.threads)
+                         max_steps=args.max_steps, objective=args.objective,
+                         threads=1 if args.threads is None else args.threads)
     validate_config(config)
     _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args))
     results = _output_dir(args.results, "--results")
     command = "wmbench " + shlex.join(sys.argv[1:])
-    outcome = run_sweep(config, results, checkpoint_source(args.model, args.size, _home(args)),
-                        command=command)
+    with _executor(args) as executor:
+        outcome = run_sweep(config, results, checkpoint_source(args.model, args.size, _home(args)),
+                            command=command, executor=executor)
     print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
     return _failures(outcome.failed)
 
@@ -253,7 +264,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     leaderboard = _leaderboard(args.leaderboard)
     out = _output_dir(args.out or f"runs/{args.preset}", "--out")
-    outcome = run_preset(args.preset, out, _home(args), leaderboard=leaderboard)
+    with _executor(args) as executor:
+        outcome = run_preset(args.preset, out, _home(args), leaderboard=leaderboard, executor=executor,
+                             threads=args.threads)
     return _failures(outcome.failed)
 
 
@@ -265,7 +278,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     _check_model(args.model)
     out = _output_dir(args.out, "--out") if args.out is not None else None
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
-    outcome = run(args.preset, out, _home(args), args.model, args.seeds)
+    with _executor(args) as executor:
+        outcome = run(args.preset, out, _home(args), args.model, args.seeds, executor=executor,
+                      threads=args.threads)
     return _failures(outcome.failed)
 
 
@@ -281,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     from wmbench.data import SIZES
     from wmbench.envs import ENVS
     from wmbench.harness.entries import ENTRIES, ENTRY_POINT_GROUP
+    from wmbench.harness.executors import EXECUTORS
     from wmbench.models import MODELS
     from wmbench.presets import PRESETS
     from wmbench.tasks import SPLITS
@@ -295,6 +311,17 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="cache dir for datasets and models (default $WMBENCH_HOME or "
                                        "~/.cache/wmbench)")
+    execution = argparse.ArgumentParser(add_help=False)
+    execution.add_argument("--workers", type=_positive_int,
+                           help="units (and training jobs) at a time: local worker "
+                           "processes (default 1: serial), or at most this many Ray tasks in flight "
+                           "(default: what the cluster's CPUs and GPUs allow)")
+    execution.add_argument("--threads", type=_positive_int,
+                           help="torch threads per unit, recorded in every row (default 1, or the preset's)")
+    execution.add_argument("--executor", default="local", choices=EXECUTORS,
+                           help="local processes, or Ray tasks on a cluster (needs pip install wmbench[ray])")
+    execution.add_argument("--ray-address", help="Ray cluster to join, e.g. auto (the one on this node) or "
+                                                 "HEAD_IP:6379 (default: start a local Ray instance)")
     sub = parser.add_subparsers(dest="command", required=True)
     add = functools.partial(sub.add_parser, parents=[common])
 
@@ -321,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="retrain even if a checkpoint exists")
     p.set_defaults(func=cmd_train)
 
-    p = add("eval", help="evaluate entries: success rate vs planning budget, into Parquet")
+    p = add("eval", parents=[common, execution],
+            help="evaluate entries: success rate vs planning budget, into Parquet")
     p.add_argument("--env", type=_csv, required=True, help=f"env(s), comma-separated: {envs}")
     p.add_argument("--entry", type=_csv, required=True,
                    help=f"entries, comma-separated, each NAME[(key=value, ...)][@variant]: NAME is one of "
@@ -341,7 +369,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the task suite's)")
     p.add_argument("--objective", default="exponential", choices=objectives, metavar="WEIGHTING",
                    help="planning objective's frame weighting: %(choices)s (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (recorded in every row)")
     p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "
                                                     f"({models} or 'package.module:Class')")
     p.add_argument("--size", default="small", choices=SIZES, help="dataset size of the models")
@@ -355,14 +382,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", help="entry the others are compared with episode by episode (default: CEM)")
     p.set_defaults(func=cmd_report)
 
-    p = add("run", help="run a preset end to end (data, training, evaluation, report)")
+    p = add("run", parents=[common, execution],
+            help="run a preset end to end (data, training, evaluation, report)")
     p.add_argument("--preset", default="quick", choices=tuple(PRESETS))
     p.add_argument("--out", help="results directory (default runs/PRESET)")
     p.add_argument("--leaderboard", help="write leaderboard.md at this path (ending in leaderboard.md) "
                                          "instead of into the results directory")
     p.set_defaults(func=cmd_run)
 
-    p = add("reproduce", help="reproduce the paper's Table 1 or its time-budget claim on this machine")
+    p = add("reproduce", parents=[common, execution],
+            help="reproduce the paper's Table 1 or its time-budget claim on this machine")
     p.add_argument("what", choices=("table1", "budget"))
     p.add_argument("--preset", default="quick", choices=tuple(PRESETS), help="dataset size and seeds")
     p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")

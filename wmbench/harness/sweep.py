@@ -1,19 +1,23 @@
 """Sweeps: entry x env x budget x seed over a task suite, written as resumable Parquet parts.
 
 Open-loop runs one unit per (entry, env, seed) whose anytime milestones give every budget; MPC runs each
-budget as its own unit (:mod:`wmbench.harness.units`). Each finished unit is written atomically to
-``RESULTS_DIR/parts/<unit>.parquet`` by the driver process only. Rerunning the same command skips a unit only
-when its part is readable, complete and carries the unit's identity hash; a corrupt or incomplete part is
-recomputed, and a changed setting or retrained checkpoint is a new unit. A unit that fails (model, planner,
-episode loop) gives error rows, one line on stderr, and counts in :attr:`SweepOutcome.failed`.
+budget as its own unit (:mod:`wmbench.harness.units`). Units run on an executor (serial, local processes or
+Ray, :mod:`wmbench.harness.executors`): each travels with its task suite and world model
+(:mod:`wmbench.harness.transport`) and comes back as rows carrying the machine that ran it. Each finished
+unit is written atomically to ``RESULTS_DIR/parts/<unit>.parquet`` by the driver process only. Rerunning the
+same command skips a unit only when its part is readable, complete and carries the unit's identity hash; a
+corrupt or incomplete part is recomputed, and a changed setting or retrained checkpoint is a new unit. A unit
+that fails (model, planner, episode loop, or a worker that died twice) gives error rows, one line on stderr,
+and counts in :attr:`SweepOutcome.failed`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +28,10 @@ from tqdm import tqdm
 from wmbench.harness.budgets import BudgetSpec
 from wmbench.harness.entries import ORACLE, Entry, resolve_entry
 from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
+from wmbench.harness.executors import Executor, Job, Outcome, SerialExecutor
 from wmbench.harness.machine import device_name, machine_info
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
+from wmbench.harness.transport import ModelPayload, pack, simulator, unpack
 from wmbench.harness.units import Unit
 from wmbench.planning import Objective
 from wmbench.planning.objective import WEIGHTINGS
@@ -137,7 +143,6 @@ def _load_models(config: SweepConfig, entries: list[Entry], models: ModelSource
                     model = _simulator(env)
                 else:
                     model = models[env, variant] if isinstance(models, Mapping) else models(env, variant)
-                    model = model.to(config.device) if isinstance(model, torch.nn.Module) else model
                 loaded[env, variant] = model
             except Exception as exc:  # a missing or broken model gives error rows, never a crashed sweep
                 loaded[env, variant] = exc
@@ -184,12 +189,14 @@ def part_problem(path: Path, unit: Unit) -> str | None:
 
 
 def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource, *,
-              tasks: TaskSource | None = None, command: str = "", progress: bool = True) -> SweepOutcome:
-    """Run every unfinished unit of ``config`` into ``results_dir``.
+              tasks: TaskSource | None = None, command: str = "", progress: bool = True,
+              executor: Executor | None = None) -> SweepOutcome:
+    """Run every unfinished unit of ``config`` into ``results_dir`` on ``executor`` (default: serially here).
 
-    Pins ``torch.set_num_threads(config.threads)`` (recorded in every row). Bad configuration (unknown env,
-    entry or mode, out-of-range numbers, a results path that is a file) raises ``ValueError`` before anything
-    runs; a failing model or planner gives error rows and a line in ``SweepOutcome.failed``.
+    Each unit runs on ``config.threads`` torch threads (recorded in every row, with the host and the units
+    running concurrently on it). Bad configuration (unknown env, entry or mode, out-of-range numbers, a
+    results path that is a file) raises ``ValueError`` before anything runs; a failing model or planner gives
+    error rows and a line in ``SweepOutcome.failed``.
     """
     entries = validate_config(config)
     results_dir = Path(results_dir)
@@ -197,7 +204,7 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
         if path.exists() and not path.is_dir():
             raise NotADirectoryError(f"results path {path} is a file, not a directory; choose another "
                                      "--results directory")
-    torch.set_num_threads(config.threads)
+    executor = executor or SerialExecutor()
     load_tasks = tasks or _default_tasks
     suites = {env: load_tasks(env, config.split) for env in config.envs}
     if config.n_tasks is not None:
@@ -205,60 +212,126 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
     loaded = _load_models(config, entries, models)
     units = plan_units(config, entries, suites, loaded)
     outcome = SweepOutcome(parts=[results_dir / PARTS / u.file_name for u in units])
-    todo = []
+    todo: dict[str, tuple[Unit, Path]] = {}
     for unit, path in zip(units, outcome.parts, strict=True):
         problem = part_problem(path, unit)
-        if problem is None:
+        if problem is None or unit.id in todo:
             continue
         if problem != "missing":
             outcome.recomputed.append(f"{path.name}: {problem}")
             tqdm.write(f"wmbench sweep: recomputing {path.name} ({problem})", file=sys.stderr)
-        todo.append((unit, path))
+        todo[unit.id] = (unit, path)
     bar = tqdm(total=len(units), initial=len(units) - len(todo), desc="sweep", unit="unit",
                disable=not progress, dynamic_ncols=True)
-    machine = machine_info(config.threads)
+    failed: dict[str, str] = {}
+
+    def finish(unit: Unit, path: Path, rows: list[dict]) -> None:
+        write_part([{**row, "command": command} for row in rows], path)
+        outcome.ran += 1
+        errors = [r["error"] for r in rows if r["error"] is not None]
+        if errors:
+            failed[unit.id] = f"{unit.label}: {len(errors)} of {len(rows)} episodes failed: {errors[0]}"
+            tqdm.write(f"wmbench sweep: {failed[unit.id]}", file=sys.stderr)
+        bar.set_postfix_str(unit.label, refresh=False)
+        bar.update()
+
     try:
-        for (unit, path), rows in zip(todo, _run_serial(todo, suites, loaded), strict=True):
-            write_part([{**row, **machine, "command": command} for row in rows], path)
-            outcome.ran += 1
-            errors = [r["error"] for r in rows if r["error"] is not None]
-            if errors:
-                line = f"{unit.label}: {len(errors)} of {len(rows)} episodes failed: {errors[0]}"
-                outcome.failed.append(line)
-                tqdm.write(f"wmbench sweep: {line}", file=sys.stderr)
-            bar.set_postfix_str(unit.label, refresh=False)
-            bar.update()
+        for unit, path in todo.values():  # a model that failed to load needs no worker
+            model = loaded[unit.env, unit.entry.variant]
+            if isinstance(model, Exception):
+                finish(unit, path, [{**row, **_machine(unit.threads)}
+                                    for row in run_unit(unit, suites[unit.env], model)])
+        jobs = _jobs(config, [u for u, _ in todo.values()], suites, loaded, executor)
+        by_key = {job_key(unit): (unit, path) for unit, path in todo.values()}
+        for job, done in executor.map(jobs):
+            unit, path = by_key[job.key]
+            finish(unit, path, _outcome_rows(unit, suites[unit.env], loaded[unit.env, unit.entry.variant],
+                                             done))
     finally:
         bar.close()
+        outcome.failed = [failed[unit_id] for unit_id in todo if unit_id in failed]  # in run order
     return outcome
 
 
-def _run_serial(todo: Iterable[tuple[Unit, Path]], suites: Mapping[str, Any],
-                models: Mapping[tuple[str, str], Any]) -> Iterator[list[dict]]:
-    for unit, _ in todo:
-        yield run_unit(unit, suites[unit.env], models[unit.env, unit.entry.variant])
+@functools.cache
+def _machine(threads: int) -> dict[str, object]:
+    """This process's machine columns (computed once per process)."""
+    return machine_info(threads)
+
+
+def _payload(env: str, variant: str, model: Any) -> ModelPayload:
+    return simulator(env) if variant == ORACLE else pack(model)
+
+
+def _jobs(config: SweepConfig, units: list[Unit], suites: Mapping[str, Any],
+          loaded: Mapping[tuple[str, str], Any], executor: Executor) -> list[Job]:
+    """One job per unit whose model loaded; suites and models are shared once per worker host."""
+    needed = {(unit.env, unit.entry.variant) for unit in units}
+    shared_suites = {env: executor.share(suites[env]) for env in {env for env, _ in needed}}
+    payloads = {key: executor.share(_payload(*key, loaded[key])) for key in needed
+                if not isinstance(loaded[key], Exception)}
+    unit_fields = [f.name for f in fields(Unit) if f.name != "entry"]
+    gpus = 1.0 if config.device.startswith("cuda") else 0.0
+    return [Job(job_key(unit), run_unit_job,
+                (unit.entry.name, {name: getattr(unit, name) for name in unit_fields}, unit.id,
+                 shared_suites[unit.env], payloads[unit.env, unit.entry.variant]),
+                threads=unit.threads, gpus=gpus)
+            for unit in units if (unit.env, unit.entry.variant) in payloads]
+
+
+def job_key(unit: Unit) -> str:
+    """A unit's executor job key: its label and id (readable in error lines, and unique)."""
+    return f"{unit.label} [unit {unit.id}]"
+
+
+def run_unit_job(entry: str, unit_fields: dict[str, Any], unit_id: str, suite: Any, model: ModelPayload
+                 ) -> list[dict]:
+    """A unit where it runs: rebuild the unit (by entry name) and its model, run it, and return its rows
+    with this machine's columns (``concurrent_units`` is filled in by the driver)."""
+    unit = Unit(entry=resolve_entry(entry), **unit_fields)
+    if unit.id != unit_id:
+        host = _machine(unit.threads)["host"]
+        raise RuntimeError(f"unit {unit_id} ({entry}) resolves to unit {unit.id} on {host}: its wmbench or "
+                           "planner plugins differ from the driver's; install the same versions everywhere")
+    try:
+        world_model = unpack(model, unit.device)
+    except Exception as exc:  # a model that cannot be rebuilt here gives error rows
+        world_model = exc
+    return [{**row, **_machine(unit.threads)} for row in run_unit(unit, suite, world_model)]
+
+
+def _outcome_rows(unit: Unit, suite: Any, model: Any, done: Outcome) -> list[dict]:
+    """The rows of a finished job (with its concurrency), or error rows when its worker died twice."""
+    if done.error is None:
+        return [{**row, "concurrent_units": done.concurrent_units} for row in done.value]
+    machine = {**_machine(unit.threads), "host": done.host, "concurrent_units": done.concurrent_units}
+    return [{**row, **machine, "device": unit.device}
+            for row in error_rows(unit, suite, model, f"worker: {done.error}")]
 
 
 def run_unit(unit: Unit, suite: Any, model: Any) -> list[dict]:
     """The unit's result rows (without the machine and command columns); any failure of the model, the
     planner's construction or the episode loop becomes error rows."""
-    budgets = unit.budgets
     if isinstance(model, Exception):
-        error = f"model {unit.env}/{unit.entry.variant}: {type(model).__name__}: {model}"
-    else:
-        try:
-            records = run_episodes(unit.env, model, unit.entry.make_planner(), budgets, suite, unit.mode,
-                                   horizon=unit.horizon, max_steps=unit.max_steps,
-                                   execute_steps=unit.execute_steps, seed=unit.seed,
-                                   objective=Objective(unit.objective))
-            return _rows(records, unit, suite, model)
-        except Exception as exc:  # a broken unit gives error rows, never a crashed sweep
-            error = f"{type(exc).__name__}: {exc}"
+        return error_rows(unit, suite, model, f"model {unit.env}/{unit.entry.variant}: "
+                                              f"{type(model).__name__}: {model}")
+    try:
+        records = run_episodes(unit.env, model, unit.entry.make_planner(), unit.budgets, suite, unit.mode,
+                               horizon=unit.horizon, max_steps=unit.max_steps,
+                               execute_steps=unit.execute_steps, seed=unit.seed,
+                               objective=Objective(unit.objective))
+        return _rows(records, unit, suite, model)
+    except Exception as exc:  # a broken unit gives error rows, never a crashed sweep
+        return error_rows(unit, suite, model, f"{type(exc).__name__}: {exc}")
+
+
+def error_rows(unit: Unit, suite: Any, model: Any, error: str) -> list[dict]:
+    """Failed rows for every episode and budget of ``unit``, with (the first line of) ``error``."""
     error = error.splitlines()[0][:500]
     records = [EpisodeRecord(episode=i, budget=b, success=False, final_distance=float("nan"),
                              coverage=float("nan"), steps=0, replans=0, planning_seconds=0.0, iterations=0,
                              forward_evals=0, backward_evals=0, overrun=False, error=error)
-               for b in budgets for i in range(len(suite.starts))]
+               for b in unit.budgets for i in range(len(suite.starts))]
     return _rows(records, unit, suite, model)
 
 
