@@ -7,6 +7,7 @@ from pathlib import Path
 
 from wmbench.harness.schema import read_results
 from wmbench.report.leaderboard import render
+from wmbench.report.overview import plot_overview
 from wmbench.report.plots import plot_curves
 from wmbench.report.stats import summarise
 
@@ -29,6 +30,7 @@ def report(results_dir: str | Path, out_dir: str | Path | None = None, command: 
     summary = summarise(results)
     plots = {key: [Path(os.path.relpath(p, out_dir)).as_posix() for p in paths]
              for key, paths in plot_curves(summary, plots_dir).items()}
+    plot_overview(summary, plots_dir)
     path = out_dir / "leaderboard.md"
     path.write_text(render(results, summary, plots, command))
     return path
