@@ -40,7 +40,14 @@ def cmd_data(args: argparse.Namespace) -> None:
                       f"{'built' if built else '-'}")
         return
     if not args.name:
-        raise ValueError("`wmbench data build` needs a dataset NAME; see `wmbench data list`")
+        raise ValueError(f"`wmbench data {args.action}` needs a dataset NAME; see `wmbench data list`")
+    if args.action == "export":
+        from wmbench.data.export import export_minari
+
+        if not args.out:
+            raise ValueError("`wmbench data export` needs --out DIR (the Minari datasets root to write into)")
+        print(export_minari(args.name, args.out, args.size, home=_home(args), force=args.force))
+        return
     path = data.build(args.name, args.size, home=_home(args), workers=args.workers, force=args.force)
     print(path)
 
@@ -131,6 +138,7 @@ def cmd_tasks(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from wmbench.data.export import FORMATS
     from wmbench.envs import ENVS
 
     parser = argparse.ArgumentParser(prog="wmbench", description="planning with learned world models, "
@@ -141,12 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add = functools.partial(sub.add_parser, parents=[common])
 
-    p = add("data", help="build or list the standard expert datasets")
-    p.add_argument("action", choices=("build", "list"))
+    p = add("data", help="build, list or export the standard expert datasets")
+    p.add_argument("action", choices=("build", "list", "export"))
     p.add_argument("name", nargs="?", help="dataset name, e.g. pusht-expert-v0")
     p.add_argument("--size", default="small", choices=("small", "full"))
     p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
-    p.add_argument("--force", action="store_true", help="rebuild even if the dataset exists")
+    p.add_argument("--force", action="store_true", help="rebuild (export: overwrite) even if it exists")
+    p.add_argument("--format", default=FORMATS[0], choices=FORMATS, help="export format")
+    p.add_argument("--out", help="export: the Minari datasets root to write into (MINARI_DATASETS_PATH)")
     p.set_defaults(func=cmd_data)
 
     p = add("train", help="train a world model (base, owm or awm)")
