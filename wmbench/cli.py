@@ -129,6 +129,17 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return _failures(outcome.failed)
 
 
+def cmd_video(args: argparse.Namespace) -> None:
+    from wmbench.report.video import episode_video
+
+    _check_checkpoints((args.env,), (args.entry,), args.model, args.size, _home(args))
+    info = episode_video(args.env, args.entry, args.task, args.out, budget=args.budget, mode=args.mode,
+                         model_kind=args.model, dataset_size=args.size, split=args.tasks, seed=args.seed,
+                         home=_home(args))
+    print(f"{info.path}: {info.frames} frames, {info.seconds:.1f} s, {info.bytes / 1024:.0f} KiB; episode "
+          f"{'succeeded' if info.success else 'failed'}")
+
+
 def cmd_tasks(args: argparse.Namespace) -> None:
     from wmbench import tasks
 
@@ -206,6 +217,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
     p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
     p.set_defaults(func=cmd_reproduce)
+
+    p = add("video", help="render one episode of a task suite as an mp4 or GIF (goal overlaid; open-loop: "
+                          "the world model's prediction beside the real episode)")
+    p.add_argument("--env", required=True, choices=sorted(ENVS))
+    p.add_argument("--entry", required=True, help="one entry, as for `wmbench eval --entry`")
+    p.add_argument("--task", type=int, required=True, help="task index in the split")
+    p.add_argument("--budget", default="1", help="one budget per plan call: '1' (s), 'it:30' or 'ev:3000'")
+    p.add_argument("--mode", default="mpc", choices=("mpc", "open-loop"))
+    p.add_argument("--tasks", default="test", choices=("test", "dev"), help="task split")
+    p.add_argument("--seed", type=int, default=0, help="planner seed")
+    p.add_argument("--model", default="state", help="world model kind the checkpoints were trained with")
+    p.add_argument("--size", default="small", choices=("small", "full"), help="dataset size of the models")
+    p.add_argument("--out", required=True, help="FILE.mp4 (needs the 'video' extra) or FILE.gif")
+    p.set_defaults(func=cmd_video)
 
     p = add("tasks", help="describe an evaluation task suite")
     p.add_argument("env", choices=sorted(ENVS))
