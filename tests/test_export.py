@@ -59,3 +59,14 @@ def test_missing_minari_names_the_extra(home, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "minari", None)
     with pytest.raises(RuntimeError, match=r"pip install 'wmbench\[export\]'"):
         export_minari(TINY.name, tmp_path / "out", home=home)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--out", "minari"], "run `wmbench data build wall-expert-v0 --size small`"),
+    ([], "needs --out DIR"),
+])
+def test_export_errors_are_one_line(extra, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["data", "export", "wall-expert-v0", *extra, "--home", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("wmbench: error:") and message in err and len(err.splitlines()) == 1

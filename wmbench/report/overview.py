@@ -34,15 +34,15 @@ def _n_label(n: pd.Series) -> str:
 
 def overview_frame(summary: pd.DataFrame) -> pd.DataFrame:
     """``summary`` (:func:`wmbench.report.stats.summarise`) in long form, one row per point and currency, with
-    the facet (``env``, ``panel``), the legend ``label`` (entry and n) and the measured cost ``x``."""
+    the facets (``env``; ``panel`` = mode, and budget kind when several, x currency), the legend ``label``
+    (entry and n) and the measured cost ``x``."""
     kinds = summary["budget_kind"].nunique()
     labels = {entry: f"{entry} ({'ceiling, ' if rows['upper_bound'].iloc[0] else ''}{_n_label(rows['n'])})"
               for entry, rows in summary.groupby("entry", sort=True)}
-    frames = []
-    for currency, (column, _, _) in CURRENCIES.items():
-        mode = summary["mode"] + (", " + summary["budget_kind"] + " budgets" if kinds > 1 else "")
-        frames.append(summary.assign(currency=currency, x=summary[column], panel=mode + " · " + currency,
-                                     label=summary["entry"].map(labels)))
+    facet = summary["mode"] + (", " + summary["budget_kind"] + " budgets" if kinds > 1 else "")
+    frames = [summary.assign(currency=currency, x=summary[column], facet=facet,
+                             panel=facet + " · " + currency, label=summary["entry"].map(labels))
+              for currency, (column, _, _) in CURRENCIES.items()]
     long = pd.concat(frames, ignore_index=True)
     ceiling = long["upper_bound"].astype(bool)
     return long[ceiling | (long["x"] > 0)].reset_index(drop=True)
@@ -81,13 +81,13 @@ def plot_overview(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
     styles = entry_styles(labels.index)
     order = list(styles)
     hue_order = [labels[e] for e in order]
-    panels = [f"{m} · {c}" for m in dict.fromkeys(frame.sort_values("panel")["panel"].str.split(" · ").str[0])
-              for c in CURRENCIES]
+    present = set(frame["panel"])
+    panels = [p for p in (f"{f} · {c}" for f in sorted(frame["facet"].unique()) for c in CURRENCIES)
+              if p in present]
     with sns.axes_style("whitegrid"), sns.plotting_context("paper", font_scale=1.1):
         envs = sorted(frame["env"].unique())
         grid = sns.FacetGrid(
-            frame, row="env", col="panel", col_order=[p for p in panels if p in set(frame["panel"])],
-            row_order=envs, hue="label", hue_order=hue_order,
+            frame, row="env", col="panel", col_order=panels, row_order=envs, hue="label", hue_order=hue_order,
             palette=[styles[e].color for e in order], sharex=False, sharey=True, height=2.5, aspect=1.3,
             margin_titles=True, despine=False,
             hue_kws={"marker": [styles[e].marker for e in order],
@@ -96,8 +96,7 @@ def plot_overview(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         grid.set(xscale="log", ylim=(-3, 103))
         grid.set_titles(row_template="{row_name}", col_template="{col_name}")
         for (env, panel), ax in grid.axes_dict.items():
-            mode, currency = panel.split(" · ")
-            column, xlabel, kind = CURRENCIES[currency]
+            _, xlabel, kind = CURRENCIES[panel.rsplit(" · ", 1)[1]]
             shown = frame[(frame["env"] == env) & (frame["panel"] == panel) & (frame["budget_kind"] == kind)]
             budgets = sorted(shown["budget_value"].unique())
             if budgets:

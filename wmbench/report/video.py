@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import imageio.v2 as imageio
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
@@ -136,7 +137,7 @@ def with_goal(frame: np.ndarray, goal: np.ndarray, scene: np.ndarray) -> np.ndar
 
 
 def _header(width: int, lines: list[tuple[int, str]]) -> np.ndarray:
-    """A white strip with text ``(x, text)`` on its two lines (entries beyond two go on the second line)."""
+    """A white strip with texts ``(x, text)``: the first on the top line, the others on the second."""
     strip = Image.new("RGB", (width, HEADER), (255, 255, 255))
     draw, font = ImageDraw.Draw(strip), ImageFont.load_default(size=12)
     for k, (x, text) in enumerate(lines):
@@ -176,8 +177,6 @@ def check_video_path(path: str | Path) -> Path:
 
 def write_video(frames: list[np.ndarray], path: Path, fps: int = FPS) -> Path:
     """Encode ``frames`` (uint8 ``[H, W, 3]``) as mp4 (H.264 through imageio-ffmpeg) or GIF (Pillow)."""
-    import imageio.v2 as imageio
-
     path = check_video_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".gif":
