@@ -15,6 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullFormatter
 
 from wmbench.report.styles import entry_styles, save_figure
 
@@ -96,6 +97,7 @@ def plot_overview(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         grid.set(xscale="log", ylim=(-3, 103))
         grid.set_titles(row_template="{row_name}", col_template="{col_name}")
         for (env, panel), ax in grid.axes_dict.items():
+            ax.xaxis.set_minor_formatter(NullFormatter())  # narrow log ranges would label minor ticks too
             _, xlabel, kind = CURRENCIES[panel.rsplit(" · ", 1)[1]]
             shown = frame[(frame["env"] == env) & (frame["panel"] == panel) & (frame["budget_kind"] == kind)]
             budgets = sorted(shown["budget_value"].unique())
