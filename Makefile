@@ -1,11 +1,11 @@
-# Two entry points (see README): `make quick` runs the main job, `make test` runs lint + tests.
+# Two entry points (see README): `make quick` runs the main job, `make test` runs lint + tests + docs.
 # Both create .venv from requirements.lock on first use (every transitive version pinned; torch is the local
 # CPU wheel). `make lock` regenerates the lock from pyproject.toml and constraints.txt.
 PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: quick test lock
+.PHONY: quick test docs lock
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,11 @@ quick: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+	$(MAKE) docs
+
+# The documentation site (mkdocs-material + mkdocstrings), built strictly: any warning fails. Output: site/.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 lock: $(STAMP)
 	$(VENV)/bin/pip-compile -q --extra dev --strip-extras --allow-unsafe --no-emit-index-url \

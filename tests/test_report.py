@@ -102,6 +102,7 @@ def test_report_from_a_toy_sweep(tmp_path):
     assert "n=8 |" in text  # 4 tasks x 2 seeds
     assert "pytest sweep" in text and "Regenerate this file" in text
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "overview.pdf", "overview.png", "overview.svg",
         "test_control_ToyEnv_open-loop_iterations_evals.png",
         "test_control_ToyEnv_open-loop_iterations_seconds.png"]
 

@@ -149,7 +149,14 @@ def cmd_data(args: argparse.Namespace) -> None:
             print(line)
         return
     if not args.name:
-        raise ValueError("`wmbench data build` needs a dataset NAME; see `wmbench data list`")
+        raise ValueError(f"`wmbench data {args.action}` needs a dataset NAME; see `wmbench data list`")
+    if args.action == "export":
+        from wmbench.data.export import export_minari
+
+        if not args.out:
+            raise ValueError("`wmbench data export` needs --out DIR (the Minari datasets root to write into)")
+        print(export_minari(args.name, args.out, args.size, home=_home(args), force=args.force))
+        return
     path = data.build(args.name, args.size, home=_home(args), workers=args.workers, force=args.force)
     print(path)
 
@@ -284,6 +291,17 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return _failures(outcome.failed)
 
 
+def cmd_video(args: argparse.Namespace) -> None:
+    from wmbench.report.video import episode_video
+
+    _check_entries_and_models((args.env,), (args.entry,), args.model, args.size, _home(args))
+    info = episode_video(args.env, args.entry, args.task, args.out, budget=args.budget, mode=args.mode,
+                         model_kind=args.model, dataset_size=args.size, split=args.tasks, seed=args.seed,
+                         home=_home(args))
+    print(f"{info.path}: {info.frames} frames, {info.seconds:.1f} s, {info.bytes / 1024:.0f} KiB; episode "
+          f"{'succeeded' if info.success else 'failed'}")
+
+
 def cmd_tasks(args: argparse.Namespace) -> None:
     from wmbench import tasks
 
@@ -294,6 +312,7 @@ def cmd_tasks(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from wmbench.data import SIZES
+    from wmbench.data.export import FORMATS
     from wmbench.envs import ENVS
     from wmbench.harness.entries import ENTRIES, ENTRY_POINT_GROUP
     from wmbench.harness.executors import EXECUTORS
@@ -325,12 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add = functools.partial(sub.add_parser, parents=[common])
 
-    p = add("data", help="build or list the standard expert datasets")
-    p.add_argument("action", choices=("build", "list"))
+    p = add("data", help="build, list or export the standard expert datasets")
+    p.add_argument("action", choices=("build", "list", "export"))
     p.add_argument("name", nargs="?", help="dataset name, e.g. pusht-expert-v1")
     p.add_argument("--size", default="small", choices=SIZES)
     p.add_argument("--workers", type=_positive_int, help="worker processes (default: CPU count)")
-    p.add_argument("--force", action="store_true", help="rebuild even if the dataset exists")
+    p.add_argument("--force", action="store_true", help="rebuild (export: overwrite) even if it exists")
+    p.add_argument("--format", default=FORMATS[0], choices=FORMATS, help="export format")
+    p.add_argument("--out", help="export: the Minari datasets root to write into (MINARI_DATASETS_PATH)")
     p.set_defaults(func=cmd_data)
 
     p = add("train", help="train a world model (base, owm or awm)")
@@ -398,6 +419,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
     p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
     p.set_defaults(func=cmd_reproduce)
+
+    p = add("video", help="render one episode of a task suite as an mp4 or GIF (goal overlaid; open-loop: "
+                          "the world model's prediction beside the real episode)")
+    p.add_argument("--env", required=True, choices=tuple(ENVS))
+    p.add_argument("--entry", required=True, help="one entry, as for `wmbench eval --entry`")
+    p.add_argument("--task", type=int, required=True, help="task index in the split")
+    p.add_argument("--budget", default="1", help="one budget per plan call: '1' (s), 'it:30' or 'ev:3000'")
+    p.add_argument("--mode", default="mpc", choices=modes, metavar="MODE",
+                   help="control mode: %(choices)s (default: %(default)s)")
+    p.add_argument("--tasks", default="test", choices=tuple(SPLITS), help="task split")
+    p.add_argument("--seed", type=int, default=0, help="planner seed")
+    p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "
+                                                    f"({models} or 'package.module:Class')")
+    p.add_argument("--size", default="small", choices=SIZES, help="dataset size of the models")
+    p.add_argument("--out", required=True, help="FILE.mp4 (needs the 'video' extra) or FILE.gif")
+    p.set_defaults(func=cmd_video)
 
     p = add("tasks", help="describe an evaluation task suite")
     p.add_argument("env", choices=tuple(ENVS))

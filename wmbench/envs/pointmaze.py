@@ -192,7 +192,64 @@ def sample_point(rng: np.random.Generator) -> np.ndarray:
 
 
 class PointMazeEnv(GoalEnv):
-    """Goal-conditioned PointMaze U-maze (see module docstring for dynamics, contacts and deviations)."""
+    """Steer a point mass through a U-shaped maze to a goal position (D4RL maze2d-umaze, as in DINO-WM).
+
+    ## Description
+    A ball (radius 0.1, mass 4.19) slides on the floor of a U-maze of unit cells, driven by a force on each
+    axis with linear damping. Contacts with the walls are exact, frictionless and inelastic: the ball stops on
+    the face it hits and slides along it; it can never enter a wall. The dynamics are an analytic
+    re-implementation of the reference's MuJoCo model (module docstring of `wmbench.envs.pointmaze`).
+
+    ## Action Space
+    `Box(-1, 1, (2,), float32)`: the force on the ball (gear 100). One step clips the velocity to [-5, 5],
+    then runs 5 substeps of 0.01 s of the implicit-damping Euler update. Actions are clipped to the box.
+
+    | Num | Action          | Min | Max |
+    |-----|-----------------|-----|-----|
+    | 0   | force along +x  | -1  | 1   |
+    | 1   | force along +y  | -1  | 1   |
+
+    ## Observation Space
+    `obs_type="state"`: `Box(float32, (4,))`, the full simulator state in the maze's qpos frame
+    (`get_state()` returns it in float64, and `set_state(get_state())` is exact):
+
+    | Num | Observation | Min  | Max |
+    |-----|-------------|------|-----|
+    | 0   | x           | 0.4  | 3.2 |
+    | 1   | y           | 0.4  | 3.2 |
+    | 2   | x velocity  | -10  | 10  |
+    | 3   | y velocity  | -10  | 10  |
+
+    Positions inside the wall block (1.2, 2.4) x (-inf, 2.4) are not reachable and `set_state` rejects them.
+    `obs_type="pixels"`: `Box(0, 255, (image_size, image_size, 3), uint8)`, a top-down view (right = +x,
+    up = +y) drawn by the pure `draw(state, size)`; `obs_type="both"`: a `Dict` with keys `"state"` and
+    `"pixels"`.
+
+    ## Rewards
+    `-state_distance(state, goal)`: minus the L2 distance over the 4-D state. The benchmark judges success,
+    not return.
+
+    ## Starting State
+    `reset(seed=...)` draws start and goal independently: a position uniform in [0.5, 3.1]^2 restricted to
+    the maze's free corridors (rejection sampling) and a velocity uniform in [-5.226, 5.226]^2 (the goal's
+    velocity does not enter the success test). `reset(options={"state": s, "goal": g})` sets either exactly
+    (the evaluation task suites do this).
+
+    ## Episode End
+    Terminated on success: the ball's xy within 0.5 of the goal's. Truncated after 300 steps when made with
+    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step budgets. `info` holds `state`,
+    `goal_state` and `is_success`.
+
+    ## Arguments
+    ```python
+    gymnasium.make("wmbench/PointMaze-v0", obs_type="state", render_mode=None, image_size=64)
+    ```
+    `obs_type`: `"state"`, `"pixels"` or `"both"`; `render_mode`: `None` or `"rgb_array"` (`render()`
+    returns the current state drawn at `image_size`); `image_size`: side of the pixel observations (>= 8).
+
+    ## Version History
+    - v0: initial version, an analytic re-implementation of maze2d-umaze with rigid contacts.
+    """
 
     state_low = np.array([OUTER_LO, OUTER_LO, -VEL_BOUND, -VEL_BOUND])
     state_high = np.array([OUTER_HI, OUTER_HI, VEL_BOUND, VEL_BOUND])

@@ -135,7 +135,69 @@ def draw_state(state: np.ndarray, size: int) -> np.ndarray:
 
 
 class PushTEnv(GoalEnv):
-    """Goal-conditioned PushT (see module docstring for physics, state and deviations from DINO-WM)."""
+    """Push a T-shaped block into a goal pose with a round pusher (DINO-WM's PushT, pymunk physics).
+
+    ## Description
+    A kinematic disc (the agent, radius 15) pushes a T-shaped block on a 512 x 512 table seen from above
+    (y points down). The block moves only while pushed: no gravity, no damping, frictionless inelastic
+    contacts. A task is a start state and a goal state; the goal fixes where the agent, the block and the
+    block's angle should end up. Physics, quirks kept from the reference and deliberate changes are listed
+    in the module docstring of `wmbench.envs.pusht`.
+
+    ## Action Space
+    `Box(-1, 1, (2,), float32)`: a target offset for the agent. One step runs 10 substeps of 0.01 s of the PD
+    law `v += (100 (target - p) - 20 v) dt` with `target = p + 100 * action`. Actions are clipped to the box.
+
+    | Num | Action                      | Min | Max |
+    |-----|-----------------------------|-----|-----|
+    | 0   | target x offset / 100 units | -1  | 1   |
+    | 1   | target y offset / 100 units | -1  | 1   |
+
+    ## Observation Space
+    `obs_type="state"`: `Box(float32, (7,))`, the full simulator state (`get_state()` returns it in
+    float64, and `set_state(get_state())` is exact):
+
+    | Num | Observation                                 | Min  | Max  |
+    |-----|---------------------------------------------|------|------|
+    | 0   | agent x                                     | -1e5 | 1e5  |
+    | 1   | agent y                                     | -1e5 | 1e5  |
+    | 2   | block x (midpoint of the bar's outer edge)  | -1e5 | 1e5  |
+    | 3   | block y                                     | -1e5 | 1e5  |
+    | 4   | block angle [rad]                           | 0    | 2 pi |
+    | 5   | agent x velocity [units/s]                  | -1e4 | 1e4  |
+    | 6   | agent y velocity [units/s]                  | -1e4 | 1e4  |
+
+    The bounds are generous finite bounds; positions stay near the 512-unit table in practice.
+    `obs_type="pixels"`: `Box(0, 255, (image_size, image_size, 3), uint8)`, the state drawn by the pure
+    `draw(state, size)`; `obs_type="both"`: a `Dict` with keys `"state"` and `"pixels"`.
+
+    ## Rewards
+    `-state_distance(state, goal)`: minus the L2 distance over all 7 state dims. The benchmark judges
+    success, not return.
+
+    ## Starting State
+    `reset(seed=...)` draws start and goal independently: agent xy uniform integers in [50, 450), block xy in
+    [100, 400), block angle `(N(0, 1) * 2 pi - pi) mod 2 pi`, velocities 0. `reset(options={"state": s,
+    "goal": g})` sets either exactly (the evaluation task suites do this).
+
+    ## Episode End
+    Terminated on success: agent and block xy jointly within 20 units of the goal (`||goal[:4] -
+    state[:4]|| < 20`) and the block angle within pi/9. Truncated after 300 steps when made with
+    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step budgets. `info` holds `state`,
+    `goal_state`, `is_success` and `coverage` (the fraction of the goal T covered by the block,
+    gym-pusht's success measure, reported beside the success test).
+
+    ## Arguments
+    ```python
+    gymnasium.make("wmbench/PushT-v0", obs_type="state", render_mode=None, image_size=64)
+    ```
+    `obs_type`: `"state"`, `"pixels"` or `"both"`; `render_mode`: `None` or `"rgb_array"` (`render()`
+    returns the current state drawn at `image_size`); `image_size`: side of the pixel observations (>= 8).
+
+    ## Version History
+    - v0: initial version, DINO-WM's PushT dynamics on pymunk 7 with clipped actions and an exact
+      `set_state`.
+    """
 
     # Generous finite bounds: the kinematic agent can leave the workspace (<= ~45 units per step with clipped
     # actions) and its speed stays far below 1e4 units/s under the PD law.

@@ -147,7 +147,61 @@ def draw_state(state: np.ndarray, size: int = 64) -> np.ndarray:
 
 
 class WallEnv(GoalEnv):
-    """Goal-conditioned Wall env (see module docstring for the motion rule and deviations from DINO-WM)."""
+    """Move a dot from one room to the other through the door of a wall (DINO-WM's "wall_single").
+
+    ## Description
+    A dot moves in a 65 x 65 pixel box split by a vertical wall at x = 32 with a door at y in [26, 34]
+    (y points down). Start and goal lie in opposite rooms, so every task needs the door. The dot slides along
+    any face it hits and keeps 0.5 px from every wall; it never enters a wall. The motion rule and the
+    changes from the reference are in the module docstring of `wmbench.envs.wall`.
+
+    ## Action Space
+    `Box(-1, 1, (2,), float32)`: the dot's displacement in units of 2 px (`next = pos + 2 * action`, then the
+    collision rule). Actions are clipped to the box.
+
+    | Num | Action                     | Min | Max |
+    |-----|----------------------------|-----|-----|
+    | 0   | x displacement / 2 px      | -1  | 1   |
+    | 1   | y displacement / 2 px      | -1  | 1   |
+
+    ## Observation Space
+    `obs_type="state"`: `Box(float32, (2,))`, the full simulator state in grid pixels (`get_state()` returns
+    it in float64, and `set_state(get_state())` is exact):
+
+    | Num | Observation | Min | Max  |
+    |-----|-------------|-----|------|
+    | 0   | x [px]      | 4.5 | 59.5 |
+    | 1   | y [px]      | 4.5 | 59.5 |
+
+    Points inside the wall (x in (28.5, 35.5) outside the door band [26.5, 33.5]) are not reachable and
+    `set_state` rejects them. `obs_type="pixels"`: `Box(0, 255, (image_size, image_size, 3), uint8)`: white
+    rooms, black walls and a red Gaussian dot, drawn by the pure `draw(state, size)`; `obs_type="both"`: a
+    `Dict` with keys `"state"` and `"pixels"`.
+
+    ## Rewards
+    `-state_distance(state, goal)`: minus the L2 distance between dot and goal in pixels. The benchmark
+    judges success, not return.
+
+    ## Starting State
+    `reset(seed=...)` draws the start x in [7.4, 25.6] (left room) and the goal x in [38.4, 56.6] (right
+    room), both y in [7.4, 56.6], then swaps the two x values with probability 0.5.
+    `reset(options={"state": s, "goal": g})` sets either exactly (the evaluation task suites do this).
+
+    ## Episode End
+    Terminated on success: the dot within 4.5 px of the goal. Truncated after 300 steps when made with
+    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step budgets. `info` holds `state`,
+    `goal_state` and `is_success`.
+
+    ## Arguments
+    ```python
+    gymnasium.make("wmbench/Wall-v0", obs_type="state", render_mode=None, image_size=64)
+    ```
+    `obs_type`: `"state"`, `"pixels"` or `"both"`; `render_mode`: `None` or `"rgb_array"` (`render()`
+    returns the current state drawn at `image_size`); `image_size`: side of the pixel observations (>= 8).
+
+    ## Version History
+    - v0: initial version: DINO-WM's wall geometry with one sliding collision rule for data and env.
+    """
 
     state_low = np.array([BOX_LO, BOX_LO])
     state_high = np.array([BOX_HI, BOX_HI])

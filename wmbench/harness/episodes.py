@@ -20,7 +20,7 @@ out-of-bounds actions mark the episode's record with an error and stop it, a pla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,9 @@ BOUND_TOL = 1e-4
 #: A plan call slower than this multiple of its seconds budget is flagged as an overrun.
 OVERRUN_FACTOR = 2.0
 
+
+#: ``on_step(episode, action, state)``: called after every env step with the action given and the new state.
+StepHook = Callable[[int, np.ndarray, np.ndarray], None]
 
 #: Exceptions a planner can raise that become error rows (``SystemExit`` included: a planner calling
 #: ``sys.exit`` ends its own episodes, not the sweep); ``KeyboardInterrupt`` still stops the run.
@@ -73,7 +76,9 @@ def model_obs_type(model: Any) -> str:
 class _Sims:
     """N simulators reset to their (start, goal) tasks, with sticky success and step counts."""
 
-    def __init__(self, env_name: str, starts: np.ndarray, goals: np.ndarray, obs_type: str, image_size: int):
+    def __init__(self, env_name: str, starts: np.ndarray, goals: np.ndarray, obs_type: str, image_size: int,
+                 on_step: StepHook | None = None):
+        self.on_step = on_step
         self.envs = [make_env(env_name, obs_type, image_size) for _ in range(len(starts))]
         self.goals = goals
         self.obs = [env.reset(seed=i, options={"state": s, "goal": g})[0]
@@ -96,6 +101,8 @@ class _Sims:
             self.obs[i], _, _, _, info = env.step(action)
             self.steps[i] += 1
             self.success[i] = info["is_success"]
+            if self.on_step is not None:
+                self.on_step(i, action, info["state"])
 
     def distances(self) -> np.ndarray:
         return np.array([float(env.state_distance(env.get_state(), g))
@@ -156,15 +163,16 @@ def _task_arrays(tasks: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | Sequence[Budget], tasks: Any,
                  mode: str = "mpc", *, horizon: int = 5, max_steps: int | None = None, execute_steps: int = 1,
-                 seed: int = 0, objective: Objective | None = None, obs_type: str | None = None
-                 ) -> list[EpisodeRecord]:
+                 seed: int = 0, objective: Objective | None = None, obs_type: str | None = None,
+                 on_step: StepHook | None = None) -> list[EpisodeRecord]:
     """Run all tasks (a ``TaskSuite`` or a ``(starts [N, S], goals [N, S])`` pair) with one planner.
 
     ``planner`` must be a :class:`~wmbench.planning.Planner`: its ``init``/``iterate`` run in the shared loop.
 
     Returns one record per episode and budget (open-loop with several ascending budgets: budget-major order).
     ``max_steps`` (MPC env-step cap) defaults to ``tasks.max_steps``; ``obs_type`` defaults to
-    :func:`model_obs_type`.
+    :func:`model_obs_type`. ``on_step`` (a :data:`StepHook`) sees every env step of every episode (and
+    budget), e.g. to record an episode for a video.
     """
     if mode not in MODES:
         raise ValueError(f"unknown control mode {mode!r}; choose one of {MODES}")
@@ -189,7 +197,7 @@ def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | S
         raise ValueError(f"model.action_dim {model.action_dim} != frameskip {model.frameskip} x env action "
                          f"dim {env_action_dim}; the model was trained for another env")
     ctx = _Context(env_name, model, planner, starts, goals, obs_type, image_size, objective, device, low,
-                   high, horizon, seed)
+                   high, horizon, seed, on_step)
     if mode == "open-loop":
         return _open_loop(ctx, budgets)
     if len(budgets) != 1:
@@ -216,9 +224,10 @@ class _Context:
     high: torch.Tensor
     horizon: int
     seed: int
+    on_step: StepHook | None
 
     def sims(self) -> _Sims:
-        return _Sims(self.env_name, self.starts, self.goals, self.obs_type, self.image_size)
+        return _Sims(self.env_name, self.starts, self.goals, self.obs_type, self.image_size, self.on_step)
 
     def problem(self, sims: _Sims, idx: np.ndarray, z_goal: torch.Tensor,
                 warm_start: torch.Tensor | None) -> PlanProblem:

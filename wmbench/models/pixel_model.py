@@ -126,6 +126,12 @@ class PixelWorldModel(nn.Module):
                              f"{tuple(obs.shape)}")
         return (self._code(obs) - self.code_mean) / self.code_std
 
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``[B, D]`` -> uint8 images ``[B, image_size, image_size, 3]`` through the frozen
+        autoencoder's decoder (what the model "sees" at ``z``)."""
+        x = torch.sigmoid(self.autoencoder.decoder(z * self.code_std + self.code_mean))
+        return (x.permute(0, 2, 3, 1) * 255).round().to(torch.uint8)
+
     def encode_states(self, states: torch.Tensor) -> torch.Tensor:
         lead = states.shape[:-1]
         z = self.encode(self.render(states.reshape(-1, states.shape[-1])))

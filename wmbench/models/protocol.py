@@ -12,6 +12,9 @@ A world model is a ``torch.nn.Module`` that satisfies :class:`WorldModel`. To pl
 3. Pass ``model="my_pkg.my_mod:MyModel"`` to ``train``. Checkpoints store that class path plus ``config``;
    :func:`wmbench.models.checkpoint.load` imports the class again, calls ``cls(**config)`` and loads the
    weights.
+4. Optionally add ``decode(z [B, D]) -> observations``, the inverse of ``encode`` (states ``[B, S]`` or uint8
+   images ``[B, H, W, 3]``, as ``obs_type`` says): ``wmbench video`` then draws the model's predicted
+   trajectory; without it the video shows the nearest real frame to each prediction.
 """
 
 from __future__ import annotations

@@ -56,6 +56,10 @@ class SimulatorModel(torch.nn.Module):
                              f"{list(obs.shape)}")
         return obs.to(torch.float64)
 
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``[B, S]`` -> states ``[B, S]`` (they are the states)."""
+        return z
+
     def step(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """One planning step ``[B, D], [B, action_dim] -> [B, D]``."""
         return self.rollout(z, a.unsqueeze(1))[:, 1]

@@ -88,6 +88,15 @@ class StateWorldModel(nn.Module):
 
     encode_states = encode
 
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``[..., D]`` -> states ``[..., S]``, the inverse of ``encode`` (angles from cos, sin)."""
+        f = z * self.state_std + self.state_mean
+        n, k = len(self.plain_dims), len(self.angle_dims)
+        states = f.new_empty(*f.shape[:-1], self.state_dim)
+        states[..., self.plain_dims] = f[..., :n]
+        states[..., self.angle_dims] = torch.atan2(f[..., n + k:], f[..., n:n + k]) % (2 * torch.pi)
+        return states
+
     def step(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         return self.dynamics(z, a)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from wmbench.harness.schema import read_results
 from wmbench.report.integrity import check
 from wmbench.report.leaderboard import REFERENCE, render
+from wmbench.report.overview import plot_overview
 from wmbench.report.plots import plot_curves
 from wmbench.report.stats import GROUP, summarise
 
@@ -38,6 +39,8 @@ def report(results_dir: str | Path, out_dir: str | Path | None = None, command: 
     levels_pooled = summarise(checked.rows, by=[c for c in GROUP if c != "level"])
     plots = {key: [Path(os.path.relpath(p, out_dir)).as_posix() for p in paths]
              for key, paths in plot_curves(levels_pooled, plots_dir).items()}
+    overview = [Path(os.path.relpath(p, out_dir)).as_posix() for p in plot_overview(levels_pooled, plots_dir)]
     path = out_dir / "leaderboard.md"
-    path.write_text(render(checked, plots, command, reference or REFERENCE))
+    png = next((p for p in overview if p.endswith(".png")), None)
+    path.write_text(render(checked, plots, command, reference or REFERENCE, overview=png))
     return path

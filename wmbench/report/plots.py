@@ -12,8 +12,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from wmbench.harness.entries import ENTRIES
 from wmbench.report.stats import budget_seconds
+from wmbench.report.styles import entry_styles
 
 #: currency -> (x column, axis label).
 CURRENCIES = {
@@ -36,10 +36,7 @@ def plot_curves(summary: pd.DataFrame, out_dir: Path) -> dict[tuple[str, str, st
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary.assign(x_seconds=budget_seconds(summary))
     sns.set_theme(style="whitegrid", context="paper")
-    # one colour per entry in every figure: named entries in their canonical order, then plugins by name
-    rank = {name: i for i, name in enumerate(ENTRIES)}
-    names = sorted(summary["entry"].unique(), key=lambda e: (rank.get(e, len(rank)), e))
-    colours = dict(zip(names, sns.color_palette("colorblind", len(names)), strict=True))
+    styles = entry_styles(summary["entry"])  # one look per entry in every figure
     paths: dict[tuple[str, str, str], list[Path]] = {}
     for (env, mode, kind), group in summary.groupby(["env", "mode", "budget_kind"], sort=True):
         order = entry_order(group)
@@ -51,9 +48,11 @@ def plot_curves(summary: pd.DataFrame, out_dir: Path) -> dict[tuple[str, str, st
                 if rows.empty:
                     continue
                 bound = bool(rows["upper_bound"].iloc[0])
-                style = {"color": "0.4", "linestyle": "--"} if bound else {"color": colours[entry]}
+                look = styles[entry]
+                style = {"color": "0.4", "linestyle": "--", "marker": "o"} if bound else \
+                    {"color": look.color, "linestyle": look.linestyle, "marker": look.marker}
                 name = f"{entry} (upper bound)" if bound else entry
-                ax.plot(rows[xcol], 100 * rows["rate"], marker="o", label=name, **style)
+                ax.plot(rows[xcol], 100 * rows["rate"], label=name, **style)
                 ax.fill_between(rows[xcol], 100 * rows["low"], 100 * rows["high"], alpha=0.15,
                                 color=style["color"], linewidth=0)
             ax.set_xscale("log")
