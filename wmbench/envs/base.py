@@ -156,6 +156,15 @@ class GoalEnv(gym.Env):
                 out[i, h + 1] = self.get_state()
         return out
 
+    def _replay_inputs_ok(self, starts: np.ndarray, actions: np.ndarray) -> bool:
+        """Whether ``replay`` inputs are well formed: finite starts ``[N, S]`` and actions ``[N, H, K, A]``.
+
+        Batched ``replay`` overrides take their fast path only then and leave every error to this class's
+        loop (env-specific state checks are theirs to add)."""
+        return (starts.ndim == 2 and starts.shape[1] == self.state_dim and actions.ndim == 4
+                and actions.shape[0] == starts.shape[0] and actions.shape[3:] == self.action_space.shape
+                and bool(np.isfinite(starts).all()) and bool(np.isfinite(actions).all()))
+
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
             return None

@@ -1,8 +1,10 @@
 """The simulator as a world model: the true dynamics of an env behind the world-model interface.
 
-Latents are the raw simulator states (float64) and ``rollout`` replays each plan with ``set_state`` + ``step``
-in numpy (no gradients, so only gradient-free planners apply). The Oracle entry plans through it; its results
-are an upper bound (the planner sees the true dynamics), never a world-model result.
+Latents are the raw simulator states (float64) and ``rollout`` replays every plan through the env's
+``replay`` (no gradients, so only gradient-free planners apply): PointMaze and Wall step all plans at once in
+numpy, PushT runs its block contacts in pymunk, and with several workers the plans are split across
+processes; every path gives the states of ``GoalEnv.replay`` bit for bit. The Oracle entry plans through it;
+its results are an upper bound (the planner sees the true dynamics), never a world-model result.
 """
 
 from __future__ import annotations
@@ -13,21 +15,27 @@ import numpy as np
 import torch
 
 from wmbench.envs.base import GoalEnv
-from wmbench.registry import make_env
+from wmbench.models.replay_pool import ReplayPool
 
 
 class SimulatorModel(torch.nn.Module):
     """The true dynamics of ``env`` (a short name from ``wmbench.envs.ENVS`` or a ``GoalEnv`` instance).
 
     One planning step is ``frameskip`` env steps; its action of dim ``frameskip * env action dim`` is the env
-    actions concatenated in time order (as in the datasets). Cost: one Python env step per env action, so
-    this is orders of magnitude slower than a learned model.
+    actions concatenated in time order (as in the datasets).
+
+    ``workers``: processes that replay the rollouts of one call, the calling one included (``None``: as
+    many as torch has intra-op threads, which the sweep pins to ``--threads``, so the simulator uses the
+    cores a learned model would). Only an env given by name is replayed in worker processes; the results do
+    not depend on the number of workers.
     """
 
-    def __init__(self, env: str | GoalEnv, frameskip: int = 5):
+    def __init__(self, env: str | GoalEnv, frameskip: int = 5, workers: int | None = None):
         super().__init__()
+        self.pool: ReplayPool | None = None
         if isinstance(env, str):
-            name, env = env, make_env(env)
+            self.pool = ReplayPool(env)
+            name, env = env, self.pool.env
         elif isinstance(env, GoalEnv):
             name = type(env).__name__
         else:
@@ -35,6 +43,9 @@ class SimulatorModel(torch.nn.Module):
                             f"{type(env).__name__}")
         if int(frameskip) != frameskip or frameskip < 1:
             raise ValueError(f"SimulatorModel frameskip must be an integer >= 1, got {frameskip!r}")
+        if workers is not None and (int(workers) != workers or workers < 1):
+            raise ValueError(f"SimulatorModel workers must be an integer >= 1 or None, got {workers!r}")
+        self.workers = workers
         self.sim = env
         self.env = name
         self.frameskip = int(frameskip)
@@ -67,5 +78,14 @@ class SimulatorModel(torch.nn.Module):
             raise ValueError(f"SimulatorModel.rollout expects z0 [N, {self.latent_dim}] and actions [N, H, "
                              f"{self.action_dim}], got {list(z0.shape)} and {list(actions.shape)}")
         blocks = actions.detach().cpu().double().numpy().reshape(n, h, self.frameskip, self.env_action_dim)
-        out = self.sim.replay(z0.detach().cpu().double().numpy(), blocks)
+        starts = z0.detach().cpu().double().numpy()
+        if self.pool is None:
+            out = self.sim.replay(starts, blocks)
+        else:
+            out = self.pool.replay(starts, blocks, self.workers or torch.get_num_threads())
         return torch.from_numpy(out).to(z0.device, z0.dtype)
+
+    def close(self) -> None:
+        """Stop the replay worker processes, if any were started."""
+        if self.pool is not None:
+            self.pool.close()
