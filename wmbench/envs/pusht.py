@@ -26,6 +26,8 @@ Deliberate changes from the reference:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pymunk
 import shapely
@@ -59,6 +61,8 @@ ARENA_LO, ARENA_HI = 5.0 + WALL_RADIUS, 506.0 - WALL_RADIUS
 CONTACT_MARGIN = 1.0
 #: The bar and the stem as local axis-aligned boxes (x0, x1, y0, y1).
 T_BOXES = ((-60.0, 60.0, 0.0, 30.0), (-15.0, 15.0, 30.0, 120.0))
+#: Radius of the disc about the block's local origin that holds the T (its stem's far corners).
+T_RADIUS = float(np.hypot(15.0, 120.0))
 
 POS_TOL = 20.0
 ANGLE_TOL = np.pi / 9
@@ -172,6 +176,17 @@ def block_inside_walls(block: np.ndarray, margin: float = CONTACT_MARGIN) -> np.
     return ((x > lo) & (x < hi) & (y > lo) & (y < hi)).all(axis=1)
 
 
+def _settled(pose: list[float], low: list[float], high: list[float]) -> bool:
+    """Whether a block at ``pose`` is clear of the walls and of an agent that stays in the box
+    ``[low, high]`` (both by :data:`CONTACT_MARGIN`): then it never moves again."""
+    bx, by = pose[0], pose[1]
+    gap = math.hypot(max(low[0] - bx, bx - high[0], 0.0), max(low[1] - by, by - high[1], 0.0))
+    if gap <= T_RADIUS + AGENT_RADIUS + CONTACT_MARGIN:
+        return False
+    lo, hi = ARENA_LO + CONTACT_MARGIN + T_RADIUS, ARENA_HI - CONTACT_MARGIN - T_RADIUS
+    return (lo < bx < hi and lo < by < hi) or bool(block_inside_walls(np.array([pose]))[0])
+
+
 _BACKGROUNDS: dict[int, Image.Image] = {}
 
 
@@ -272,11 +287,14 @@ class PushTEnv(GoalEnv):
         """:meth:`GoalEnv.replay` with the same states bit for bit, several times faster.
 
         The kinematic agent's motion does not depend on the block, so :func:`agent_substeps` computes it for
-        all rollouts at once. A rollout whose agent stays :data:`CONTACT_MARGIN` clear of the block and whose
-        block stays clear of the walls has no contact: its block keeps its pose (as pymunk returns it after
-        ``set_state``). Every other rollout runs in a fresh pymunk space as ``step`` would, fed the
-        precomputed agent velocities through pymunk's C calls (no per-substep Python wrappers). Invalid
-        inputs take the reference loop, which raises its errors. The env's state afterwards is unspecified.
+        all rollouts at once. The block moves only through contacts (no damping: its velocity is the
+        contact impulses of the current substep alone), and none can occur while the agent stays
+        :data:`CONTACT_MARGIN` clear of the block and the block clear of the walls. So a rollout without such
+        a near approach keeps the block's pose (as pymunk returns it after ``set_state``); any other runs in a
+        fresh pymunk space as ``step`` would, fed the precomputed agent velocities through pymunk's C calls,
+        until a substep without contact after which the agent stays clear of the block where it lies: the
+        block has come to rest there for good. Invalid inputs take the reference loop, which raises its
+        errors. The env's state afterwards is unspecified.
         """
         starts, actions = np.asarray(starts, dtype=np.float64), np.asarray(actions, dtype=np.float64)
         if not self._replay_inputs_ok(starts, actions):
@@ -298,23 +316,35 @@ class PushTEnv(GoalEnv):
             if key not in rest:
                 rest[key] = resting_block_pose(starts[i])
             out[i, 1:, 2:5] = rest[key]
+        # the agent's bounding box from the end of each env step on, to test whether the block has settled
+        checks = slice(SUBSTEPS - 1, None, SUBSTEPS)
+        low = np.minimum.accumulate(pos[:, ::-1], axis=1)[:, ::-1][:, checks].tolist()
+        high = np.maximum.accumulate(pos[:, ::-1], axis=1)[:, ::-1][:, checks].tolist()
         for i in np.flatnonzero(contact):
-            out[i, 1:] = self._replay_in_pymunk(starts[i], vel[i].tolist(), frameskip * SUBSTEPS)
+            out[i, 1:, 2:5] = self._block_poses(starts[i], vel[i].tolist(), frameskip * SUBSTEPS, low[i],
+                                                high[i])
         return out
 
-    def _replay_in_pymunk(self, start: np.ndarray, velocities: list, block: int) -> np.ndarray:
-        """States after every ``block`` substeps of one rollout, the agent driven by ``velocities``."""
+    def _block_poses(self, start: np.ndarray, velocities: list, block: int, low: list, high: list
+                     ) -> list[list[float]]:
+        """Block poses (x, y, angle mod 2pi) after every ``block`` substeps of one rollout in pymunk, the
+        agent driven by ``velocities``; ``low``/``high``: the agent's bounding box from each env step's end
+        on."""
         self._set_physics_state(start)
-        agent, space, out = self._agent._body, self._space._space, []
+        agent, space, body = self._agent._body, self._space._space, self._block
+        poses: list[list[float]] = []
+        total = len(velocities)
         for k, velocity in enumerate(velocities, 1):
             chipmunk.cpBodySetVelocity(agent, velocity)
             chipmunk.cpSpaceStep(space, DT)
             if k % block == 0:
-                self._state_cache = None
-                out.append(self._get_physics_state())
-        return np.array(out)
+                bx, by = body.position
+                poses.append([bx, by, body.angle % (2 * np.pi)])
+                if k < total and _settled(poses[-1], low[k // SUBSTEPS - 1], high[k // SUBSTEPS - 1]):
+                    return poses + poses[-1:] * (total // block - len(poses))
+        return poses
 
-    # ----------------------------------------------------------------- task definition
+        # ----------------------------------------------------------------- task definition
     def sample_start_goal(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """DINO-WM recipe with a Generator: agent in [50,450)^2, block in [100,400)^2, Gaussian angle."""
         return _sample_state(rng), _sample_state(rng)

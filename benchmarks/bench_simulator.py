@@ -1,0 +1,64 @@
+"""Simulator replay throughput (env steps/s): the reference loop vs the batched replays and worker processes.
+
+The workload is the Oracle's: dev-split task starts, each with ``--samples`` CEM-like candidate plans
+(clipped N(0, 1) actions, horizon 5 planning steps of frameskip 5). Single-process rates are process CPU
+seconds (robust to other load on a shared machine); rates with worker processes are wall seconds.
+
+    .venv/bin/python benchmarks/bench_simulator.py [--samples 100] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from wmbench import tasks
+from wmbench.envs import ENVS
+from wmbench.envs.base import GoalEnv
+from wmbench.models.simulator import SimulatorModel
+
+HORIZON, FRAMESKIP = 5, 5
+
+
+def workload(env: str, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Starts ``[N, S]`` and actions ``[N, H, K, 2]`` for ``samples`` candidates per dev task."""
+    starts = tasks.load(env, "dev").starts.repeat(samples, axis=0)
+    actions = np.random.default_rng(0).standard_normal((len(starts), HORIZON, FRAMESKIP, 2)).clip(-1, 1)
+    return starts, actions
+
+
+def rate(n_rollouts: int, seconds: float) -> float:
+    return n_rollouts * HORIZON * FRAMESKIP / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=100, help="candidate plans per dev task")
+    parser.add_argument("--workers", type=int, default=2, help="processes for the pooled rate")
+    args = parser.parse_args()
+    print(f"{'env':<10} {'reference/s':>12} {'batched/s':>12} {'speedup':>8} "
+          f"{f'{args.workers} procs/s (wall)':>20}")
+    for env in ENVS:
+        starts, actions = workload(env, args.samples)
+        model = SimulatorModel(env, frameskip=FRAMESKIP, workers=args.workers)
+        sub = slice(0, max(len(starts) // 10, 1))  # the reference loop is slow: a tenth of the workload
+        t = time.process_time()
+        GoalEnv.replay(model.sim, starts[sub], actions[sub])
+        reference = rate(len(starts[sub]), time.process_time() - t)
+        t = time.process_time()
+        model.sim.replay(starts, actions)
+        batched = rate(len(starts), time.process_time() - t)
+        z0, plans = torch.from_numpy(starts), torch.from_numpy(actions.reshape(len(starts), HORIZON, -1))
+        model.rollout(z0[:256], plans[:256])  # start the workers
+        t = time.perf_counter()
+        model.rollout(z0, plans)
+        pooled = rate(len(starts), time.perf_counter() - t)
+        model.close()
+        print(f"{env:<10} {reference:>12.0f} {batched:>12.0f} {batched / reference:>7.1f}x {pooled:>20.0f}")
+
+
+if __name__ == "__main__":
+    main()
