@@ -344,7 +344,7 @@ class PushTEnv(GoalEnv):
                     return poses + poses[-1:] * (total // block - len(poses))
         return poses
 
-        # ----------------------------------------------------------------- task definition
+    # ----------------------------------------------------------------- task definition
     def sample_start_goal(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """DINO-WM recipe with a Generator: agent in [50,450)^2, block in [100,400)^2, Gaussian angle."""
         return _sample_state(rng), _sample_state(rng)
