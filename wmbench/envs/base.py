@@ -33,6 +33,8 @@ class GoalEnv(gym.Env):
     goal_dims: tuple[int, ...] | None = None
     #: State dims that are angles in radians (state models encode them as cos/sin).
     angle_dims: tuple[int, ...] = ()
+    #: ``replay`` steps all rollouts at once in numpy: splitting it across processes costs more than it saves.
+    vectorized_replay: bool = False
 
     def __init__(self, obs_type: str = "state", render_mode: str | None = None, image_size: int = 64):
         if obs_type not in OBS_TYPES:

@@ -272,6 +272,7 @@ class PointMazeEnv(GoalEnv):
     state_low = np.array([OUTER_LO, OUTER_LO, -VEL_BOUND, -VEL_BOUND])
     state_high = np.array([OUTER_HI, OUTER_HI, VEL_BOUND, VEL_BOUND])
     goal_dims = (0, 1)
+    vectorized_replay = True
 
     def __init__(self, obs_type: str = "state", render_mode: str | None = None, image_size: int = 64):
         super().__init__(obs_type=obs_type, render_mode=render_mode, image_size=image_size)

@@ -187,6 +187,58 @@ def _settled(pose: list[float], low: list[float], high: list[float]) -> bool:
     return (lo < bx < hi and lo < by < hi) or bool(block_inside_walls(np.array([pose]))[0])
 
 
+class _RawSpace:
+    """A fresh PushT space at ``state`` made of bare Chipmunk objects, as a context manager yielding
+    ``(space, agent, block)`` and freeing them on exit.
+
+    It makes the C calls that ``PushTEnv._build_space`` and ``_set_physics_state`` make through pymunk, in
+    the same order, so it steps bit for bit as the env does (``tests/test_simulator.py`` checks it against
+    ``GoalEnv.replay``), minus pymunk's Python objects around each (~100 us per space).
+    """
+
+    moment = 2 * pymunk.moment_for_poly(1.0, BAR)  # as make_block
+    identity = tuple(pymunk.Transform.identity())
+
+    def __init__(self, state: np.ndarray):
+        self.state = [float(v) for v in state]
+
+    def __enter__(self) -> tuple[object, object, object]:
+        ax, ay, bx, by, angle, vx, vy = self.state
+        self.space = chipmunk.cpSpaceNew()
+        chipmunk.cpSpaceSetGravity(self.space, (0.0, 0.0))
+        chipmunk.cpSpaceSetDamping(self.space, 0.0)
+        static = chipmunk.cpBodyNewStatic()  # Space.static_body
+        chipmunk.cpSpaceAddBody(self.space, static)
+        walls = [chipmunk.cpSegmentShapeNew(static, a, b, WALL_RADIUS) for a, b in WALLS]
+        for wall in walls:
+            chipmunk.cpSpaceAddShape(self.space, wall)
+        agent = chipmunk.cpBodyNewKinematic()
+        circle = chipmunk.cpCircleShapeNew(agent, AGENT_RADIUS, (0.0, 0.0))
+        chipmunk.cpSpaceAddBody(self.space, agent)
+        chipmunk.cpSpaceAddShape(self.space, circle)
+        block = chipmunk.cpBodyNew(1.0, self.moment)
+        chipmunk.cpBodySetCenterOfGravity(block, BLOCK_COG)
+        parts = [chipmunk.cpPolyShapeNew(block, len(part), part, self.identity, 0.0) for part in (BAR, STEM)]
+        chipmunk.cpSpaceAddBody(self.space, block)
+        for part in parts:
+            chipmunk.cpSpaceAddShape(self.space, part)
+        self.shapes, self.bodies = [*walls, circle, *parts], [static, agent, block]
+        chipmunk.cpBodySetPosition(agent, (ax, ay))  # _set_physics_state, then place_block
+        chipmunk.cpBodySetVelocity(agent, (vx, vy))
+        chipmunk.cpBodySetAngle(block, angle)
+        chipmunk.cpBodySetPosition(block, (bx, by))
+        chipmunk.cpBodySetVelocity(block, (0.0, 0.0))
+        chipmunk.cpBodySetAngularVelocity(block, 0.0)
+        return self.space, agent, block
+
+    def __exit__(self, *exc: object) -> None:
+        chipmunk.cpSpaceFree(self.space)
+        for shape in self.shapes:
+            chipmunk.cpShapeFree(shape)
+        for body in self.bodies:
+            chipmunk.cpBodyFree(body)
+
+
 _BACKGROUNDS: dict[int, Image.Image] = {}
 
 
@@ -325,23 +377,23 @@ class PushTEnv(GoalEnv):
                                                 high[i])
         return out
 
-    def _block_poses(self, start: np.ndarray, velocities: list, block: int, low: list, high: list
+    @staticmethod
+    def _block_poses(start: np.ndarray, velocities: list, block: int, low: list, high: list
                      ) -> list[list[float]]:
-        """Block poses (x, y, angle mod 2pi) after every ``block`` substeps of one rollout in pymunk, the
-        agent driven by ``velocities``; ``low``/``high``: the agent's bounding box from each env step's end
-        on."""
-        self._set_physics_state(start)
-        agent, space, body = self._agent._body, self._space._space, self._block
+        """Block poses (x, y, angle mod 2pi) after every ``block`` substeps of one rollout in a fresh space
+        (:class:`_RawSpace`), the agent driven by ``velocities``; ``low``/``high``: the agent's bounding box
+        from each env step's end on."""
         poses: list[list[float]] = []
         total = len(velocities)
-        for k, velocity in enumerate(velocities, 1):
-            chipmunk.cpBodySetVelocity(agent, velocity)
-            chipmunk.cpSpaceStep(space, DT)
-            if k % block == 0:
-                bx, by = body.position
-                poses.append([bx, by, body.angle % (2 * np.pi)])
-                if k < total and _settled(poses[-1], low[k // SUBSTEPS - 1], high[k // SUBSTEPS - 1]):
-                    return poses + poses[-1:] * (total // block - len(poses))
+        with _RawSpace(start) as (space, agent, body):
+            for k, velocity in enumerate(velocities, 1):
+                chipmunk.cpBodySetVelocity(agent, velocity)
+                chipmunk.cpSpaceStep(space, DT)
+                if k % block == 0:
+                    position = chipmunk.cpBodyGetPosition(body)
+                    poses.append([position.x, position.y, chipmunk.cpBodyGetAngle(body) % (2 * np.pi)])
+                    if k < total and _settled(poses[-1], low[k // SUBSTEPS - 1], high[k // SUBSTEPS - 1]):
+                        return poses + poses[-1:] * (total // block - len(poses))
         return poses
 
     # ----------------------------------------------------------------- task definition

@@ -165,6 +165,7 @@ class WallEnv(GoalEnv):
 
     state_low = np.array([BOX_LO, BOX_LO])
     state_high = np.array([BOX_HI, BOX_HI])
+    vectorized_replay = True
 
     def __init__(self, obs_type: str = "state", render_mode: str | None = None, image_size: int = 64):
         super().__init__(obs_type=obs_type, render_mode=render_mode, image_size=image_size)

@@ -35,8 +35,9 @@ class ReplayPool:
     parts, rollout ``i`` going to part ``i mod w`` (interleaved, so each part gets a similar mix of cheap and
     costly rollouts); the calling process replays part 0 while ``workers - 1`` spawned processes replay the
     others, and the parts are put back in input order. Workers start on first use and stop on :meth:`close`,
-    at interpreter exit, or when the pool is pickled (the copy starts its own). A daemonic process may not
-    have children, so there everything is replayed in process.
+    at interpreter exit, or when the pool is pickled (the copy starts its own). An env with a vectorized
+    replay (``env.vectorized_replay``: PointMaze, Wall) and a daemonic process (which may not have children)
+    replay everything in process.
     """
 
     def __init__(self, env: str):
@@ -51,7 +52,7 @@ class ReplayPool:
         if int(workers) != workers or workers < 1:
             raise ValueError(f"ReplayPool workers must be an integer >= 1, got {workers!r}")
         parts = min(int(workers), len(starts) // MIN_ROLLOUTS_PER_WORKER)
-        if parts <= 1 or multiprocessing.current_process().daemon:
+        if parts <= 1 or self.env.vectorized_replay or multiprocessing.current_process().daemon:
             return self.env.replay(starts, actions)
         if self._processes != workers - 1:
             self.close()

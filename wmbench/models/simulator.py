@@ -37,8 +37,8 @@ class SimulatorModel(torch.nn.Module):
 
     ``workers``: processes that replay the rollouts of one call, the calling one included (``None``: as
     many as torch has intra-op threads, which the sweep pins to ``--threads``, so the simulator uses the
-    cores a learned model would). Only an env given by name is replayed in worker processes; the results do
-    not depend on the number of workers.
+    cores a learned model would). Only an env given by name and without a vectorized replay (PushT) is
+    replayed in worker processes; the results do not depend on the number of workers.
     """
 
     def __init__(self, env: str | GoalEnv, frameskip: int = 5, workers: int | None = None,
