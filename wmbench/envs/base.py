@@ -33,6 +33,8 @@ class GoalEnv(gym.Env):
     goal_dims: tuple[int, ...] | None = None
     #: State dims that are angles in radians (state models encode them as cos/sin).
     angle_dims: tuple[int, ...] = ()
+    #: ``replay`` steps all rollouts at once in numpy: splitting it across processes costs more than it saves.
+    vectorized_replay: bool = False
 
     def __init__(self, obs_type: str = "state", render_mode: str | None = None, image_size: int = 64):
         if obs_type not in OBS_TYPES:
@@ -155,6 +157,15 @@ class GoalEnv(gym.Env):
                     self._physics_step(action)
                 out[i, h + 1] = self.get_state()
         return out
+
+    def _replay_inputs_ok(self, starts: np.ndarray, actions: np.ndarray) -> bool:
+        """Whether ``replay`` inputs are well formed: finite starts ``[N, S]`` and actions ``[N, H, K, A]``.
+
+        Batched ``replay`` overrides take their fast path only then and leave every error to this class's
+        loop (env-specific state checks are theirs to add)."""
+        return (starts.ndim == 2 and starts.shape[1] == self.state_dim and actions.ndim == 4
+                and actions.shape[0] == starts.shape[0] and actions.shape[3:] == self.action_space.shape
+                and bool(np.isfinite(starts).all()) and bool(np.isfinite(actions).all()))
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
