@@ -269,3 +269,18 @@ def test_results_path_that_is_a_file_is_a_clear_error(tmp_path):
     file.write_text("")
     with pytest.raises(NotADirectoryError, match="is a file"):
         _sweep(file)
+
+
+def test_planner_defaults_and_simulator_settings_are_part_of_a_units_identity(tmp_path, monkeypatch):
+    import test_control
+
+    first = _sweep(tmp_path, entries=("test_control:RandomShooting",))
+    assert "samples=8" in read_results(tmp_path)["planner_args"].iloc[0]
+    monkeypatch.setattr(test_control.RandomShooting.__init__, "__defaults__", (9,))  # a changed default
+    second = _sweep(tmp_path, entries=("test_control:RandomShooting",))
+    assert set(first).isdisjoint(second)
+
+    from wmbench.harness.sweep import model_hash
+    from wmbench.models.simulator import SimulatorModel
+
+    assert model_hash(SimulatorModel("wall")) != model_hash(SimulatorModel("wall", angle_scale=1.0))

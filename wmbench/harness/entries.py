@@ -12,6 +12,7 @@ and, separately, every argument the planner was built with.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -53,8 +54,24 @@ class Entry:
 
     @property
     def planner_args(self) -> str:
-        """The planner's keyword arguments as a canonical string (``""`` when none)."""
-        return ", ".join(f"{k}={v!r}" for k, v in sorted(self.kwargs.items()))
+        """Every keyword argument the planner is built with, its class defaults included, as a canonical
+        ``"key=value, ..."`` string: a changed default is a changed setting (and a new unit identity)."""
+        arguments = dict(self.kwargs)
+        try:
+            signature = inspect.signature(_import(self.planner, self.name))
+            bound = signature.bind(**self.kwargs)
+        except (TypeError, ValueError):  # invalid arguments: make_planner reports them
+            bound = None
+        if bound is not None:
+            bound.apply_defaults()
+            arguments = {}
+            for name, value in bound.arguments.items():
+                kind = signature.parameters[name].kind
+                if kind is inspect.Parameter.VAR_KEYWORD:
+                    arguments.update(value)
+                elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                    arguments[name] = value
+        return ", ".join(f"{k}={v!r}" for k, v in sorted(arguments.items()))
 
 
 #: The named entries. The five headline entries come first; GD, iCEM and GBP-CEM are extra baselines and

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -101,11 +102,12 @@ def validate_config(config: SweepConfig) -> list[Entry]:
 
 def model_hash(model: Any) -> str:
     """The model's identity: ``metadata["checkpoint_hash"]`` when loaded from a checkpoint, else a sha256 of
-    its class and ``state_dict``."""
-    recorded = getattr(model, "metadata", {}).get("checkpoint_hash")
-    if recorded:
-        return str(recorded)
+    its class, ``metadata`` and ``state_dict``."""
+    metadata = getattr(model, "metadata", {})
+    if metadata.get("checkpoint_hash"):
+        return str(metadata["checkpoint_hash"])
     digest = hashlib.sha256(f"{type(model).__module__}:{type(model).__qualname__}".encode())
+    digest.update(json.dumps(metadata, sort_keys=True, default=str).encode())
     if isinstance(model, torch.nn.Module):
         for key, value in sorted(model.state_dict().items()):
             digest.update(key.encode())
@@ -158,8 +160,9 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
         suite = suites[env]
         for entry in entries:
             model = models[env, entry.variant]
-            digest = "simulator" if entry.variant == ORACLE else \
-                f"missing: {type(model).__name__}" if isinstance(model, Exception) else model_hash(model)
+            digest = f"missing: {type(model).__name__}" if isinstance(model, Exception) else model_hash(model)
+            if entry.variant == ORACLE:
+                digest = f"simulator-{digest[:16]}"
             max_steps = None if config.mode == "open-loop" else int(config.max_steps or suite.max_steps)
             for seed in config.seeds:
                 for values in groups:
