@@ -86,7 +86,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from wmbench.presets import checkpoint_source
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
-                         seeds=args.seeds, mode=args.mode, split=args.tasks, n_tasks=args.n_tasks,
+                         seeds=args.seeds, mode=args.mode, split=args.tasks, levels=args.levels,
+                         n_tasks=args.n_tasks,
                          max_steps=args.max_steps, objective=args.objective, threads=args.threads)
     validate_config(config)
     _check_checkpoints(args.env, args.entry, args.model, args.size, _home(args))
@@ -125,13 +126,17 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_tasks(args: argparse.Namespace) -> None:
     from wmbench import tasks
 
-    suite = tasks.load(args.env, args.split)
-    print(f"{suite.env} {suite.split} {suite.version}: {len(suite)} tasks, MPC budget {suite.max_steps} env "
-          f"steps, open-loop {suite.open_loop_steps} env steps, sha256 {suite.sha256[:12]}")
+    suite = tasks.load(args.env, args.split, args.version)
+    print(f"{suite.env} {suite.split} {suite.version}: {len(suite)} tasks, sha256 {suite.sha256[:12]}")
+    for level, count in suite.level_counts().items():
+        steps = suite.select_levels([level]) if level else suite
+        print(f"  {level or '(no levels)':<12} {count:>4} tasks, MPC budget {steps.max_steps} env steps, "
+              f"open-loop {steps.open_loop_steps} env steps")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from wmbench.envs import ENVS
+    from wmbench.tasks import VERSION, VERSIONS
 
     parser = argparse.ArgumentParser(prog="wmbench", description="planning with learned world models, "
                                      "measured as success rate vs wall-clock planning budget")
@@ -167,9 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds per plan call '0.1,1', iterations 'it:10,100' or evaluations 'ev:300,3000'")
     p.add_argument("--mode", default="mpc", choices=("mpc", "open-loop"))
     p.add_argument("--tasks", default="test", choices=("test", "dev"), help="task split")
-    p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split")
+    p.add_argument("--levels", type=_csv, help="only tasks of these difficulty levels, e.g. 'far' (see "
+                                               "`wmbench tasks ENV`; default: all)")
+    p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split (after --levels)")
     p.add_argument("--seeds", type=_ints, default=(0,))
-    p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the task suite's)")
+    p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the largest of "
+                                                         "the levels run, see `wmbench tasks ENV`)")
     p.add_argument("--objective", default="exponential", choices=("exponential", "last"))
     p.add_argument("--threads", type=int, default=1, help="torch threads (recorded in every row)")
     p.add_argument("--model", default="state", help="world model kind the checkpoints were trained with")
@@ -200,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("tasks", help="describe an evaluation task suite")
     p.add_argument("env", choices=sorted(ENVS))
     p.add_argument("--split", default="test", choices=("test", "dev"))
+    p.add_argument("--version", default=VERSION, choices=VERSIONS, help="task-suite version")
     p.set_defaults(func=cmd_tasks)
     return parser
 

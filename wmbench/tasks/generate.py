@@ -1,0 +1,170 @@
+"""Task-suite generation: the recipes of every version (maintainers: ``python -m wmbench.tasks [VERSION]``).
+
+Task ``i`` of a split is drawn from its own generator ``np.random.default_rng(99 n + 1)`` with ``n`` its task
+number (test: n = i, dev: n = 1000 + i), so every task regenerates alone and the files are deterministic.
+
+**v0** (100 test, 30 dev tasks, no levels; frozen): one draw of the env's recipe per task.
+
+* PointMaze, Wall: ``start, goal = env.sample_start_goal(rng)`` (Wall: opposite sides of the wall).
+* PushT: from a sampled start, the noisy expert (noise 0.3, seeded with the task seed, heading for the sampled
+  goal) runs a seeded number of warm-up steps (0-49) to reach a dataset-like state, the task's start; the
+  goal is the state reached by the next 25 expert steps in the simulator (``goal_source: 'dset'``).
+
+**v1** (500 test, 60 dev tasks; the default): task ``i`` has level ``levels[i % 2]`` (levels interleave, so
+every prefix of a split is balanced). Draws of the v0 recipe repeat, from the task's generator, until the
+task belongs to its level and does not satisfy the env's ``success`` at reset. The levels:
+
+* PointMaze, by maze cells between start and goal along the U (BFS hops): ``near`` at most 1 hop (the same
+  arm), ``far`` at least 4 hops (across the U: the straight line crosses the inner wall, a greedy path stalls
+  against it).
+* Wall, by where the straight start-goal segment meets the wall's centre line x = 32: ``near`` within 3.5 px
+  of the door centre (the straight path passes the door), ``far`` at least 15 px from it (the wall blocks the
+  straight path; the dot must detour through the door).
+* PushT, by the expert steps from start to goal: ``near`` 25 (v0's recipe), ``far`` 50.
+
+Each level has its own MPC env-step cap and open-loop length (:data:`RECIPES`). Clean-expert steps needed,
+measured on the v1 test suites (median / max): PointMaze near 5 / 13, far 18 / 29; Wall near 17 / 25, far
+22 / 28; PushT near 28 / 124, far 46 / 168 (the PushT expert reaches 84% of the near and 90% of the far
+goals within the caps).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from wmbench.envs import ENVS
+from wmbench.envs.base import GoalEnv
+from wmbench.envs.pointmaze_expert import NEXT_HOP, cell_of
+from wmbench.envs.wall import DOOR_Y, DOOR_Y1, WALL_X
+from wmbench.registry import env_classes
+from wmbench.tasks.suite import VERSION, VERSIONS, LevelSteps, digest, suite_path
+
+PUSHT_WARMUP_MAX = 50
+PUSHT_EXPERT_NOISE = 0.3
+#: Draws per task before giving up (the rarest v1 level accepts about one draw in five).
+MAX_DRAWS = 1000
+
+
+def maze_hops(start: np.ndarray, goal: np.ndarray) -> int:
+    """PointMaze: maze cells from the start's cell to the goal's along the shortest cell path."""
+    here, there = cell_of(start[:2]), cell_of(goal[:2])
+    hops = 0
+    while here != there:
+        here, hops = NEXT_HOP[here, there], hops + 1
+    return hops
+
+
+def door_offset(start: np.ndarray, goal: np.ndarray) -> float:
+    """Wall: distance (px) from the door centre at which the straight start-goal segment meets x = 32."""
+    t = (WALL_X - start[0]) / (goal[0] - start[0])
+    return float(abs(start[1] + t * (goal[1] - start[1]) - DOOR_Y))
+
+
+@dataclass(frozen=True)
+class Level:
+    """A difficulty level: its name, step settings, which (start, goal) pairs belong to it and, for PushT,
+    how many noisy-expert steps separate start and goal."""
+
+    name: str
+    steps: LevelSteps
+    accepts: Callable[[np.ndarray, np.ndarray], bool] = lambda start, goal: True
+    ahead: int = 25
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One suite version: task numbers per split, levels per env (easiest first), rejection of tasks
+    solved at reset."""
+
+    numbers: Mapping[str, range]
+    levels: Mapping[str, tuple[Level, ...]]
+    reject_solved: bool
+
+
+RECIPES = {
+    "v0": Recipe({"test": range(0, 100), "dev": range(1000, 1030)},
+                 {env: (Level("", LevelSteps(50, 25)),) for env in ENVS}, reject_solved=False),
+    "v1": Recipe({"test": range(0, 500), "dev": range(1000, 1060)}, {
+        "pointmaze": (Level("near", LevelSteps(50, 25), lambda s, g: maze_hops(s, g) <= 1),
+                      Level("far", LevelSteps(50, 50), lambda s, g: maze_hops(s, g) >= 4)),
+        "wall": (Level("near", LevelSteps(50, 25), lambda s, g: door_offset(s, g) <= DOOR_Y1 - DOOR_Y),
+                 Level("far", LevelSteps(50, 50), lambda s, g: door_offset(s, g) >= 15.0)),
+        "pusht": (Level("near", LevelSteps(50, 25), ahead=25), Level("far", LevelSteps(100, 50), ahead=50)),
+    }, reject_solved=True),
+}
+
+
+def _draw(env: str, sim: GoalEnv, rng: np.random.Generator, seed: int, ahead: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """One draw of the env's recipe (module docstring)."""
+    start, goal = sim.sample_start_goal(rng)
+    if env != "pusht":
+        return start, goal
+    sim.reset(seed=seed, options={"state": start, "goal": goal})
+    expert = env_classes(env)[1](sim, noise=PUSHT_EXPERT_NOISE, seed=seed)
+    expert.reset(goal)
+    for _ in range(int(rng.integers(0, PUSHT_WARMUP_MAX))):
+        sim.step(expert.act(sim.get_state()))
+    start = sim.get_state()
+    for _ in range(ahead):
+        sim.step(expert.act(sim.get_state()))
+    return start, sim.get_state()
+
+
+def task(env: str, split: str, index: int, version: str = VERSION
+         ) -> tuple[int, str, np.ndarray, np.ndarray]:
+    """Task ``index`` of a split: ``(seed, level, start, goal)``."""
+    recipe = RECIPES[version]
+    seed = 99 * recipe.numbers[split][index] + 1
+    levels = recipe.levels[env]
+    level = levels[index % len(levels)]
+    sim = env_classes(env)[0]()
+    rng = np.random.default_rng(seed)
+    for _ in range(MAX_DRAWS):
+        start, goal = _draw(env, sim, rng, seed, level.ahead)
+        if level.accepts(start, goal) and not (recipe.reject_solved and sim.success(start, goal)):
+            return seed, level.name, start, goal
+    raise RuntimeError(f"no {env} task of level {level.name!r} in {MAX_DRAWS} draws from seed {seed}")
+
+
+def generate(env: str, split: str, version: str = VERSION) -> dict:
+    """One suite file's JSON payload (deterministic)."""
+    recipe = RECIPES[version]
+    tasks = [task(env, split, i, version) for i in range(len(recipe.numbers[split]))]
+    body = {"env": env, "split": split, "version": version, "seeds": [t[0] for t in tasks]}
+    levels = recipe.levels[env]
+    if levels[0].name:
+        body["levels"] = [t[1] for t in tasks]
+        body["level_steps"] = {lv.name: {"max_steps": lv.steps.max_steps,
+                                         "open_loop_steps": lv.steps.open_loop_steps} for lv in levels}
+    else:
+        body["max_steps"] = levels[0].steps.max_steps
+        body["open_loop_steps"] = levels[0].steps.open_loop_steps
+    body["starts"] = [[float(x) for x in t[2]] for t in tasks]
+    body["goals"] = [[float(x) for x in t[3]] for t in tasks]
+    return {**body, "sha256": digest(body)}
+
+
+def write(env: str, split: str, version: str = VERSION) -> None:
+    """Regenerate one suite file."""
+    path = suite_path(env, split, version)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(generate(env, split, version), indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Regenerate every suite file of the given versions (default: the current one)."""
+    versions = (sys.argv[1:] if argv is None else argv) or [VERSION]
+    unknown = sorted(set(versions) - set(VERSIONS))
+    if unknown:
+        raise SystemExit(f"unknown task-suite version(s) {unknown}; choose from {list(VERSIONS)}")
+    for version in versions:
+        for env in ENVS:
+            for split in RECIPES[version].numbers:
+                write(env, split, version)
