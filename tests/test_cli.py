@@ -32,6 +32,6 @@ def test_bad_input_gives_one_line_error(argv, message, tmp_path, capsys):
 
 def test_tasks_and_data_list(tmp_path, capsys):
     assert main(["tasks", "wall", "--home", str(tmp_path)]) == 0
-    assert "wall test v0: 100 tasks" in capsys.readouterr().out
+    assert "wall test v1: 500 tasks" in capsys.readouterr().out
     assert main(["data", "list", "--home", str(tmp_path)]) == 0
     assert "pusht-expert-v0" in capsys.readouterr().out

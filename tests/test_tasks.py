@@ -8,7 +8,7 @@ from wmbench.cli import main
 from wmbench.envs import ENVS
 from wmbench.registry import env_classes
 from wmbench.tasks import generate
-from wmbench.tasks.generate import door_offset, maze_hops
+from wmbench.tasks.generate import door_crossing, door_offset, maze_hops
 
 SHIPPED = sorted(tasks.SUITE_DIR.glob("*.json"))
 
@@ -63,6 +63,15 @@ def test_v1_regenerates_deterministically(env):
         assert shipped["level_steps"] == {lv.name: {"max_steps": lv.steps.max_steps,
                                                     "open_loop_steps": lv.steps.open_loop_steps}
                                           for lv in levels}
+
+
+def test_level_measures_on_hand_made_tasks():
+    bottom_left, top_left, bottom_right = np.array([0.8, 0.8]), np.array([0.8, 2.8]), np.array([2.8, 0.8])
+    assert maze_hops(bottom_left, bottom_left + 0.3) == 0 and maze_hops(bottom_left, top_left) == 2
+    assert maze_hops(bottom_left, bottom_right) == maze_hops(bottom_right, bottom_left) == 6
+    assert door_crossing(np.array([20.0, 30.0]), np.array([44.0, 30.0])) == 24.0
+    assert door_crossing(np.array([20.0, 26.0]), np.array([44.0, 36.0])) == 26.0  # through (32, 31)
+    assert np.isnan(door_crossing(np.array([20.0, 10.0]), np.array([44.0, 10.0])))  # the wall is in the way
 
 
 def test_levels_follow_their_definitions():

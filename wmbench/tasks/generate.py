@@ -28,6 +28,14 @@ Each level has its own MPC env-step cap and open-loop length (:data:`RECIPES`). 
 success on the v1 test suites (median / max): PointMaze near 5 / 15, far 19 / 29; Wall near 12 / 16, far
 21 / 27; PushT near 26 / 109, far 50 / over 200 (within the caps the PushT expert solves 78% of the near and
 97% of the far tasks, the others 100%).
+
+Where more planning helps (dev split, MPC, success at iteration budgets 1 -> 32, base state world models
+of the small datasets; Oracle: CEM with 64 samples through the simulator): with horizon 5, ``execute_steps``
+5 (the whole plan runs before the next replan) and the ``last`` objective, PointMaze far rises for CEM
+(63 -> 83%) and GBP (2 -> 71%), Wall far for CEM (0 -> 100%), GBP (0 -> 83%) and the Oracle (0 -> 100%),
+PushT near and far for the Oracle (5 -> 60% each; the world models stay at or below 20%). The near levels
+of PointMaze and Wall saturate within 1-4 iterations. With v0's MPC settings (replan after every planning
+step, ``exponential`` objective) every curve is flat after 1-2 iterations.
 """
 
 from __future__ import annotations
@@ -68,10 +76,11 @@ def door_offset(start: np.ndarray, goal: np.ndarray) -> float:
     return float(abs(start[1] + t * (goal[1] - start[1]) - DOOR_Y))
 
 
-def door_crossing(start: np.ndarray, goal: np.ndarray) -> float | None:
-    """Wall: the length (px) of the straight start-goal segment if it passes the door, else None."""
+def door_crossing(start: np.ndarray, goal: np.ndarray) -> float:
+    """Wall: the length (px) of the straight start-goal segment if it passes the door, else NaN (which no
+    length test accepts)."""
     if door_offset(start, goal) > DOOR_Y1 - DOOR_Y:
-        return None
+        return math.nan
     return float(np.linalg.norm(goal[:2] - start[:2]))
 
 
@@ -102,8 +111,8 @@ RECIPES = {
     "v1": Recipe({"test": range(0, 500), "dev": range(1000, 1060)}, {
         "pointmaze": (Level("near", LevelSteps(50, 25), lambda s, g: maze_hops(s, g) <= 1),
                       Level("far", LevelSteps(50, 50), lambda s, g: maze_hops(s, g) >= 4)),
-        "wall": (Level("near", LevelSteps(50, 25), lambda s, g: (door_crossing(s, g) or math.inf) <= 30.0),
-                 Level("far", LevelSteps(50, 50), lambda s, g: (door_crossing(s, g) or 0.0) >= 45.0)),
+        "wall": (Level("near", LevelSteps(50, 25), lambda s, g: door_crossing(s, g) <= 30.0),
+                 Level("far", LevelSteps(50, 50), lambda s, g: door_crossing(s, g) >= 45.0)),
         "pusht": (Level("near", LevelSteps(50, 25), ahead=25), Level("far", LevelSteps(100, 50), ahead=50)),
     }, reject_solved=True),
 }
