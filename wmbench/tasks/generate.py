@@ -35,7 +35,7 @@ of the small datasets; Oracle: CEM with 64 samples through the simulator): with 
 (63 -> 83%) and GBP (2 -> 71%), Wall far for CEM (0 -> 100%), GBP (0 -> 83%) and the Oracle (0 -> 100%),
 PushT near and far for the Oracle (5 -> 60% each; the world models stay at or below 20%). The near levels
 of PointMaze and Wall saturate within 1-4 iterations. With v0's MPC settings (replan after every planning
-step, ``exponential`` objective) every curve is flat after 1-2 iterations.
+step, ``exponential`` objective) the PointMaze and Wall curves are flat after 1-2 iterations.
 """
 
 from __future__ import annotations
