@@ -102,6 +102,9 @@ def test_select_levels_keeps_ids_and_takes_the_levels_step_caps():
         suite.select_levels(["medium"])
     with pytest.raises(ValueError, match="unknown task level"):
         suite.select_levels([])
+    with pytest.raises(ValueError, match=r"levels \['far'\] have no step settings"):
+        tasks.TaskSuite("pusht", "dev", "x", suite.starts, suite.goals, 50, 25, "sha", levels=suite.levels,
+                        level_steps={"near": tasks.LevelSteps(50, 25)})
 
 
 def test_tampered_suite_is_rejected(tmp_path, monkeypatch):
