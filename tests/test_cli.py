@@ -272,7 +272,7 @@ def test_a_closed_pipe_ends_quietly(argv):
 
 def test_tasks_and_data_list(tmp_path, capsys):
     assert main(["tasks", "wall", "--home", str(tmp_path)]) == 0
-    assert "wall test v0: 100 tasks" in capsys.readouterr().out
+    assert "wall test v1: 500 tasks" in capsys.readouterr().out
     assert main(["data", "list", "--home", str(tmp_path)]) == 0
     assert "pusht-expert-v0" in capsys.readouterr().out
 

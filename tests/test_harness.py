@@ -20,7 +20,7 @@ from wmbench.harness.budgets import BudgetSpec, parse_budgets
 from wmbench.harness.entries import ENTRIES, resolve_entry
 from wmbench.harness.schema import COLUMNS, SCHEMA_VERSION, part_paths, read_results
 from wmbench.harness.sweep import SweepConfig, run_sweep
-from wmbench.tasks import TaskSuite
+from wmbench.tasks import LevelSteps, TaskSuite
 
 torch.set_num_threads(1)
 TESTS = Path(__file__).parent
@@ -83,6 +83,29 @@ def test_mpc_runs_each_budget_as_a_unit_and_reruns_skip_finished_units(tmp_path)
     assert [p.stat().st_mtime_ns for p in paths] == mtimes
     # a changed setting is a different unit, never a reused part
     assert len(set(_sweep(tmp_path, mode="mpc", max_steps=6)) - set(paths)) == 2
+
+
+def levelled_toy_tasks(env: str, split: str) -> TaskSuite:
+    goals = np.random.default_rng(7).uniform(-0.8, 0.8, (6, 2))
+    return TaskSuite(env, split, "toy-v1", np.zeros_like(goals), goals, 12, 10, "toysha",
+                     levels=np.array(["near", "far"] * 3, dtype=object),
+                     level_steps={"near": LevelSteps(6, 5), "far": LevelSteps(12, 10)})
+
+
+def test_levels_restrict_a_sweep_and_set_its_step_cap(tmp_path):
+    def sweep(levels):
+        config = SweepConfig(("test_control:Straight",), (TOY,), parse_budgets("it:1"), levels=levels,
+                             n_tasks=2)
+        run_sweep(config, tmp_path, toy_models, tasks=levelled_toy_tasks, progress=False)
+
+    sweep(("far",))
+    df = read_results(tmp_path)
+    assert df["task"].tolist() == [1, 3] and set(df["level"]) == {"far"} and set(df["max_steps"]) == {12}
+    sweep(("near",))
+    near = read_results(tmp_path).query("level == 'near'")
+    assert near["task"].tolist() == [0, 2] and set(near["max_steps"]) == {6}
+    with pytest.raises(ValueError, match="unknown task level"):
+        sweep(("medium",))
 
 
 def test_models_from_a_mapping(tmp_path):
@@ -189,7 +212,8 @@ def test_named_entries_run_on_a_real_env(tmp_path):
     df = read_results(tmp_path)
     assert asked == [("wall", "base")]  # the Oracle plans with the simulator, never a learned model
     assert len(df) == 3 * 2 * 2 and df["error"].isna().all() and (df["steps"] == 25).all()
-    assert set(df["task_suite"]) == {"v0"} and set(df["split"]) == {"dev"} and (df["batch_size"] == 2).all()
+    assert set(df["task_suite"]) == {"v1"} and set(df["split"]) == {"dev"} and (df["batch_size"] == 2).all()
+    assert df.groupby("task")["level"].first().to_dict() == {0: "near", 1: "far"}
     bounds = df.groupby("entry")["upper_bound"].first().to_dict()
     assert bounds == {"CEM": False, "GBP": False, "Oracle": True}
     assert set(df.loc[df["entry"] == "CEM", "forward_evals"]) == {300, 600}

@@ -4,64 +4,161 @@ import numpy as np
 import pytest
 
 from wmbench import tasks
+from wmbench.cli import main
 from wmbench.envs import ENVS
 from wmbench.registry import env_classes
+from wmbench.tasks import generate
+from wmbench.tasks.generate import door_crossing, door_offset, maze_hops
+
+SHIPPED = sorted(tasks.SUITE_DIR.glob("*.json"))
 
 
 @pytest.mark.parametrize("env", sorted(ENVS))
-def test_suites_load_with_hash_and_size(env):
+def test_v1_suites_are_large_balanced_and_levelled(env):
     suite = tasks.load(env, "test")
-    assert len(suite) == 100 and suite.starts.shape == suite.goals.shape
-    assert suite.max_steps == tasks.MAX_STEPS and suite.open_loop_steps == 25
-    assert len(tasks.load(env, "dev")) == 30
-    assert suite.head(7).starts.shape[0] == 7
+    assert suite.version == tasks.VERSION == "v1" and len(suite) >= 500
+    assert suite.starts.shape == suite.goals.shape == (len(suite), env_classes(env)[0]().state_dim)
+    assert suite.level_names == ("near", "far") and set(suite.levels) == {"near", "far"}
+    assert suite.level_counts() == {"near": len(suite) // 2, "far": len(suite) // 2}
+    assert list(suite.head(4).levels) == ["near", "far", "near", "far"]  # interleaved: prefixes are balanced
+    dev = tasks.load(env, "dev")
+    assert 30 <= len(dev) <= 60 and dev.level_counts() == {"near": len(dev) // 2, "far": len(dev) // 2}
+    assert suite.max_steps == max(s.max_steps for s in suite.level_steps.values())
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_no_task_of_a_levelled_suite_is_solved_at_reset(path):
+    env, version, split = path.stem.split("-")
+    suite = tasks.load(env, split, version)
+    assert suite.sha256 == json.loads(path.read_text())["sha256"]
+    if version != "v0":  # v0 is frozen as shipped (5% of its PointMaze tasks are solved at reset)
+        assert not env_classes(env)[0].success(suite.starts, suite.goals).any()
+
+
+def test_every_suite_version_and_split_is_shipped_for_every_env():
+    names = {p.name for p in SHIPPED}
+    assert names == {f"{env}-{version}-{split}.json"
+                     for env in ENVS for version in tasks.VERSIONS for split in tasks.SPLITS}
 
 
 @pytest.mark.parametrize("env", sorted(ENVS))
-def test_shipped_suite_matches_generator(env):
-    regenerated = tasks.generate(env, "dev")
-    shipped = json.loads(tasks.suite_path(env, "dev").read_text())
-    assert regenerated == shipped
+def test_v0_still_loads_and_regenerates(env):
+    suite = tasks.load(env, "test", version="v0")
+    assert len(suite) == 100 and suite.version == "v0" and set(suite.levels) == {""}
+    assert (suite.max_steps, suite.open_loop_steps) == (50, 25) and suite.level_counts() == {"": 100}
+    assert len(tasks.load(env, "dev", "v0")) == 30
+    assert generate.generate(env, "dev", "v0") == json.loads(tasks.suite_path(env, "dev", "v0").read_text())
 
 
-def test_wall_tasks_on_opposite_sides():
-    suite = tasks.load("wall", "test")
-    assert np.all((suite.starts[:, 0] < 32) != (suite.goals[:, 0] < 32))
+@pytest.mark.parametrize("env", sorted(ENVS))
+def test_v1_regenerates_deterministically(env):
+    """A slice of each v1 file regenerates bit for bit (whole suites take minutes)."""
+    for split, indices in (("dev", (0, 1, 59)), ("test", (2, 3, 499))):
+        shipped = json.loads(tasks.suite_path(env, split).read_text())
+        for i in indices:
+            seed, level, start, goal = generate.task(env, split, i)
+            assert (seed, level) == (shipped["seeds"][i], shipped["levels"][i])
+            assert start.tolist() == shipped["starts"][i] and goal.tolist() == shipped["goals"][i]
+        levels = generate.RECIPES["v1"].levels[env]
+        assert shipped["level_steps"] == {lv.name: {"max_steps": lv.steps.max_steps,
+                                                    "open_loop_steps": lv.steps.open_loop_steps}
+                                          for lv in levels}
 
 
-def test_pusht_goal_is_simulated_replay_and_not_already_solved():
-    suite = tasks.load("pusht", "test")
-    env_cls = env_classes("pusht")[0]
-    solved = env_cls.success(suite.starts, suite.goals)
-    assert solved.mean() < 0.5
+def test_level_measures_on_hand_made_tasks():
+    bottom_left, top_left, bottom_right = np.array([0.8, 0.8]), np.array([0.8, 2.8]), np.array([2.8, 0.8])
+    assert maze_hops(bottom_left, bottom_left + 0.3) == 0 and maze_hops(bottom_left, top_left) == 2
+    assert maze_hops(bottom_left, bottom_right) == maze_hops(bottom_right, bottom_left) == 6
+    assert door_crossing(np.array([20.0, 30.0]), np.array([44.0, 30.0])) == 24.0
+    assert door_crossing(np.array([20.0, 26.0]), np.array([44.0, 36.0])) == 26.0  # through (32, 31)
+    assert np.isnan(door_crossing(np.array([20.0, 10.0]), np.array([44.0, 10.0])))  # the wall is in the way
+
+
+def test_levels_follow_their_definitions():
+    maze = tasks.load("pointmaze", "test")
+    hops = np.array([maze_hops(s, g) for s, g in zip(maze.starts, maze.goals, strict=True)])
+    assert (hops[maze.levels == "near"] <= 1).all() and (hops[maze.levels == "far"] >= 4).all()
+    wall = tasks.load("wall", "test")
+    assert all(door_offset(s, g) <= 3.5 for s, g in zip(wall.starts, wall.goals, strict=True))
+    span = np.linalg.norm(wall.goals - wall.starts, axis=1)
+    assert (span[wall.levels == "near"] <= 30).all() and (span[wall.levels == "far"] >= 45).all()
+    assert np.all((wall.starts[:, 0] < 32) != (wall.goals[:, 0] < 32))  # opposite sides, as in v0
+    pusht = tasks.load("pusht", "test")
+    moved = np.linalg.norm(pusht.goals[:, 2:4] - pusht.starts[:, 2:4], axis=1)
+    assert np.median(moved[pusht.levels == "far"]) > np.median(moved[pusht.levels == "near"])
+
+
+def test_select_levels_keeps_ids_and_takes_the_levels_step_caps():
+    suite = tasks.load("pusht", "dev")
+    far = suite.select_levels(["far"])
+    assert set(far.levels) == {"far"} and list(far.ids) == list(range(1, len(suite), 2))
+    assert np.array_equal(far.starts, suite.starts[1::2])
+    assert (far.max_steps, far.open_loop_steps) == (100, 50) and suite.max_steps == 100
+    near = suite.select_levels(["near"])
+    assert (near.max_steps, near.open_loop_steps) == (50, 25) and near.head(3).max_steps == 50
+    assert suite.head(1).max_steps == 50 and suite.head(2).max_steps == 100
+    assert len(suite.select_levels(["far", "near"])) == len(suite)
+    with pytest.raises(ValueError, match="unknown task level.*'medium'.*'near', 'far'"):
+        suite.select_levels(["medium"])
+    with pytest.raises(ValueError, match="unknown task level"):
+        suite.select_levels([])
+    with pytest.raises(ValueError, match=r"levels \['far'\] have no step settings"):
+        tasks.TaskSuite("pusht", "dev", "x", suite.starts, suite.goals, 50, 25, "sha", levels=suite.levels,
+                        level_steps={"near": tasks.LevelSteps(50, 25)})
 
 
 def test_tampered_suite_is_rejected(tmp_path, monkeypatch):
     payload = json.loads(tasks.suite_path("wall", "dev").read_text())
-    payload["goals"][0][0] += 1.0
-    (tmp_path / "wall-v0-dev.json").write_text(json.dumps(payload))
-    monkeypatch.setattr(tasks, "SUITE_DIR", tmp_path)
+    payload["levels"][0] = "far"
+    (tmp_path / "wall-v1-dev.json").write_text(json.dumps(payload))
+    monkeypatch.setattr(tasks.suite, "SUITE_DIR", tmp_path)
     with pytest.raises(ValueError, match="sha256"):
         tasks.load("wall", "dev")
 
 
-def test_unknown_env_and_split():
+def test_malformed_suite_is_rejected(tmp_path, monkeypatch):
+    payload = json.loads(tasks.suite_path("wall", "dev").read_text())
+    payload["levels"] = payload["levels"][:-1]
+    body = {k: v for k, v in payload.items() if k != "sha256"}
+    (tmp_path / "wall-v1-dev.json").write_text(json.dumps({**body, "sha256": tasks.suite.digest(body)}))
+    monkeypatch.setattr(tasks.suite, "SUITE_DIR", tmp_path)
+    with pytest.raises(ValueError, match="malformed.*59 levels for 60 tasks"):
+        tasks.load("wall", "dev")
+
+
+def test_unknown_env_split_and_version():
     with pytest.raises(FileNotFoundError, match="no task suite"):
         tasks.load("cartpole")
     with pytest.raises(ValueError, match="unknown task split"):
         tasks.load("wall", "train")
+    with pytest.raises(ValueError, match="unknown task-suite version 'v9'"):
+        tasks.load("wall", "dev", "v9")
 
 
-# Documented expert success on the shipped test suites within the MPC step budget
-# (measured: pointmaze 1.00, pusht 0.79, wall 1.00).
+def test_tasks_command_prints_the_count_per_level(capsys):
+    assert main(["tasks", "pusht", "--split", "dev"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("pusht dev v1: 60 tasks")
+    assert out[1].split()[:5] == ["near", "30", "tasks,", "MPC", "budget"] and "50 env steps" in out[1]
+    assert out[2].split()[:2] == ["far", "30"] and "100 env steps" in out[2]
+    assert main(["tasks", "wall", "--version", "v0"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].split() == ["(no", "levels)", "100", "tasks,", "MPC", "budget", "50", "env", "steps,",
+                              "open-loop", "25", "env", "steps"]
+
+
+# Clean expert success on the first 100 test tasks within each level's MPC cap (measured on all 500 test
+# tasks: PointMaze and Wall 1.00 at both levels, PushT near 0.78, far 0.97).
 EXPERT_THRESHOLDS = {"pointmaze": 0.95, "pusht": 0.7, "wall": 0.95}
 
 
 @pytest.mark.parametrize("env", sorted(ENVS))
 def test_clean_expert_solves_task_suite(env):
-    suite = tasks.load(env, "test")
+    suite = tasks.load(env, "test").head(100)
     env_cls, expert_cls = env_classes(env)
     expert = expert_cls(env_cls(), noise=0.0, seed=0)
-    solved = sum(expert.solves(start, goal, suite.max_steps) for start, goal in zip(suite.starts, suite.goals,
-                                                                                  strict=True))
-    assert solved / len(suite) >= EXPERT_THRESHOLDS[env]
+    for level in suite.level_names:
+        part = suite.select_levels([level])
+        solved = sum(expert.solves(start, goal, part.max_steps)
+                     for start, goal in zip(part.starts, part.goals, strict=True))
+        assert solved / len(part) >= EXPERT_THRESHOLDS[env]

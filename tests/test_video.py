@@ -96,7 +96,7 @@ def test_cli_writes_a_gif_and_mp4_is_byte_reproducible(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--entry", "GBP", "--out", "x.gif"], "`wmbench train wall --model state --variant base --size small`"),
     (["--entry", "Oracle", "--out", "x.avi"], "write a .mp4 or a .gif"),
-    (["--entry", "Oracle", "--out", "x.gif", "--task", "100"], "--task 100 is out of range"),
+    (["--entry", "Oracle", "--out", "x.gif", "--task", "500"], "--task 500 is out of range"),
     (["--entry", "Oracle", "--out", "x.gif", "--budget", "it:1,2"], "give one budget"),
 ])
 def test_bad_input_gives_one_line_error(argv, message, tmp_path, capsys, monkeypatch):

@@ -233,8 +233,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from wmbench.presets import checkpoint_source
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
-                         seeds=args.seeds, mode=args.mode, split=args.tasks, n_tasks=args.n_tasks,
-                         max_steps=args.max_steps, objective=args.objective,
+                         seeds=args.seeds, mode=args.mode, split=args.tasks, levels=args.levels,
+                         n_tasks=args.n_tasks, max_steps=args.max_steps, objective=args.objective,
                          threads=1 if args.threads is None else args.threads)
     validate_config(config)
     _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args))
@@ -305,9 +305,12 @@ def cmd_video(args: argparse.Namespace) -> None:
 def cmd_tasks(args: argparse.Namespace) -> None:
     from wmbench import tasks
 
-    suite = tasks.load(args.env, args.split)
-    print(f"{suite.env} {suite.split} {suite.version}: {len(suite)} tasks, MPC budget {suite.max_steps} env "
-          f"steps, open-loop {suite.open_loop_steps} env steps, sha256 {suite.sha256[:12]}")
+    suite = tasks.load(args.env, args.split, args.version)
+    print(f"{suite.env} {suite.split} {suite.version}: {len(suite)} tasks, sha256 {suite.sha256[:12]}")
+    for level, count in suite.level_counts().items():
+        steps = suite.select_levels([level]) if level else suite
+        print(f"  {level or '(no levels)':<12} {count:>4} tasks, MPC budget {steps.max_steps} env steps, "
+              f"open-loop {steps.open_loop_steps} env steps")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     from wmbench.harness.executors import EXECUTORS
     from wmbench.models import MODELS
     from wmbench.presets import PRESETS
-    from wmbench.tasks import SPLITS
+    from wmbench.tasks import SPLITS, VERSION, VERSIONS
     from wmbench.training.config import VARIANTS
 
     modes = _LazyChoices("wmbench.harness.episodes:MODES")
@@ -384,10 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="mpc", choices=modes, metavar="MODE",
                    help="control mode: %(choices)s (default: %(default)s)")
     p.add_argument("--tasks", default="test", choices=tuple(SPLITS), help="task split")
-    p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split")
+    p.add_argument("--levels", type=_csv, help="only tasks of these difficulty levels, e.g. 'far' (see "
+                                               "`wmbench tasks ENV`; default: all)")
+    p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split (after --levels)")
     p.add_argument("--seeds", type=_ints, default=quick.seeds,
                    help=f"planner seeds, comma-separated (default: {','.join(map(str, quick.seeds))})")
-    p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the task suite's)")
+    p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the largest of the levels "
+                                                 "run, see `wmbench tasks ENV`)")
     p.add_argument("--objective", default="exponential", choices=objectives, metavar="WEIGHTING",
                    help="planning objective's frame weighting: %(choices)s (default: %(default)s)")
     p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "
@@ -439,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("tasks", help="describe an evaluation task suite")
     p.add_argument("env", choices=tuple(ENVS))
     p.add_argument("--split", default="test", choices=tuple(SPLITS))
+    p.add_argument("--version", default=VERSION, choices=VERSIONS, help="task-suite version")
     p.set_defaults(func=cmd_tasks)
     return parser
 

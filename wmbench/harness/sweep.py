@@ -49,8 +49,10 @@ MAX_SEED = 2**31 - 1
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """What to run. ``n_tasks`` takes a prefix of the suite; ``max_steps`` overrides the suite's MPC cap;
-    ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential" or "last")."""
+    """What to run. ``levels`` keeps only the suite's tasks of those difficulty levels (None: all) and
+    ``n_tasks`` then takes a prefix; ``max_steps`` overrides the suite's MPC cap (by default the largest cap
+    of the levels run); ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential"
+    or "last")."""
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]
@@ -58,6 +60,7 @@ class SweepConfig:
     seeds: tuple[int, ...] = (0,)
     mode: str = "mpc"
     split: str = "test"
+    levels: tuple[str, ...] | None = None
     n_tasks: int | None = None
     horizon: int = 5
     execute_steps: int = 1
@@ -210,6 +213,8 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
     executor = executor or SerialExecutor()
     load_tasks = tasks or _default_tasks
     suites = {env: load_tasks(env, config.split) for env in config.envs}
+    if config.levels is not None:
+        suites = {env: s.select_levels(config.levels) for env, s in suites.items()}
     if config.n_tasks is not None:
         suites = {env: s.head(config.n_tasks) for env, s in suites.items()}
     loaded = _load_models(config, entries, models)

@@ -1,0 +1,189 @@
+"""Task-suite generation: the recipes of every version (maintainers: ``python -m wmbench.tasks [VERSION]``).
+
+Task ``i`` of a split is drawn from its own generator ``np.random.default_rng(99 n + 1)`` with ``n`` its task
+number (test: n = i, dev: n = 1000 + i), so every task regenerates alone and the files are deterministic.
+
+**v0** (100 test, 30 dev tasks, no levels; frozen): one draw of the env's recipe per task.
+
+* PointMaze, Wall: ``start, goal = env.sample_start_goal(rng)`` (Wall: opposite sides of the wall).
+* PushT: from a sampled start, the noisy expert (noise 0.3, seeded with the task seed, heading for the sampled
+  goal) runs a seeded number of warm-up steps (0-49) to reach a dataset-like state, the task's start; the
+  goal is the state reached by the next 25 expert steps in the simulator (``goal_source: 'dset'``).
+
+**v1** (500 test, 60 dev tasks; the default): task ``i`` has level ``levels[i % 2]`` (levels interleave, so
+every prefix of a split is balanced). Draws of the v0 recipe repeat, from the task's generator, until the
+task belongs to its level and does not satisfy the env's ``success`` at reset. The levels:
+
+* PointMaze, by maze cells between start and goal along the U (BFS hops): ``near`` at most 1 hop (the same
+  arm), ``far`` at least 4 hops (across the U: the straight line crosses the inner wall, a greedy path stalls
+  against it).
+* Wall, tasks whose straight start-goal segment passes the door (meets the wall's centre line x = 32 within
+  3.5 px of the door centre), by the segment's length: ``near`` at most 30 px (start and goal close to the
+  door), ``far`` at least 45 px (the door threaded from afar). Tasks whose straight path the wall blocks are
+  left out: with a distance objective every planner, the Oracle included, stalls against the wall at any
+  budget (measured on such tasks: 0-10% success).
+* PushT, by the expert steps from start to goal: ``near`` 25 (v0's recipe), ``far`` 50.
+
+Each level has its own MPC env-step cap and open-loop length (:data:`RECIPES`). Clean-expert env steps to
+success on the v1 test suites (median / max): PointMaze near 5 / 15, far 19 / 29; Wall near 12 / 16, far
+21 / 27; PushT near 26 / 109, far 50 / over 200 (within the caps the PushT expert solves 78% of the near and
+97% of the far tasks, the others 100%).
+
+Where more planning helps (dev split, MPC, success at iteration budgets 1 -> 32, base state world models
+of the small datasets; Oracle: CEM with 64 samples through the simulator): with horizon 5, ``execute_steps``
+5 (the whole plan runs before the next replan) and the ``last`` objective, PointMaze far rises for CEM
+(63 -> 83%) and GBP (2 -> 71%), Wall far for CEM (0 -> 100%), GBP (0 -> 83%) and the Oracle (0 -> 100%),
+PushT near and far for the Oracle (5 -> 60% each; the world models stay at or below 20%). The near levels
+of PointMaze and Wall saturate within 1-4 iterations. With v0's MPC settings (replan after every planning
+step, ``exponential`` objective) the PointMaze and Wall curves are flat after 1-2 iterations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from wmbench.envs import ENVS
+from wmbench.envs.base import GoalEnv
+from wmbench.envs.pointmaze_expert import NEXT_HOP, cell_of
+from wmbench.envs.wall import DOOR_Y, DOOR_Y1, WALL_X
+from wmbench.registry import env_classes
+from wmbench.tasks.suite import VERSION, VERSIONS, LevelSteps, digest, suite_path
+
+PUSHT_WARMUP_MAX = 50
+PUSHT_EXPERT_NOISE = 0.3
+#: Draws per task before giving up (the rarest v1 level, Wall near, accepts about one draw in 26).
+MAX_DRAWS = 1000
+
+
+def maze_hops(start: np.ndarray, goal: np.ndarray) -> int:
+    """PointMaze: maze cells from the start's cell to the goal's along the shortest cell path."""
+    here, there = cell_of(start[:2]), cell_of(goal[:2])
+    hops = 0
+    while here != there:
+        here, hops = NEXT_HOP[here, there], hops + 1
+    return hops
+
+
+def door_offset(start: np.ndarray, goal: np.ndarray) -> float:
+    """Wall: distance (px) from the door centre at which the straight start-goal segment meets x = 32."""
+    t = (WALL_X - start[0]) / (goal[0] - start[0])
+    return float(abs(start[1] + t * (goal[1] - start[1]) - DOOR_Y))
+
+
+def door_crossing(start: np.ndarray, goal: np.ndarray) -> float:
+    """Wall: the length (px) of the straight start-goal segment if it passes the door, else NaN (which no
+    length test accepts)."""
+    if door_offset(start, goal) > DOOR_Y1 - DOOR_Y:
+        return math.nan
+    return float(np.linalg.norm(goal[:2] - start[:2]))
+
+
+@dataclass(frozen=True)
+class Level:
+    """A difficulty level: its name, step settings, which (start, goal) pairs belong to it and, for PushT,
+    how many noisy-expert steps separate start and goal."""
+
+    name: str
+    steps: LevelSteps
+    accepts: Callable[[np.ndarray, np.ndarray], bool] = lambda start, goal: True
+    ahead: int = 25
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One suite version: task numbers per split, levels per env (easiest first), rejection of tasks
+    solved at reset."""
+
+    numbers: Mapping[str, range]
+    levels: Mapping[str, tuple[Level, ...]]
+    reject_solved: bool
+
+
+RECIPES = {
+    "v0": Recipe({"test": range(0, 100), "dev": range(1000, 1030)},
+                 {env: (Level("", LevelSteps(50, 25)),) for env in ENVS}, reject_solved=False),
+    "v1": Recipe({"test": range(0, 500), "dev": range(1000, 1060)}, {
+        "pointmaze": (Level("near", LevelSteps(50, 25), lambda s, g: maze_hops(s, g) <= 1),
+                      Level("far", LevelSteps(50, 50), lambda s, g: maze_hops(s, g) >= 4)),
+        "wall": (Level("near", LevelSteps(50, 25), lambda s, g: door_crossing(s, g) <= 30.0),
+                 Level("far", LevelSteps(50, 50), lambda s, g: door_crossing(s, g) >= 45.0)),
+        "pusht": (Level("near", LevelSteps(50, 25), ahead=25), Level("far", LevelSteps(100, 50), ahead=50)),
+    }, reject_solved=True),
+}
+
+
+def _draw(env: str, sim: GoalEnv, rng: np.random.Generator, seed: int, ahead: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """One draw of the env's recipe (module docstring)."""
+    start, goal = sim.sample_start_goal(rng)
+    if env != "pusht":
+        return start, goal
+    sim.reset(seed=seed, options={"state": start, "goal": goal})
+    expert = env_classes(env)[1](sim, noise=PUSHT_EXPERT_NOISE, seed=seed)
+    expert.reset(goal)
+    for _ in range(int(rng.integers(0, PUSHT_WARMUP_MAX))):
+        sim.step(expert.act(sim.get_state()))
+    start = sim.get_state()
+    for _ in range(ahead):
+        sim.step(expert.act(sim.get_state()))
+    return start, sim.get_state()
+
+
+def task(env: str, split: str, index: int, version: str = VERSION
+         ) -> tuple[int, str, np.ndarray, np.ndarray]:
+    """Task ``index`` of a split: ``(seed, level, start, goal)``."""
+    recipe = RECIPES[version]
+    seed = 99 * recipe.numbers[split][index] + 1
+    levels = recipe.levels[env]
+    level = levels[index % len(levels)]
+    sim = env_classes(env)[0]()
+    rng = np.random.default_rng(seed)
+    for _ in range(MAX_DRAWS):
+        start, goal = _draw(env, sim, rng, seed, level.ahead)
+        if level.accepts(start, goal) and not (recipe.reject_solved and sim.success(start, goal)):
+            return seed, level.name, start, goal
+    raise RuntimeError(f"no {env} task of level {level.name!r} in {MAX_DRAWS} draws from seed {seed}")
+
+
+def generate(env: str, split: str, version: str = VERSION) -> dict:
+    """One suite file's JSON payload (deterministic)."""
+    recipe = RECIPES[version]
+    tasks = [task(env, split, i, version) for i in range(len(recipe.numbers[split]))]
+    body = {"env": env, "split": split, "version": version, "seeds": [t[0] for t in tasks]}
+    levels = recipe.levels[env]
+    if levels[0].name:
+        body["levels"] = [t[1] for t in tasks]
+        body["level_steps"] = {lv.name: {"max_steps": lv.steps.max_steps,
+                                         "open_loop_steps": lv.steps.open_loop_steps} for lv in levels}
+    else:
+        body["max_steps"] = levels[0].steps.max_steps
+        body["open_loop_steps"] = levels[0].steps.open_loop_steps
+    body["starts"] = [[float(x) for x in t[2]] for t in tasks]
+    body["goals"] = [[float(x) for x in t[3]] for t in tasks]
+    return {**body, "sha256": digest(body)}
+
+
+def write(env: str, split: str, version: str = VERSION) -> None:
+    """Regenerate one suite file."""
+    path = suite_path(env, split, version)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(generate(env, split, version), indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Regenerate every suite file of the given versions (default: the current one)."""
+    versions = (sys.argv[1:] if argv is None else argv) or [VERSION]
+    unknown = sorted(set(versions) - set(VERSIONS))
+    if unknown:
+        raise SystemExit(f"unknown task-suite version(s) {unknown}; choose from {list(VERSIONS)}")
+    for version in versions:
+        for env in ENVS:
+            for split in RECIPES[version].numbers:
+                write(env, split, version)

@@ -1,0 +1,167 @@
+"""Task suites as shipped: the :class:`TaskSuite` type, the suite files and their sha256 check.
+
+A suite file ``task_suites/{env}-{version}-{split}.json`` holds ``starts`` and ``goals`` (one full env state
+each per task, floats written so that they read back exactly), the generating ``seeds`` and a ``sha256`` over
+everything else (sorted-key JSON). From v1 on it also holds a ``levels`` list (one level per task) and
+``level_steps``: per level, the MPC env-step cap ``max_steps`` and the env steps ``open_loop_steps`` an
+open-loop plan covers; a v0 file has a single ``max_steps`` and ``open_loop_steps`` and no levels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SUITE_DIR = Path(__file__).parent.parent / "task_suites"
+#: Suite versions, oldest first; the last one is the default.
+VERSIONS = ("v0", "v1")
+VERSION = VERSIONS[-1]
+SPLITS = ("test", "dev")
+
+
+@dataclass(frozen=True)
+class LevelSteps:
+    """Step settings of one difficulty level: the MPC env-step cap per episode and the env steps an
+    open-loop plan covers (horizon x frameskip)."""
+
+    max_steps: int
+    open_loop_steps: int
+
+
+@dataclass(frozen=True)
+class TaskSuite:
+    """A fixed set of evaluation tasks for one env.
+
+    ``ids [N]`` are the tasks' indices in the full suite (kept by :meth:`subset`, :meth:`head` and
+    :meth:`select_levels`, so a result row always names the same task) and ``levels [N]`` their difficulty
+    levels ("" where a suite has none). ``level_steps`` maps each level to its :class:`LevelSteps` (empty for
+    a suite without levels); ``max_steps`` and ``open_loop_steps`` are then the largest among the levels of
+    the tasks the suite holds, so a selection of easy levels gets their shorter caps.
+    """
+
+    env: str
+    split: str
+    version: str
+    starts: np.ndarray
+    goals: np.ndarray
+    max_steps: int
+    open_loop_steps: int
+    sha256: str
+    ids: np.ndarray | None = None
+    levels: np.ndarray | None = None
+    level_steps: Mapping[str, LevelSteps] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.starts)
+        if self.ids is None:
+            object.__setattr__(self, "ids", np.arange(n))
+        if self.levels is None:
+            object.__setattr__(self, "levels", np.full(n, "", dtype=object))
+        missing = set(self.levels) - set(self.level_steps) if self.level_steps else set()
+        if missing:
+            raise ValueError(f"task suite {self.env} {self.version} {self.split}: levels {sorted(missing)} "
+                             "have no step settings")
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        """The suite's levels, easiest first (those of ``level_steps``; ``("",)`` for a suite without)."""
+        return tuple(self.level_steps) or ("",)
+
+    def level_counts(self) -> dict[str, int]:
+        """Number of tasks per level, in :attr:`level_names` order."""
+        return {name: int(np.sum(self.levels == name)) for name in self.level_names}
+
+    def subset(self, index: np.ndarray | list[int] | range) -> TaskSuite:
+        """The tasks at positions ``index`` of this suite (their ids and levels kept)."""
+        index = np.asarray(index, dtype=np.int64)
+        levels = self.levels[index]
+        max_steps, open_loop_steps = _steps(self.level_steps, levels, (self.max_steps, self.open_loop_steps))
+        return dataclasses.replace(self, starts=self.starts[index], goals=self.goals[index],
+                                   ids=self.ids[index], levels=levels, max_steps=max_steps,
+                                   open_loop_steps=open_loop_steps)
+
+    def head(self, n: int) -> TaskSuite:
+        """The first ``n`` tasks (quick runs use a prefix of a split; v1 interleaves levels, so a prefix is
+        balanced)."""
+        if int(n) < 1:
+            raise ValueError(f"the number of tasks must be >= 1, got {n}")
+        return self.subset(range(min(int(n), len(self))))
+
+    def select_levels(self, levels: Iterable[str]) -> TaskSuite:
+        """The tasks of the given levels, in suite order; an unknown level is a ``ValueError``."""
+        wanted = tuple(levels)
+        unknown = [name for name in wanted if name not in self.level_names]
+        if unknown or not wanted:
+            raise ValueError(f"unknown task level(s) {unknown} for the {self.env} {self.split} suite "
+                             f"{self.version}; its levels: {', '.join(map(repr, self.level_names))}")
+        return self.subset(np.flatnonzero(np.isin(self.levels, wanted)))
+
+
+def digest(body: dict) -> str:
+    """The sha256 of a suite file's content without its ``sha256`` field."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def suite_path(env: str, split: str, version: str = VERSION) -> Path:
+    return SUITE_DIR / f"{env}-{version}-{split}.json"
+
+
+def load(env: str, split: str = "test", version: str = VERSION) -> TaskSuite:
+    """Load a shipped task suite and verify its hash."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown task split {split!r}; choose one of {list(SPLITS)}")
+    if version not in VERSIONS:
+        raise ValueError(f"unknown task-suite version {version!r}; choose one of {list(VERSIONS)}")
+    path = suite_path(env, split, version)
+    if not path.exists():
+        raise FileNotFoundError(f"no task suite for env {env!r} at {path}; known envs: "
+                                f"{sorted({p.name.split('-')[0] for p in SUITE_DIR.glob('*.json')})}")
+    try:
+        payload = json.loads(path.read_text())
+        body = {k: v for k, v in payload.items() if k != "sha256"}
+        ok = digest(body) == payload["sha256"]
+    except (json.JSONDecodeError, KeyError, AttributeError) as exc:
+        raise ValueError(f"task suite {path} is unreadable ({exc!r}); reinstall wmbench") from exc
+    if not ok:
+        raise ValueError(f"task suite {path} fails its sha256 check; it was modified. Reinstall wmbench or "
+                         f"regenerate with `python -m wmbench.tasks` (changes the benchmark: bump VERSION)")
+    try:
+        return _suite(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"task suite {path} is malformed ({exc!r}); reinstall wmbench") from exc
+
+
+def _steps(level_steps: Mapping[str, LevelSteps], levels: np.ndarray, default: tuple[int, int]
+           ) -> tuple[int, int]:
+    """The largest ``(max_steps, open_loop_steps)`` among ``levels`` (``default`` for a suite without)."""
+    steps = [level_steps[name] for name in set(levels)] if level_steps else []
+    return (max((s.max_steps for s in steps), default=default[0]),
+            max((s.open_loop_steps for s in steps), default=default[1]))
+
+
+def _suite(payload: dict) -> TaskSuite:
+    starts = np.asarray(payload["starts"], dtype=np.float64)
+    goals = np.asarray(payload["goals"], dtype=np.float64)
+    if starts.ndim != 2 or starts.shape != goals.shape:
+        raise ValueError(f"starts {starts.shape} and goals {goals.shape} must both be [N, S]")
+    names = payload["env"], payload["split"], payload["version"]
+    if "level_steps" not in payload:  # v0: one setting for the whole suite, no levels
+        return TaskSuite(*names, starts, goals, int(payload["max_steps"]), int(payload["open_loop_steps"]),
+                         payload["sha256"])
+    level_steps = {str(k): LevelSteps(int(v["max_steps"]), int(v["open_loop_steps"]))
+                   for k, v in payload["level_steps"].items()}
+    levels = np.asarray(payload["levels"], dtype=object)
+    if levels.shape != (len(starts),):
+        raise ValueError(f"{len(levels)} levels for {len(starts)} tasks")
+    max_steps, open_loop_steps = _steps(level_steps, levels, (0, 0))
+    return TaskSuite(*names, starts, goals, max_steps, open_loop_steps, payload["sha256"], levels=levels,
+                     level_steps=level_steps)
