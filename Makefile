@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 quick: $(STAMP)
-	$(VENV)/bin/wmbench run --preset quick
+	$(VENV)/bin/wmbench run --preset quick --workers 2
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -274,7 +274,7 @@ def test_executor_options_are_checked():
 
 
 def test_parallel_training_jobs_give_the_serial_checkpoints(pool, tmp_path):
-    preset = Preset("tiny", "small", "dev", 2, (0,), "it:1", envs=("wall",))
+    preset = Preset("tiny", "small", "dev", n_tasks=2, budgets="it:1", envs=("wall",))
     config = TrainConfig(steps=20, batch_size=32, awm_steps=5, owm_rounds=1, owm_rollouts=4, owm_steps=5,
                          plan_iterations=5, gap_episodes=4, model_options={"hidden": 16, "layers": 1})
     prepare_models(preset, tmp_path / "serial", progress=False, config=config)

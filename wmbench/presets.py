@@ -1,8 +1,17 @@
 """Named end-to-end runs: build datasets, train world models, evaluate entries, write the report.
 
-``quick`` is the README's main job (minutes on 2 CPU cores): small datasets, state models (base, OWM, AWM)
-per env, the five headline entries in MPC and open-loop on the ``dev`` task split at several wall-clock
-budgets. ``full`` uses the full datasets and the 100-task ``test`` split with three seeds.
+Every preset evaluates on the v1 task suites level by level (``near`` and ``far``, each with its own MPC
+step cap), in the MPC protocol under which more planning measurably helps: a 5-step plan of which all 5
+steps are executed before replanning, with the ``last``-frame objective; open-loop plans cover the level's
+open-loop length (5 planning steps for ``near``, 10 for ``far``). Budgets are iterations from 1 to past CEM's
+convergence, so every curve can rise and the results are bit-reproducible; the time axis of the report is the
+measured seconds per plan call. The Oracle (planning through the simulator) runs on the same tasks as the
+ceiling.
+
+* ``quick`` — the README's main job (under 10 minutes on 2 CPU cores with ``--workers 2``): small datasets,
+  one state model per variant, the ``dev`` split (60 tasks per env), the Oracle at one budget.
+* ``full`` — full datasets, three independently trained models per variant (training seeds 0, 1, 2: the
+  replication unit for world-model claims), the 500-task ``test`` split, the Oracle's whole curve.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import torch
 from tqdm import tqdm
 
 from wmbench.envs import ENVS
@@ -19,27 +29,51 @@ from wmbench.harness.entries import HEADLINE_ENTRIES
 from wmbench.harness.executors import Executor, Job
 from wmbench.training.config import VARIANTS, TrainConfig
 
+#: Iteration budgets per plan call: from one iteration to past CEM's convergence (30 iterations).
+ITERATION_GRID = "it:1,2,4,8,16,32"
+
 
 @dataclass(frozen=True)
 class Preset:
-    """Everything an end-to-end run does."""
+    """Everything an end-to-end run does.
+
+    ``model_seeds``: training seeds, one independently trained world model per variant and seed;
+    ``seeds``: planner seeds; ``oracle_budgets``: the Oracle's grid (None: no Oracle rows);
+    ``open_loop_horizon``: (level, planning steps) pairs.
+    """
 
     name: str
     dataset_size: str
     split: str
-    n_tasks: int | None
-    seeds: tuple[int, ...]
-    budgets: str
+    model_seeds: tuple[int, ...] = (0,)
+    seeds: tuple[int, ...] = (0,)
+    budgets: str = ITERATION_GRID
+    oracle_budgets: str | None = ITERATION_GRID
     modes: tuple[str, ...] = ("mpc", "open-loop")
     entries: tuple[str, ...] = HEADLINE_ENTRIES
     envs: tuple[str, ...] = tuple(ENVS)
+    levels: tuple[str, ...] = ("near", "far")
+    n_tasks: int | None = None
     model: str = "state"
     threads: int = 1
+    horizon: int = 5
+    execute_steps: int = 5
+    objective: str = "last"
+    open_loop_horizon: tuple[tuple[str, int], ...] = (("near", 5), ("far", 10))
+
+    def sweeps(self, mode: str) -> list[dict[str, Any]]:
+        """The ``SweepConfig`` settings besides entries and budgets of ``mode``, one per level."""
+        horizons = dict(self.open_loop_horizon)
+        return [{"envs": self.envs, "seeds": self.seeds, "mode": mode, "split": self.split,
+                 "levels": (level,), "n_tasks": self.n_tasks, "threads": self.threads,
+                 "objective": self.objective,
+                 "horizon": self.horizon if mode == "mpc" else horizons[level],
+                 "execute_steps": self.execute_steps if mode == "mpc" else 1} for level in self.levels]
 
 
 PRESETS = {
-    "quick": Preset("quick", "small", "dev", None, (0,), "0.03,0.1,0.3,1"),
-    "full": Preset("full", "full", "test", None, (0, 1, 2), "0.01,0.03,0.1,0.3,1,3"),
+    "quick": Preset("quick", "small", "dev", oracle_budgets="it:8"),
+    "full": Preset("full", "full", "test", model_seeds=(0, 1, 2)),
 }
 
 
@@ -59,11 +93,12 @@ def get_preset(name: str) -> Preset:
 
 def prepare_models(preset: Preset, home: Path | None = None, progress: bool = True,
                    executor: Executor | None = None, config: TrainConfig | None = None) -> None:
-    """Build the preset's datasets and train its world models with ``config`` (default ``TrainConfig()``),
-    reusing what already exists.
+    """Build the preset's datasets and train its world models (every variant, every model seed) with
+    ``config`` (default ``TrainConfig()``), reusing what already exists.
 
     Datasets are built here. Without an executor (or with an in-process one) the models train here, one
-    after the other; otherwise they train as parallel jobs on ``executor`` (:func:`_train_jobs`).
+    after the other, on ``preset.threads`` torch threads; otherwise they train as parallel jobs on
+    ``executor`` (:func:`_train_jobs`).
     """
     from wmbench import data, training
 
@@ -73,10 +108,12 @@ def prepare_models(preset: Preset, home: Path | None = None, progress: bool = Tr
     if executor is not None and not executor.in_process:
         _train_jobs(preset, home, progress, executor, config)
         return
-    for env in preset.envs:
-        for variant in VARIANTS:
-            training.train(env, preset.model, variant, preset.dataset_size, home=home, config=config,
-                           progress=progress)
+    torch.set_num_threads(preset.threads)
+    for seed in preset.model_seeds:
+        for env in preset.envs:
+            for variant in VARIANTS:
+                training.train(env, preset.model, variant, preset.dataset_size, home=home, seed=seed,
+                               config=config, progress=progress)
 
 
 def _train_jobs(preset: Preset, home: Path | None, progress: bool, executor: Executor,
@@ -111,8 +148,9 @@ def _train_jobs(preset: Preset, home: Path | None, progress: bool, executor: Exe
         bar.total += 1
 
     with bar:
-        for env in preset.envs:
-            submit(TrainSpec(env, preset.model, "base", preset.dataset_size, config=config))
+        for seed in preset.model_seeds:
+            for env in preset.envs:
+                submit(TrainSpec(env, preset.model, "base", preset.dataset_size, seed=seed, config=config))
         for job, outcome in executor.completed():
             spec = specs[job.key]
             if outcome.error is not None:
@@ -129,11 +167,9 @@ def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: boo
                threads: int | None = None) -> RunOutcome:
     """Run preset ``name`` end to end into ``out_dir``; returns the leaderboard path and failed units.
 
-    ``executor`` runs the training jobs and sweep units (default: serially here); ``threads`` overrides the
-    preset's torch threads per job.
+    ``executor`` runs the training jobs and the sweep units (default: serially here); ``threads`` overrides
+    the preset's torch threads per job.
     """
-    from wmbench.harness.budgets import parse_budgets
-    from wmbench.harness.sweep import SweepConfig, run_sweep
     from wmbench.report import report
 
     preset = get_preset(name)
@@ -141,14 +177,8 @@ def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: boo
     start = time.perf_counter()
     prepare_models(preset, home, progress, executor)
     trained = time.perf_counter()
-    source = checkpoint_source(preset.model, preset.dataset_size, home)
-    failed = []
-    for mode in preset.modes:
-        config = SweepConfig(entries=preset.entries, envs=preset.envs, budgets=parse_budgets(preset.budgets),
-                             seeds=preset.seeds, mode=mode, split=preset.split, n_tasks=preset.n_tasks,
-                             threads=preset.threads)
-        failed += run_sweep(config, out_dir, source, command=f"wmbench run --preset {name}",
-                            progress=progress, executor=executor).failed
+    command = f"wmbench run --preset {name}"
+    failed = evaluate(preset, out_dir, home, command, progress, executor)
     done = time.perf_counter()
     out = report(out_dir, out_dir if leaderboard is None else leaderboard.parent,
                  plots_dir=out_dir / "plots")
@@ -157,8 +187,38 @@ def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: boo
     return RunOutcome(out, failed)
 
 
+def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, progress: bool = True,
+             executor: Executor | None = None) -> list[str]:
+    """Sweep the preset's entries (through the world models of every model seed) and the Oracle over its
+    modes and levels into ``out_dir``; returns one line per failed unit.
+
+    Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``: they are never
+    measured under contention from the sweep itself.
+    """
+    from wmbench.harness.budgets import parse_budgets
+    from wmbench.harness.sweep import SweepConfig, run_sweep
+
+    failed = []
+
+    def sweep(entries: tuple[str, ...], budgets: str, source: Any, settings: dict[str, Any]) -> None:
+        spec = parse_budgets(budgets)
+        config = SweepConfig(entries=entries, budgets=spec, **settings)
+        outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
+                            executor=None if spec.kind == "seconds" else executor)
+        failed.extend(outcome.failed)
+
+    for mode in preset.modes:
+        for settings in preset.sweeps(mode):
+            for seed in preset.model_seeds:
+                source = checkpoint_source(preset.model, preset.dataset_size, home, seed)
+                sweep(preset.entries, preset.budgets, source, settings)
+            if preset.oracle_budgets is not None:
+                sweep(("Oracle",), preset.oracle_budgets, {}, settings)
+    return failed
+
+
 def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0):
-    """A harness model source reading the trained checkpoints of ``wmbench train``."""
+    """A harness model source reading the checkpoints of ``wmbench train`` (training seed ``seed``)."""
     from wmbench.harness.sweep import checkpoint_models
     from wmbench.models.checkpoint import checkpoint_path
 

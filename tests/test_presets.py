@@ -1,0 +1,43 @@
+"""Presets: every model seed, level and mode is swept, with the level's step caps and the Oracle beside."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from wmbench.harness.schema import read_results
+from wmbench.presets import PRESETS, Preset, evaluate, prepare_models
+from wmbench.training.config import TrainConfig
+
+torch.set_num_threads(1)
+TINY = TrainConfig(steps=20, batch_size=32, awm_steps=5, owm_rounds=1, owm_rollouts=4, owm_steps=5,
+                   plan_iterations=5, gap_episodes=4, model_options={"hidden": 16, "layers": 1})
+
+
+def test_shipped_presets_resolve_curves_and_replicate_models():
+    quick, full = PRESETS["quick"], PRESETS["full"]
+    assert quick.budgets == full.budgets == "it:1,2,4,8,16,32"  # from one iteration past CEM's 30
+    assert len(full.model_seeds) >= 3 and full.split == "test" and quick.split == "dev"
+    assert quick.oracle_budgets and full.oracle_budgets
+    mpc = {s["levels"]: (s["horizon"], s["execute_steps"]) for s in full.sweeps("mpc")}
+    loop = {s["levels"]: (s["horizon"], s["execute_steps"]) for s in full.sweeps("open-loop")}
+    assert mpc == {("near",): (5, 5), ("far",): (5, 5)} and loop == {("near",): (5, 1), ("far",): (10, 1)}
+
+
+@pytest.mark.slow
+def test_a_preset_sweeps_every_model_seed_level_and_mode_with_the_oracle(tmp_path):
+    preset = Preset("tiny", "small", "dev", model_seeds=(0, 1), entries=("GBP", "CEM(samples=16, topk=4)"),
+                    envs=("wall",), n_tasks=2, budgets="it:1,2", oracle_budgets="it:1")
+    prepare_models(preset, tmp_path, progress=False, config=TINY)
+    failed = evaluate(preset, tmp_path / "results", tmp_path, "pytest", progress=False)
+    df = read_results(tmp_path / "results")
+    assert failed == [] and df["error"].isna().all()
+    models = df[~df["upper_bound"]]
+    assert set(models["model_seed"]) == {0, 1} and set(df.loc[df["upper_bound"], "model_seed"]) == {-1}
+    assert set(df["level"]) == {"near", "far"} and set(df["mode"]) == {"mpc", "open-loop"}
+    # per level: its own MPC cap; open-loop plans cover the level's open-loop length
+    loop = df[df["mode"] == "open-loop"].groupby("level")[["horizon", "max_steps"]].max().to_dict("index")
+    assert loop == {"far": {"horizon": 10, "max_steps": 50}, "near": {"horizon": 5, "max_steps": 25}}
+    assert (df.loc[df["mode"] == "mpc", "execute_steps"] == 5).all() and (df["objective"] == "last").all()
+    # 2 entries x 2 seeds x 2 budgets x 2 tasks per level and mode, plus the Oracle's 2 tasks
+    assert df.groupby(["mode", "level"]).size().tolist() == [2 * 2 * 2 * 2 + 2] * 4
