@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm import tqdm
 
 from wmbench.envs import ENVS
@@ -100,6 +99,8 @@ def prepare_models(preset: Preset, home: Path | None = None, progress: bool = Tr
     after the other, on ``preset.threads`` torch threads; otherwise they train as parallel jobs on
     ``executor`` (:func:`_train_jobs`).
     """
+    import torch
+
     from wmbench import data, training
 
     config = config or TrainConfig()
