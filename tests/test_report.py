@@ -112,12 +112,13 @@ def test_report_without_results_fails_clearly(tmp_path):
         report(tmp_path)
 
 
-def test_pooled_settings_are_flagged(tmp_path):
+def test_entries_run_under_different_protocols_are_listed_by_entry(tmp_path):
     rows = episode_rows("CEM", 0.1, 3) + episode_rows("GBP", 0.1, 5, horizon=10)
     write_part(rows, tmp_path / "parts" / "mixed.parquet")
     text = report(tmp_path).read_text()
-    assert "**Warning: these results pool runs with different settings" in text
-    assert "horizon 5, exponential" in text and "horizon 10, exponential" in text
+    assert "Tasks, by entry (the entries ran under different protocols):" in text
+    assert "- CEM: x split of suite x, batch 10; horizon 5, exponential" in text
+    assert "- GBP: x split of suite x, batch 10; horizon 10, exponential" in text
 
 
 def _graded_rows() -> list[dict]:

@@ -234,8 +234,8 @@ class ProcessExecutor(Executor):
         while self._queue and len(self._busy) < self.workers:
             worker = self._idle.pop() if self._idle else self._spawn()
             job, attempt = self._queue.popleft()
-            try:
-                worker.conn.send(job)
+            try:  # plain pickle: tensors travel by value, never through shared memory
+                worker.conn.send_bytes(pickle.dumps(job))
             except (BrokenPipeError, ConnectionResetError):  # it died while idle: replace it
                 self._queue.appendleft((job, attempt))
                 self._stop(worker)
@@ -281,6 +281,9 @@ class ProcessExecutor(Executor):
         return worker.process.exitcode
 
     def close(self) -> None:
+        for worker in self._idle:  # idle workers exit on their own once their pipe closes
+            worker.conn.close()
+            worker.process.join(timeout=10)
         for worker in [*self._busy, *self._idle]:
             self._stop(worker)
         self._busy.clear()

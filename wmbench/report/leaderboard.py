@@ -169,27 +169,33 @@ def _notes(group: pd.DataFrame, episodes: pd.DataFrame) -> list[str]:
             notes.append(f"- {entry}: {errors} episode(s) with errors (counted as failures)")
         if overruns:
             notes.append(f"- {entry}: {overruns} episode(s) with a plan call over 2x its time budget")
-    for entry, rows in episodes.groupby("entry", sort=True):
-        shared = rows[rows["concurrent_units"] > 1]
-        if len(shared):
-            notes.append(f"- {entry}: {len(shared)} episode(s) timed while other sweep units ran on the same "
-                         f"host (up to {int(shared['concurrent_units'].max())} at once): its wall-clock "
-                         "budgets and measured seconds are distorted by contention")
+    shared = episodes[episodes["concurrent_units"] > 1]
+    if len(shared):
+        entries = sorted(shared["entry"].unique())
+        who = "every entry" if len(entries) == episodes["entry"].nunique() else ", ".join(entries)
+        notes.append(f"- {who}: {len(shared)} episode(s) timed while other sweep units ran on the same host "
+                     f"(up to {int(shared['concurrent_units'].max())} at once): wall-clock budgets and "
+                     "measured seconds are distorted by contention")
     return ["Notes:", "", *notes] if notes else []
 
 
 def _settings(rows: pd.DataFrame) -> list[str]:
-    """One line per distinct run setting in ``rows`` (more than one means pooled, incomparable runs)."""
+    """The run settings of one level's rows: one line, or one line per group of entries when entries ran
+    under different protocols (e.g. Table 1: GBP replans every step, CEM executes the whole plan). Each
+    curve has one setting (the integrity check refuses anything else)."""
     lines = []
-    for row in rows[["mode", *_SETTINGS]].drop_duplicates().sort_values(_SETTINGS).itertuples():
-        steps = (f"{row.execute_steps} planning step(s) per replan, at most {row.max_steps} env steps"
-                 if row.mode == "mpc" else f"{row.max_steps} env steps, final state judged")
-        lines.append(f"Tasks: {row.split} split of suite {row.task_suite}, batch {row.batch_size}; "
-                     f"horizon {row.horizon}, {row.objective} objective, {steps}.")
-    if len(lines) > 1:
-        lines.insert(0, "**Warning: these results pool runs with different settings; sweep them into "
-                        "separate results folders.**")
-    return lines
+    settings = rows[["mode", *_SETTINGS, "entry"]].drop_duplicates()
+    for key, group in settings.groupby(["mode", *_SETTINGS], sort=True):
+        row = dict(zip(["mode", *_SETTINGS], key, strict=True))
+        steps = (f"{row['execute_steps']} planning step(s) per replan, at most {row['max_steps']} env steps"
+                 if row["mode"] == "mpc" else f"{row['max_steps']} env steps, final state judged")
+        lines.append(f"{row['split']} split of suite {row['task_suite']}, batch {row['batch_size']}; horizon "
+                     f"{row['horizon']}, {row['objective']} objective, {steps}")
+        if settings[["mode", *_SETTINGS]].drop_duplicates().shape[0] > 1:
+            lines[-1] = f"- {', '.join(sorted(group['entry']))}: {lines[-1]}."
+    if len(lines) == 1:
+        return [f"Tasks: {lines[0]}."]
+    return ["Tasks, by entry (the entries ran under different protocols):", "", *lines]
 
 
 def _section(group: pd.DataFrame, episodes: pd.DataFrame, kind: str, reference: str) -> list[str]:
@@ -234,11 +240,12 @@ def render(checked: Checked, plots: dict[tuple[str, str, str], list[str]], comma
     for (env, mode, kind), group in summary.groupby(_TABLE, sort=True):
         rows = results[(results["env"] == env) & (results["mode"] == mode) & (results["budget_kind"] == kind)]
         levels = sorted(group["level"].unique())
-        out += [f"## {env} — {mode}, {kind} budgets", "", *_settings(rows), ""]
+        out += [f"## {env} — {mode}, {kind} budgets", ""]
         if levels != [""]:
             out += [f"Task levels, each reported separately: {', '.join(levels)}.", ""]
         for level in levels:
             out += [f"### level {level}", ""] if level else []
+            out += [*_settings(rows[rows["level"] == level]), ""]
             episodes = rows.loc[rows["level"] == level, _EPISODE_COLUMNS]
             out += _section(group[group["level"] == level], episodes, kind, reference)
         figures = plots.get((env, mode, kind), [])
