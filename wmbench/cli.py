@@ -50,11 +50,22 @@ def cmd_train(args: argparse.Namespace) -> None:
     from wmbench.models import checkpoint
 
     path = training.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
-                          overwrite=args.overwrite)
+                          overwrite=args.overwrite, device=_device(args))
     diagnostics = checkpoint.load(path).metadata.get("diagnostics", {})
     for key, value in sorted(diagnostics.items()):
         print(f"{key:<28} {value:.4g}" if isinstance(value, float) else f"{key:<28} {value}")
     print(path)
+
+
+def _device(args: argparse.Namespace) -> str:
+    from wmbench.models.device import resolve_device
+
+    return resolve_device(args.device)
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="cpu", help="where world models train and plan: cpu (default), "
+                                                        "cuda, cuda:N or auto (cuda when available)")
 
 
 def _check_checkpoints(envs, entries, model: str, size: str, home: Path | None) -> None:
@@ -87,11 +98,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
                          seeds=args.seeds, mode=args.mode, split=args.tasks, n_tasks=args.n_tasks,
-                         max_steps=args.max_steps, objective=args.objective, threads=args.threads)
+                         max_steps=args.max_steps, objective=args.objective, threads=args.threads,
+                         device=_device(args))
     validate_config(config)
     _check_checkpoints(args.env, args.entry, args.model, args.size, _home(args))
     command = "wmbench " + shlex.join(sys.argv[1:])
-    outcome = run_sweep(config, args.results, checkpoint_source(args.model, args.size, _home(args)),
+    outcome = run_sweep(config, args.results,
+                        checkpoint_source(args.model, args.size, _home(args), device=config.device),
                         command=command)
     print(f"results in {args.results}; next: wmbench report {args.results}")
     return _failures(outcome.failed)
@@ -110,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     leaderboard = Path(args.leaderboard) if args.leaderboard else None
     outcome = run_preset(args.preset, Path(args.out or f"runs/{args.preset}"), _home(args),
-                         leaderboard=leaderboard)
+                         leaderboard=leaderboard, device=_device(args))
     return _failures(outcome.failed)
 
 
@@ -118,7 +131,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from wmbench.reproduce import reproduce_budget, reproduce_table1
 
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
-    outcome = run(args.preset, Path(args.out) if args.out else None, _home(args), args.model, args.seeds)
+    outcome = run(args.preset, Path(args.out) if args.out else None, _home(args), args.model, args.seeds,
+                  _device(args))
     return _failures(outcome.failed)
 
 
@@ -151,11 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("train", help="train a world model (base, owm or awm)")
     p.add_argument("env", choices=sorted(ENVS))
-    p.add_argument("--model", default="state", help="state, pixel or a 'module:Class' world model")
+    p.add_argument("--model", default="state", help="state, pixel, patch or a 'module:Class' world model")
     p.add_argument("--variant", default="base", choices=("base", "owm", "awm"))
     p.add_argument("--size", default="small", choices=("small", "full"), help="dataset size")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="retrain even if a checkpoint exists")
+    _add_device(p)
     p.set_defaults(func=cmd_train)
 
     p = add("eval", help="evaluate entries: success rate vs planning budget, into Parquet")
@@ -175,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="state", help="world model kind the checkpoints were trained with")
     p.add_argument("--size", default="small", choices=("small", "full"), help="dataset size of the models")
     p.add_argument("--results", default="runs/eval", help="results directory (resumable)")
+    _add_device(p)
     p.set_defaults(func=cmd_eval)
 
     p = add("report", help="regenerate plots and leaderboard.md from a results directory")
@@ -187,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="quick", choices=("quick", "full"))
     p.add_argument("--out", help="results directory (default runs/PRESET)")
     p.add_argument("--leaderboard", help="write leaderboard.md here instead of into the results directory")
+    _add_device(p)
     p.set_defaults(func=cmd_run)
 
     p = add("reproduce", help="reproduce the paper's Table 1 or its time-budget claim on this machine")
@@ -195,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="state", help="state, pixel or a 'module:Class' world model")
     p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
     p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
+    _add_device(p)
     p.set_defaults(func=cmd_reproduce)
 
     p = add("tasks", help="describe an evaluation task suite")

@@ -53,33 +53,38 @@ def get_preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def prepare_models(preset: Preset, home: Path | None = None, progress: bool = True) -> None:
-    """Build the preset's datasets and train its world models (reusing what already exists)."""
+def prepare_models(preset: Preset, home: Path | None = None, progress: bool = True,
+                   device: str = "cpu") -> None:
+    """Build the preset's datasets and train its world models on ``device`` (reusing what already exists)."""
     from wmbench import data, training
 
     for env in preset.envs:
         data.build(f"{env}-expert-v0", preset.dataset_size, home=home, progress=progress)
         for variant in VARIANTS:
-            training.train(env, preset.model, variant, preset.dataset_size, home=home, progress=progress)
+            training.train(env, preset.model, variant, preset.dataset_size, home=home, progress=progress,
+                           device=device)
 
 
 def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: bool = True,
-               leaderboard: Path | None = None) -> RunOutcome:
-    """Run preset ``name`` end to end into ``out_dir``; returns the leaderboard path and failed units."""
+               leaderboard: Path | None = None, device: str = "cpu") -> RunOutcome:
+    """Run preset ``name`` end to end into ``out_dir``, training and planning on ``device``; returns the
+    leaderboard path and failed units."""
     from wmbench.harness.budgets import parse_budgets
     from wmbench.harness.sweep import SweepConfig, run_sweep
+    from wmbench.models.device import resolve_device
     from wmbench.report import report
 
     preset = get_preset(name)
+    device = resolve_device(device)
     start = time.perf_counter()
-    prepare_models(preset, home, progress)
+    prepare_models(preset, home, progress, device)
     trained = time.perf_counter()
-    source = checkpoint_source(preset.model, preset.dataset_size, home)
+    source = checkpoint_source(preset.model, preset.dataset_size, home, device=device)
     failed = []
     for mode in preset.modes:
         config = SweepConfig(entries=preset.entries, envs=preset.envs, budgets=parse_budgets(preset.budgets),
                              seeds=preset.seeds, mode=mode, split=preset.split, n_tasks=preset.n_tasks,
-                             threads=preset.threads)
+                             threads=preset.threads, device=device)
         failed += run_sweep(config, out_dir, source, command=f"wmbench run --preset {name}",
                             progress=progress).failed
     done = time.perf_counter()
@@ -90,12 +95,13 @@ def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: boo
     return RunOutcome(out, failed)
 
 
-def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0):
-    """A harness model source reading the trained checkpoints of ``wmbench train``."""
+def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0,
+                      device: str = "cpu"):
+    """A harness model source reading the trained checkpoints of ``wmbench train`` onto ``device``."""
     from wmbench.harness.sweep import checkpoint_models
     from wmbench.models.checkpoint import checkpoint_path
 
     def path_for(env: str, variant: str) -> Path:
         return checkpoint_path(env, model, variant, dataset_size, seed, home)
 
-    return checkpoint_models(path_for)
+    return checkpoint_models(path_for, device)

@@ -28,19 +28,24 @@ class _Run:
     out_dir: Path
     command: str
     started: float
+    device: str
     failed: list[str] = field(default_factory=list)
 
 
 def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None, model: str,
-           seeds: tuple[int, ...] | None) -> _Run:
-    """Resolve the preset (100-task ``test`` split) and train or reuse its world models."""
+           seeds: tuple[int, ...] | None, device: str) -> _Run:
+    """Resolve the preset (100-task ``test`` split) and train or reuse its world models on ``device``."""
+    from wmbench.models.device import resolve_device
+
     started = time.perf_counter()
+    device = resolve_device(device)
     preset = replace(get_preset(preset_name), model=model, split="test", n_tasks=None)
     preset = preset if seeds is None else replace(preset, seeds=seeds)
     seeds_option = "" if seeds is None else f" --seeds {','.join(map(str, seeds))}"
-    command = f"wmbench reproduce {what} --preset {preset_name} --model {model}{seeds_option}"
-    prepare_models(preset, home)
-    return _Run(preset, Path(out_dir or f"runs/{what}-{preset_name}"), command, started)
+    device_option = "" if device == "cpu" else f" --device {device}"
+    command = f"wmbench reproduce {what} --preset {preset_name} --model {model}{seeds_option}{device_option}"
+    prepare_models(preset, home, device=device)
+    return _Run(preset, Path(out_dir or f"runs/{what}-{preset_name}"), command, started, device)
 
 
 def _sweep(run: _Run, home: Path | None, **settings) -> None:
@@ -49,8 +54,8 @@ def _sweep(run: _Run, home: Path | None, **settings) -> None:
 
     preset = run.preset
     config = SweepConfig(envs=preset.envs, seeds=preset.seeds, split=preset.split, threads=preset.threads,
-                         **{**settings, "budgets": parse_budgets(settings["budgets"])})
-    source = checkpoint_source(preset.model, preset.dataset_size, home)
+                         device=run.device, **{**settings, "budgets": parse_budgets(settings["budgets"])})
+    source = checkpoint_source(preset.model, preset.dataset_size, home, device=run.device)
     run.failed.extend(run_sweep(config, run.out_dir, source, command=run.command).failed)
 
 
@@ -65,12 +70,13 @@ def _finish(run: _Run, name: str, title: str, body: str) -> RunOutcome:
 
 
 def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
-                     model: str = "state", seeds: tuple[int, ...] | None = None) -> RunOutcome:
-    """Train (if needed), run every Table 1 cell, and write ``TABLE1.md``."""
+                     model: str = "state", seeds: tuple[int, ...] | None = None,
+                     device: str = "cpu") -> RunOutcome:
+    """Train (if needed), run every Table 1 cell on ``device``, and write ``TABLE1.md``."""
     from wmbench.harness.schema import read_results
     from wmbench.report.table1 import table1_entries, table1_markdown
 
-    run = _start("table1", preset_name, out_dir, home, model, seeds)
+    run = _start("table1", preset_name, out_dir, home, model, seeds, device)
     entries = [table1_entries(variant) for variant in VARIANTS]
     gbp = tuple(name for gd, adam, _ in entries for name in (gd, adam))
     cem = tuple(name for *_, name in entries)
@@ -82,13 +88,14 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
 
 
 def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
-                     model: str = "state", seeds: tuple[int, ...] | None = None) -> RunOutcome:
-    """Run the time-budget sweep, write plots, leaderboard and ``BUDGET.md``."""
+                     model: str = "state", seeds: tuple[int, ...] | None = None,
+                     device: str = "cpu") -> RunOutcome:
+    """Run the time-budget sweep on ``device``, write plots, leaderboard and ``BUDGET.md``."""
     from wmbench.harness.schema import read_results
     from wmbench.report import report
     from wmbench.report.table1 import budget_claim, budget_claim_markdown
 
-    run = _start("budget", preset_name, out_dir, home, model, seeds)
+    run = _start("budget", preset_name, out_dir, home, model, seeds, device)
     _sweep(run, home, entries=BUDGET_ENTRIES, mode="mpc", budgets=BUDGET_SECONDS)
     report(run.out_dir)
     body = ("Curves: `leaderboard.md` and `plots/` here.\n\n"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
 from wmbench.harness.machine import device_name, machine_info
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
 from wmbench.harness.units import Unit
+from wmbench.models.device import resolve_device
 from wmbench.planning import Objective
 from wmbench.planning.objective import WEIGHTINGS
 from wmbench.registry import make_env
@@ -43,7 +44,9 @@ MAX_SEED = 2**31 - 1
 @dataclass(frozen=True)
 class SweepConfig:
     """What to run. ``n_tasks`` takes a prefix of the suite; ``max_steps`` overrides the suite's MPC cap;
-    ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential" or "last")."""
+    ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential" or "last"); ``device``
+    is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``, resolved by
+    :func:`wmbench.models.device.resolve_device`)."""
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]
@@ -85,6 +88,7 @@ def validate_config(config: SweepConfig) -> list[Entry]:
             raise ValueError(f"{name} must be >= {low}, got {value}")
     if config.execute_steps > config.horizon:
         raise ValueError(f"execute_steps ({config.execute_steps}) must be <= horizon ({config.horizon})")
+    resolve_device(config.device)
     bad_seeds = [s for s in config.seeds if not 0 <= s <= MAX_SEED]
     if bad_seeds:
         raise ValueError(f"seeds must be in [0, {MAX_SEED}], got {bad_seeds[0]}")
@@ -192,6 +196,7 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
     runs; a failing model or planner gives error rows and a line in ``SweepOutcome.failed``.
     """
     entries = validate_config(config)
+    config = replace(config, device=resolve_device(config.device))
     results_dir = Path(results_dir)
     for path in (results_dir, results_dir / PARTS):
         if path.exists() and not path.is_dir():
