@@ -4,18 +4,24 @@ the episode loop, and the device option (the CUDA tests skip without a GPU)."""
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from test_control import TOY, ToyEnv
+from test_control import TOY, ToyEnv, ToyModel
+from test_harness import toy_tasks
 from test_models import PLANNER, SMALL, PointMass, Split, make_dataset
 
 from wmbench.baselines.cem import CEM
 from wmbench.baselines.gbp import GBP
+from wmbench.cli import main
 from wmbench.data.windows import make_windows
+from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.episodes import run_episodes
+from wmbench.harness.schema import read_results
+from wmbench.harness.sweep import SweepConfig, plan_units, run_sweep, validate_config
 from wmbench.models import MODELS, checkpoint
 from wmbench.models.checkpoint import checkpoint_path
 from wmbench.models.device import resolve_device
@@ -311,3 +317,28 @@ def test_training_and_planning_on_a_device(tmp_path, device, model, variant):
     for planner in (CEM(samples=16, topk=4), GBP()):
         records = run_episodes(TOY, net, planner, Budget(iterations=2), TOY_TASKS, "mpc", max_steps=4)
         assert all(r.error is None for r in records), [r.error for r in records]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["eval", "--env", "wall", "--entry", "GBP", "--device", "tpu"], "unknown device 'tpu'"),
+    (["train", "wall", "--device", "cuda:x"], "unknown device 'cuda:x'"),
+    (["reproduce", "table1", "--device", "gpu"], "unknown device 'gpu'"),
+    (["run", "--device", "cuda:99"], "cuda:99"),
+])
+def test_bad_devices_give_one_line_errors(argv, message, tmp_path, capsys):
+    assert main([*argv, "--home", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("wmbench: error:") and message in err and len(err.splitlines()) == 1
+
+
+def test_sweep_units_and_rows_carry_the_resolved_device(tmp_path):
+    config = SweepConfig(entries=("test_control:Straight",), envs=(TOY,), n_tasks=2,
+                         budgets=parse_budgets("it:1"), mode="open-loop", device="auto")
+    outcome = run_sweep(config, tmp_path, lambda env, variant: ToyModel(), tasks=toy_tasks, progress=False)
+    df = read_results(tmp_path)
+    expected = resolve_device("auto")
+    assert set(df["device"]) == {"cpu" if expected == "cpu" else f"cuda:{torch.cuda.get_device_name(0)}"}
+    suites = {TOY: toy_tasks(TOY, "test").head(2)}
+    cpu_unit = plan_units(replace(config, device="cpu"), validate_config(config), suites,
+                          {(TOY, "base"): ToyModel()})[0]
+    assert (cpu_unit.id in outcome.parts[0].name) == (expected == "cpu")
