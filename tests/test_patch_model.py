@@ -25,8 +25,10 @@ from wmbench.harness.sweep import SweepConfig, plan_units, run_sweep, validate_c
 from wmbench.models import MODELS, checkpoint
 from wmbench.models.checkpoint import checkpoint_path
 from wmbench.models.device import resolve_device
+from wmbench.models.dynamics import ROLLOUT_CHUNK, rollout
 from wmbench.models.history import frame_windows, still_window
 from wmbench.models.patch_model import PatchWorldModel
+from wmbench.models.state_model import StateWorldModel
 from wmbench.planning import Budget, Planner
 from wmbench.training.base import base_step_fn, encode_in_chunks, make_optimizer, run_steps, window_latents
 from wmbench.training.config import TrainConfig
@@ -342,3 +344,20 @@ def test_sweep_units_and_rows_carry_the_resolved_device(tmp_path):
     cpu_unit = plan_units(replace(config, device="cpu"), validate_config(config), suites,
                           {(TOY, "base"): ToyModel()})[0]
     assert (cpu_unit.id in outcome.parts[0].name) == (expected == "cpu")
+
+
+@pytest.mark.parametrize("make", [lambda: StateWorldModel("pusht", state_dim=7),
+                                  lambda: PatchWorldModel("pusht", **TINY)])
+def test_chunked_no_grad_rollout_equals_the_whole_batch_rollout(make):
+    torch.manual_seed(0)
+    model = make().eval()
+    if isinstance(model, PatchWorldModel):
+        torch.nn.init.normal_(model.predictor.out.weight, std=0.1)
+    z0 = torch.randn(1100, model.latent_dim)
+    actions = torch.rand(1100, 5, model.action_dim) * 2 - 1
+    with torch.no_grad():
+        chunked = model.rollout(z0, actions)  # 512-row chunks (ROLLOUT_CHUNK)
+        whole = rollout(model.step, z0, actions, chunk=None)
+    assert ROLLOUT_CHUNK < 1100 and chunked.shape == whole.shape == (1100, 6, model.latent_dim)
+    torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-5)
+    assert not torch.equal(whole[:, -1], whole[:, 0])

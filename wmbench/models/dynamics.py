@@ -65,8 +65,23 @@ class ResidualDynamics(nn.Module):
         return torch.cat([z[..., self.frame_dim:], z[..., -self.frame_dim:] + delta], dim=-1)
 
 
-def rollout(step, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    """Autoregressive ``step`` over ``actions [B, H, A]`` from ``z0 [B, D]`` -> ``[B, H + 1, D]``."""
+#: Rows that a no-grad CPU rollout steps through all H steps together. At CEM's batch (15,000 rows) the
+#: LayerNorm and SiLU passes over whole-batch activations (15 MB) dominated the reference state model's
+#: rollout; in chunks of 512 rows (512 x 256 floats = 0.5 MB per activation) they stay in the L2 cache, which
+#: cut the rollout from about 1.6x to about 1.2-1.3x a bare chain of its GEMMs (benchmarks/bench_planners.py).
+#: Every operation is row-wise, so the result is the same as one batch.
+ROLLOUT_CHUNK = 512
+
+
+def rollout(step, z0: torch.Tensor, actions: torch.Tensor, chunk: int | None = ROLLOUT_CHUNK) -> torch.Tensor:
+    """Autoregressive ``step`` over ``actions [B, H, A]`` from ``z0 [B, D]`` -> ``[B, H + 1, D]``.
+
+    Without gradients on the CPU, batches of more than ``chunk`` rows are rolled out ``chunk`` rows at a time
+    (:data:`ROLLOUT_CHUNK`); ``chunk=None`` rolls out the whole batch at once.
+    """
+    if chunk is not None and len(z0) > chunk and z0.device.type == "cpu" and not torch.is_grad_enabled():
+        return torch.cat([rollout(step, z0[i:i + chunk], actions[i:i + chunk], None)
+                          for i in range(0, len(z0), chunk)])
     zs = [z0]
     for t in range(actions.shape[1]):
         zs.append(step(zs[-1], actions[:, t]))
