@@ -1,20 +1,21 @@
 """Patch world model: the DINO-WM recipe at CPU size (frozen pre-trained patch encoder, frame history, a
 predictor over patch tokens, the planning cost on all patch tokens of the predicted frame).
 
-Encoder (:class:`PatchEncoder`): a small ViT. A frame of ``image_size`` pixels is cut into ``patch_size``
-patches (64 px / 8 px: an 8 x 8 grid), embedded linearly, given learned position embeddings and passed through
-``encoder_layers`` pre-norm transformer layers; a linear head maps every token to ``token_dim`` features. As
-DINO-WM freezes a self-supervised DINOv2, the encoder is pre-trained self-supervised on frames rendered from
-the dataset's states with the env's pure ``draw`` — masked autoencoding: ``mask_ratio`` of the patches enter
-the transformer as a learned mask token, and a small per-token decoder reconstructs every patch's pixels from
-its token (mean squared error over all patches, masked and visible, so each token describes its own patch and
-has to infer hidden ones from context) — and then frozen; the world-model trainers train only the predictor.
-Token features are z-normalised with train-frame statistics, so AWM radii and planning costs have the scale
-of the other models.
+Encoder (:class:`PatchEncoder`): a small ViT. A frame of ``image_size`` pixels is standardised (minus the
+dataset's mean frame, over one dataset-wide scale, so the static scene is zero and the moving objects carry
+the signal), cut into ``patch_size`` patches (64 px / 16 px: a 4 x 4 grid), embedded linearly, given learned
+position embeddings and passed through ``encoder_layers`` pre-norm transformer layers; a linear head maps
+every token to ``token_dim`` features. As DINO-WM freezes a self-supervised DINOv2, the encoder is pre-trained
+self-supervised on frames rendered from the dataset's states with the env's pure ``draw`` — masked
+autoencoding: ``mask_ratio`` of the patches enter the transformer as a learned mask token, and a small
+per-token decoder reconstructs every patch's standardised pixels from its token (mean squared error over all
+patches, masked and visible, so each token describes its own patch and has to infer hidden ones from context)
+— and then frozen; the world-model trainers train only the predictor. Token features are z-normalised with
+train-frame statistics, so AWM radii and planning costs have the scale of the other models.
 
 Latent: a frame latent is the normalised token grid, feature-major (``[token_dim, G, G]`` flattened,
-``frame_dim = token_dim * G * G``); the latent is the window of the last ``history`` frame latents, one
-planning step apart (:mod:`wmbench.models.history`; DINO-WM uses 3).
+``frame_dim = token_dim * G * G``, 512 at the defaults); the latent is the window of the last ``history``
+frame latents, one planning step apart (:mod:`wmbench.models.history`; DINO-WM uses 3): 1,536 dims.
 
 Predictor (:class:`TokenPredictor`): the window's frames stacked along channels (``[history * token_dim, G,
 G]``) -> a 1 x 1 convolution to ``hidden`` channels, plus a learned position bias and the projection of the
@@ -25,6 +26,10 @@ to the change of the newest frame's tokens. ``step`` appends the predicted frame
 Planning cost: ``goal_weights`` are 1 on the newest frame's tokens and 0 on the older frames', so the
 objective is the mean squared error over all patch tokens of the predicted frame, as in DINO-WM; the goal
 latent is the goal image's still window.
+
+Sizes: the defaults (16-px patches, 32-d tokens, predictor width 64) are what a CPU affords. The predictor
+costs about 30 us per model step on one core, so CEM's 300 candidates x 5 steps cost about 45 ms per episode
+and iteration; 8-px patches (an 8 x 8 grid) cost about 4x more at the same width.
 """
 
 from __future__ import annotations
@@ -92,7 +97,7 @@ class PatchWorldModel(nn.Module):
 
     obs_type = "pixels"
 
-    def __init__(self, env: str, image_size: int = 64, patch_size: int = 8, token_dim: int = 16,
+    def __init__(self, env: str, image_size: int = 64, patch_size: int = 16, token_dim: int = 32,
                  encoder_width: int = 64, encoder_layers: int = 2, encoder_heads: int = 4, history: int = 3,
                  env_action_dim: int = 2, frameskip: int = 5, hidden: int = 64, layers: int = 2):
         super().__init__()
@@ -118,6 +123,8 @@ class PatchWorldModel(nn.Module):
         self.latent_dim = self.history * self.frame_dim
         self.metadata: dict[str, Any] = {"env": env}
         self.renderer: Any = None  # an env with ``draw``; made from ``env`` on first use
+        self.register_buffer("pixel_mean", torch.zeros(3, self.image_size, self.image_size))
+        self.register_buffer("pixel_scale", torch.ones(()))
         self.register_buffer("token_mean", torch.zeros(self.token_dim))
         self.register_buffer("token_std", torch.ones(self.token_dim))
         self.register_buffer("action_mean", torch.zeros(self.action_dim))
@@ -146,6 +153,7 @@ class PatchWorldModel(nn.Module):
         model = cls(env, env_action_dim=actions.shape[-1], frameskip=frameskip, **options).to(device)
         model.renderer = renderer
         frames = model.render(states.reshape(-1, states.shape[-1]))
+        model.fit_pixel_stats(frames)
         model.pretrain(frames, mae_steps, mae_batch, mae_lr, mask_ratio, torch.Generator().manual_seed(seed),
                        progress)
         with torch.no_grad():
@@ -178,17 +186,30 @@ class PatchWorldModel(nn.Module):
         modules.requires_grad_(False).eval()
         return losses
 
+    @torch.no_grad()
+    def fit_pixel_stats(self, frames: torch.Tensor, chunk: int = 4096) -> None:
+        """The encoder's input standardisation from uint8 ``frames [N, S, S, 3]``: the mean frame, and one
+        scale, the root mean square deviation from it."""
+        self.pixel_mean.zero_()
+        self.pixel_scale.fill_(1.0)
+        chunks = range(0, len(frames), chunk)
+        mean = sum(self._float(frames[i:i + chunk]).double().sum(0) for i in chunks) / len(frames)
+        self.pixel_mean.copy_(mean)
+        square = sum(self._float(frames[i:i + chunk]).double().pow(2).mean((1, 2, 3)).sum() for i in chunks)
+        self.pixel_scale.fill_(max(float(square / len(frames)) ** 0.5, 1e-3))
+
     def reconstruct(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Raw (un-normalised) tokens ``[B, token_dim, G, G]`` -> images ``[B, 3, S, S]`` in [0, 1]."""
+        """Raw (un-normalised) tokens ``[B, token_dim, G, G]`` -> standardised images ``[B, 3, S, S]``."""
         b, p, g = len(tokens), self.patch_size, self.grid
-        patches = torch.sigmoid(self.decoder(tokens.flatten(2).transpose(1, 2)))  # [B, N, 3 p p]
+        patches = self.decoder(tokens.flatten(2).transpose(1, 2))  # [B, N, 3 p p]
         return patches.view(b, g, g, 3, p, p).permute(0, 3, 1, 4, 2, 5).reshape(b, 3, g * p, g * p)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Frame latents ``[B, frame_dim]`` -> uint8 images ``[B, S, S, 3]`` (to look at predictions)."""
         tokens = z.reshape(len(z), self.token_dim, self.grid, self.grid)
         tokens = tokens * self.token_std[:, None, None] + self.token_mean[:, None, None]
-        return (self.reconstruct(tokens) * 255).round().byte().permute(0, 2, 3, 1)
+        x = self.reconstruct(tokens) * self.pixel_scale + self.pixel_mean
+        return (x.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1)
 
     def render(self, states: torch.Tensor) -> torch.Tensor:
         """States ``[N, S]`` -> uint8 frames ``[N, image_size, image_size, 3]`` via the env's ``draw``."""
@@ -198,10 +219,11 @@ class PatchWorldModel(nn.Module):
         return torch.from_numpy(np.stack([self.renderer.draw(s, self.image_size) for s in arr]))
 
     def _float(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images ``[B, H, W, 3]`` -> standardised ``[B, 3, S, S]``: (x - mean frame) / scale."""
         x = torch.as_tensor(images).to(self.token_mean.device).permute(0, 3, 1, 2).float() / 255.0
         if x.shape[-1] != self.image_size:
             x = nn.functional.interpolate(x, size=(self.image_size, self.image_size), mode="area")
-        return x
+        return (x - self.pixel_mean) / self.pixel_scale
 
     def _tokens(self, images: torch.Tensor) -> torch.Tensor:
         return self.encoder(self._float(images))
