@@ -49,7 +49,8 @@ class AWMStep:
     """The AWM loss on a fresh minibatch; holds the radii (fixed from the first batch unless adaptive)."""
 
     def __init__(self, model, data: Batch, cfg: TrainConfig, radii: tuple[torch.Tensor, torch.Tensor] | None):
-        self.model, self.data, self.cfg, self.radii = model, data, cfg, radii
+        self.model, self.data, self.cfg = model, data, cfg
+        self.radii = None if radii is None else tuple(r.to(data[0].device) for r in radii)
 
     def __call__(self, generator: torch.Generator) -> torch.Tensor:
         z, a = sample_batch(self.data, self.cfg.batch_size, generator)
