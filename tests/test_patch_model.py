@@ -26,7 +26,7 @@ from wmbench.models import MODELS, checkpoint
 from wmbench.models.checkpoint import checkpoint_path
 from wmbench.models.device import resolve_device
 from wmbench.models.dynamics import ROLLOUT_CHUNK, rollout
-from wmbench.models.history import frame_windows, still_window
+from wmbench.models.history import frame_windows, reset_windows, still_window
 from wmbench.models.patch_model import PatchWorldModel
 from wmbench.models.state_model import StateWorldModel
 from wmbench.planning import Budget, Planner
@@ -132,13 +132,19 @@ def test_latent_windows_are_the_encodings_of_frames_one_planning_step_apart(patc
     cfg = TrainConfig(frameskip=5, horizon=3)
     z, a = window_latents(patch_model, split, cfg)
     windows = make_windows(split.states, split.actions, 3, 3, 5)  # history 3 + horizon 3 frames
-    assert z.shape == (len(windows), 4, 192) and a.shape == (len(windows), 3, 10)
-    for n in (0, 7, len(windows) - 1):
+    n_windows = len(windows)
+    # every window twice: with its recorded history, and as if reset at its first latent's frame
+    assert z.shape == (2 * n_windows, 4, 192) and a.shape == (2 * n_windows, 3, 10)
+    assert torch.equal(a[:n_windows], a[n_windows:])
+    for n in (0, 7, n_windows - 1):
         e, s = int(windows.episode[n]), int(windows.start[n])
+        t0 = s + 10  # env step of the first latent's newest frame
         for k in range(4):  # latent k of window n = frames t - 2f, t - f, t with t = s + (k + 2) f
             t = s + (k + 2) * 5
             expected = patch_model.encode_states(split.states[e, [t - 10, t - 5, t]]).reshape(-1)
             assert torch.allclose(z[n, k], expected, atol=1e-5)
+            reset = patch_model.encode_states(split.states[e, [max(t0, t - 10), max(t0, t - 5), t]])
+            assert torch.allclose(z[n_windows + n, k], reset.reshape(-1), atol=1e-5)
         for k in range(3):  # the actions between latents k and k + 1: env steps t .. t + f - 1
             t = s + (k + 2) * 5
             assert torch.equal(a[n, k], split.actions[e, t:t + 5].reshape(-1))
@@ -286,6 +292,10 @@ def test_frame_windows_and_still_windows():
     assert torch.equal(windows[1, 2], frames[1, 2:5].reshape(-1))
     assert frame_windows(frames, 1) is frames
     assert torch.equal(still_window(frames[:, 0], 2), torch.cat([frames[:, 0], frames[:, 0]], 1))
+    reset = reset_windows(frames, 3)
+    assert reset.shape == (2, 5, 9)
+    assert torch.equal(reset[:, 0], still_window(frames[:, 0], 3)) and torch.equal(reset[:, 2:], windows)
+    assert torch.equal(reset[0, 1], frames[0, [0, 0, 1]].reshape(-1))
     with pytest.raises(ValueError, match="at least 3 frames"):
         frame_windows(frames[:, :2], 3)
 

@@ -38,6 +38,13 @@ def frame_windows(frames: torch.Tensor, history: int) -> torch.Tensor:
     return windows.transpose(2, 3).reshape(n, t - history + 1, history * f)
 
 
+def reset_windows(frames: torch.Tensor, history: int) -> torch.Tensor:
+    """Latents ``[N, T, history * F]`` of frame latents ``[N, T, F]`` as if each episode had been reset at its
+    frame 0: the history before it is frame 0 repeated, as the episode loop feeds a model after a reset."""
+    padding = frames[:, :1].expand(-1, history - 1, -1)
+    return frame_windows(torch.cat([padding, frames], 1), history)
+
+
 def still_window(frame: torch.Tensor, history: int) -> torch.Tensor:
     """Frame latents ``[..., F]`` -> the latent of a still scene ``[..., history * F]`` (frame repeated)."""
     return frame.repeat(*([1] * (frame.ndim - 1)), history)

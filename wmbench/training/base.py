@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from wmbench.models.history import frame_windows, model_history
+from wmbench.models.history import frame_windows, model_history, reset_windows
 from wmbench.training.config import TrainConfig
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # latents [B, H + 1, D], raw actions [B, H, action_dim]
@@ -20,21 +20,27 @@ def window_latents(model, split, cfg: TrainConfig) -> Batch:
     """Encode all windows of ``split``: (latents [N, H + 1, D], actions [N, H, action_dim]) on the model's
     device.
 
-    For a model with frame history h (:mod:`wmbench.models.history`) each window starts h - 1 recorded frames
-    earlier, the history of its first latent. Each recorded state is encoded once and gathered into windows
-    via ``Windows.episode`` / ``start`` when present (pixel models render every state, so this avoids
+    For a model with frame history h > 1 (:mod:`wmbench.models.history`) each window starts h - 1 recorded
+    frames earlier, the history of its first latent, and comes twice: with that recorded history, and as if
+    the episode had been reset at its first latent's frame (history = that frame repeated), which is what the
+    episode loop feeds the model before it has seen h frames (as DINO-WM's causal predictor also learns to
+    predict from shorter histories). Each recorded state is encoded once and gathered into windows via
+    ``Windows.episode`` / ``start`` when present (pixel models render every state, so this avoids
     re-rendering overlapping windows).
     """
     history = model_history(model)
     windows = split.windows(history, cfg.horizon, cfg.frameskip)
     actions = torch.as_tensor(windows.actions[:, history - 1:], dtype=torch.float32)
     if hasattr(windows, "episode") and hasattr(windows, "start"):
-        frames = encode_frames(model, torch.as_tensor(split.states, dtype=torch.float32))
+        all_frames = encode_frames(model, torch.as_tensor(split.states, dtype=torch.float32))
         offsets = torch.arange(history + cfg.horizon) * cfg.frameskip
-        z = frame_windows(frames[windows.episode[:, None], windows.start[:, None] + offsets], history)
+        frames = all_frames[windows.episode[:, None], windows.start[:, None] + offsets]
     else:
-        z = encode_in_chunks(model, torch.as_tensor(windows.states, dtype=torch.float32))
-    return z, actions.to(z.device)
+        frames = encode_frames(model, torch.as_tensor(windows.states, dtype=torch.float32))
+    z, actions = frame_windows(frames, history), actions.to(frames.device)
+    if history == 1:
+        return z, actions
+    return torch.cat([z, reset_windows(frames[:, history - 1:], history)]), torch.cat([actions, actions])
 
 
 @torch.no_grad()
