@@ -39,7 +39,7 @@ from wmbench.training.trainer import train
 torch.set_num_threads(1)
 #: A patch model small enough for tests: 16-px frames, 4 x 4 patches of 4 px, 4-d tokens, history 3.
 TINY = dict(image_size=16, patch_size=4, token_dim=4, encoder_width=16, encoder_layers=1, encoder_heads=2,
-            hidden=8, layers=1)
+            hidden=8, layers=1, blur=1.0)
 TINY_CONFIG = dataclasses.replace(SMALL, model_options={**TINY, "mae_steps": 20})
 
 
