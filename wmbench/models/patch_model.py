@@ -33,8 +33,8 @@ latent is the goal image's still window.
 Blur: DINOv2's deep patch features see far beyond their patch; a small encoder trained by reconstruction does
 not, so for objects much smaller than a patch (Wall's dot is 3 px) the token cost is flat once the object is
 half a patch from its goal position, and planning fails even through the true dynamics (CEM, 10 iterations,
-10 Wall dev tasks, open-loop: 0 of 10 without blur, 3 of 10 with ``blur=8``). The blur spreads each object
-over about 2 x ``blur`` px, so the cost falls smoothly as it approaches the goal.
+10 Wall dev tasks, open-loop, the cost of the final frame: 1 of 10 without blur, 3 of 10 with ``blur=8``).
+The blur spreads each object over about 2 x ``blur`` px, so the cost falls smoothly as it approaches the goal.
 
 Sizes: the defaults (16-px patches, 32-d tokens, predictor width 64) are what a CPU affords. The predictor
 costs about 30 us per model step on one core, so CEM's 300 candidates x 5 steps cost about 45 ms per episode
