@@ -1,12 +1,16 @@
-"""Planner overhead benchmark: time per iteration and rollouts/s of each reference planner, next to the floor.
+"""Planner overhead benchmark: time per iteration and model steps/s of reference planners, next to the floor.
 
 The floor is the model work alone at the same batch sizes: a batched no-grad forward rollout, and a forward
-plus backward (gradients w.r.t. the actions only). The model is the reference state world model (2 hidden
-layers of 256, PushT sizes D=7, A=5x2=10), H=5, 50 episodes planned in one batch. On CPU, times are process
-CPU seconds (robust to other load on a shared machine; with one thread they equal wall time on an idle one);
-on CUDA they are synchronised wall seconds.
+plus backward (gradients w.r.t. the actions only). ``--model state`` (default): the reference state world
+model (2 hidden layers of 256, PushT sizes D=7, A=5x2=10) with every planner, 50 episodes planned in one
+batch, and the model's batched rollout at CEM's batch (episodes x 300 rows) next to a bare chain of the same
+GEMMs (``torch.addmm`` with the layers' shapes; no LayerNorm, SiLU, normalisation or concatenation).
+``--model patch``: the patch world model at its default sizes (untrained weights: the cost does not depend on
+them) with CEM and GBP, 10 episodes by default. H=5. On CPU, times are process CPU seconds (robust to other
+load on a shared machine; with one thread they equal wall time on an idle one); on CUDA they are synchronised
+wall seconds.
 
-    .venv/bin/python benchmarks/bench_planners.py [--device cuda] [--threads 1] [--episodes 50]
+    .venv/bin/python benchmarks/bench_planners.py [--model patch] [--device cuda] [--threads 1] [--episodes N]
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from wmbench.baselines.gbp import GBP
 from wmbench.baselines.gbp_cem import GBPCEM
 from wmbench.baselines.icem import ICEM
 from wmbench.baselines.mppi import MPPI
+from wmbench.models.device import resolve_device
+from wmbench.models.patch_model import PatchWorldModel
 from wmbench.models.state_model import StateWorldModel
 from wmbench.planning import Budget, Objective, Planner, PlanProblem
 
 HORIZON = 5
+CEM_SAMPLES = 300
 T = TypeVar("T")
 
 
@@ -62,46 +69,96 @@ def floor_seconds(model: torch.nn.Module, problem: PlanProblem, k: int, backward
     return timed(lambda: [fn() for _ in range(repeats)], problem.device)[0] / repeats
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--episodes", type=int, default=50)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+def gemm_chain_ratio(model: StateWorldModel, rows: int, device: torch.device, rounds: int = 7
+                     ) -> tuple[float, float]:
+    """Best-of-``rounds`` seconds of the model's no-grad rollout of ``rows`` rows and of a bare GEMM chain of
+    the same layer shapes (measured alternately, so both see the same machine load)."""
     torch.manual_seed(0)
-    model = StateWorldModel("pusht", state_dim=7).to(device).eval()
-    start, goal = torch.randn(args.episodes, 7, device=device), torch.randn(args.episodes, 7, device=device)
+    z0 = torch.randn(rows, model.latent_dim, device=device)
+    actions = torch.rand(rows, HORIZON, model.action_dim, device=device) * 2 - 1
+    layers = [m for m in model.dynamics.nets[0] if isinstance(m, torch.nn.Linear)]
+    weights = [(m.weight.t().contiguous(), m.bias) for m in layers]
+    x0 = torch.randn(rows, layers[0].in_features, device=device)
+
+    def chain() -> None:
+        for _ in range(HORIZON):
+            x = x0
+            for w, b in weights:
+                x = torch.addmm(b, x, w)
+
+    def rollout() -> None:
+        model.rollout(z0, actions)
+
+    best = {chain: float("inf"), rollout: float("inf")}
+    with torch.no_grad():
+        for _ in range(rounds):
+            for fn in best:
+                best[fn] = min(best[fn], timed(fn, device)[0])
+    return best[rollout], best[chain]
+
+
+def planner_rows(model: torch.nn.Module, cases: list[tuple[Planner, int, list[tuple[int, bool]]]],
+                 episodes: int, device: torch.device) -> None:
+    """Print each planner's time per iteration, its floor, and forward / backward model steps per second."""
+    torch.manual_seed(0)
+    start = torch.randn(episodes, model.latent_dim, device=device)
+    goal = torch.randn(episodes, model.latent_dim, device=device)
     low, high = -torch.ones(model.action_dim, device=device), torch.ones(model.action_dim, device=device)
 
     def problem() -> PlanProblem:
         return PlanProblem(model, start, goal, HORIZON, low, high, Objective())
 
-    # planner, iterations, and its model work per iteration: [(rollouts per episode, with backward)]
-    cases: list[tuple[Planner, int, list[tuple[int, bool]]]] = [
-        (GBP(), 200, [(1, True)]),
-        (CEM(), 10, [(300, False)]),
-        (MPPI(), 10, [(300, False)]),
-        (ICEM(), 10, [(300, False)]),
-        (GBPCEM(), 5, [(300, True), (300, False)]),
-    ]
-    print(f"device={device} threads={args.threads} episodes={args.episodes} H={HORIZON} "
-          f"D=7 A={model.action_dim} torch={torch.__version__}")
-    print(f"{'planner':8s} {'iters':>5s} {'s/iter':>9s} {'floor':>9s} {'overhead':>8s} "
-          f"{'fwd rollouts/s':>15s} {'bwd rollouts/s':>15s}  floor work per iteration")
+    print(f"{'planner':8s} {'iters':>5s} {'s/iter':>10s} {'floor':>10s} {'overhead':>8s} "
+          f"{'fwd steps/s':>12s} {'bwd steps/s':>12s}  floor work per iteration")
     for planner, iterations, works in cases:
         planner.plan(problem(), Budget(iterations=2))  # warm-up
         floor = sum(floor_seconds(model, problem(), k, backward, iterations) for k, backward in works)
         budget = Budget(iterations=iterations)
         seconds, result = timed(lambda p=planner, b=budget: p.plan(problem(), b), device)
         per_iter = seconds / result.iterations
-        fwd = result.forward_evals * args.episodes / seconds
-        bwd = result.backward_evals * args.episodes / seconds
-        work = " + ".join(f"{'fwd+bwd' if backward else 'fwd'} {k * args.episodes}" for k, backward in works)
-        print(f"{planner.name:8s} {result.iterations:5d} {per_iter * 1e3:7.2f}ms {floor * 1e3:7.2f}ms "
-              f"{per_iter / floor - 1:8.0%} {fwd:15,.0f} {bwd:15,.0f}  {work}")
+        fwd = result.forward_evals * episodes * HORIZON / seconds
+        bwd = result.backward_evals * episodes * HORIZON / seconds
+        work = " + ".join(f"{'fwd+bwd' if backward else 'fwd'} {k * episodes}" for k, backward in works)
+        print(f"{planner.name:8s} {result.iterations:5d} {per_iter * 1e3:8.2f}ms {floor * 1e3:8.2f}ms "
+              f"{per_iter / floor - 1:8.0%} {fwd:12,.0f} {bwd:12,.0f}  {work}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="state", choices=("state", "patch"))
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--episodes", type=int, help="episodes planned in one batch (default: state 50, "
+                                                     "patch 10)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(resolve_device(args.device))
+    torch.manual_seed(0)
+    if args.model == "state":
+        episodes = args.episodes or 50
+        model = StateWorldModel("pusht", state_dim=7).to(device).eval()
+        # planner, iterations, and its model work per iteration: [(rollouts per episode, with backward)]
+        cases: list[tuple[Planner, int, list[tuple[int, bool]]]] = [
+            (GBP(), 200, [(1, True)]),
+            (CEM(), 10, [(CEM_SAMPLES, False)]),
+            (MPPI(), 10, [(CEM_SAMPLES, False)]),
+            (ICEM(), 10, [(CEM_SAMPLES, False)]),
+            (GBPCEM(), 5, [(CEM_SAMPLES, True), (CEM_SAMPLES, False)]),
+        ]
+    else:
+        episodes = args.episodes or 10
+        model = PatchWorldModel("pusht").to(device).eval()
+        cases = [(GBP(), 20, [(1, True)]), (CEM(), 3, [(CEM_SAMPLES, False)])]
+    sizes = ", ".join(f"{k}={v}" for k, v in model.config.items() if k != "env")
+    print(f"model={args.model} ({sizes}) D={model.latent_dim} A={model.action_dim} H={HORIZON} "
+          f"episodes={episodes} device={device} threads={args.threads} torch={torch.__version__}")
+    planner_rows(model, cases, episodes, device)
+    if args.model == "state":
+        rows = episodes * CEM_SAMPLES
+        rollout, chain = gemm_chain_ratio(model, rows, device)
+        print(f"batched no-grad rollout of {rows} rows x H={HORIZON}: {rollout * 1e3:.1f} ms; bare GEMM "
+              f"chain of the same layer shapes: {chain * 1e3:.1f} ms; ratio {rollout / chain:.2f}")
 
 
 if __name__ == "__main__":

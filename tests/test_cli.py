@@ -139,7 +139,7 @@ def _file(tmp_path: Path) -> str:
     ([*ORACLE_EVAL, "--results", "r\udcff"], "argument 'r\\udcff' is not valid UTF-8"),
     (["report", "{tmp}", "--out", f"{{tmp}}/{LONG}/x"], f"{{tmp}}/{LONG}/x: File name too long"),
     # plugins that are not what they claim
-    (["train", "wall", "--model", "nope"], "unknown --model 'nope'; choose one of state, pixel"),
+    (["train", "wall", "--model", "nope"], "unknown --model 'nope'; choose one of state, pixel, patch"),
     (["train", "wall", "--model", "nosuch.pkg:Model"], "cannot import 'nosuch.pkg:Model'"),
     (["train", "wall", "--model", "wmbench.io:sha256_file"], "is not a class"),
     (["train", "wall", "--model", "pathlib:Path"], "has no from_dataset classmethod"),
@@ -211,6 +211,7 @@ def test_ctrl_c_exits_130_with_a_resume_note(tmp_path, capsys, monkeypatch):
     (["eval", "--env", ",", "--entry", "GBP"], "expected a comma-separated list"),
     (["eval", "--env", "wall", "--entry", "GBP", "--mode", "bogus"], "invalid choice: 'bogus'"),
     (["train", "wall", "--variant", "xyz"], "invalid choice: 'xyz'"),
+    (["train", "wall", "--threads", "0"], "expected a whole number >= 1"),
     (["sweep"], "invalid choice: 'sweep'"),
 ])
 def test_usage_errors_exit_2_without_traceback(argv, message, capsys):

@@ -368,10 +368,7 @@ def test_pixels_are_stored_rendered_from_states_and_windowed(tmp_path: Path) -> 
 @pytest.mark.parametrize("version", [0, 1])
 @pytest.mark.parametrize("env", ["pointmaze", "pusht", "wall"])
 def test_tiny_real_dataset(tmp_path: Path, env: str, version: int) -> None:
-    try:
-        env_cls, _ = (resolve(entry) for entry in wmbench.envs.ENVS[env][1:])
-    except (ImportError, AttributeError) as err:
-        pytest.skip(f"{env} env or expert not available yet: {err}")
+    env_cls = resolve(wmbench.envs.ENVS[env][1])
     mix = data.get_spec(f"{env}-expert-v{version}").noise_mix
     spec = data.DatasetSpec(name=f"tiny-{env}", version=0, env=env, size="small", n_episodes=3,
                             episode_len=12, seed=0, noise_mix=mix)
@@ -385,10 +382,6 @@ def test_tiny_real_dataset(tmp_path: Path, env: str, version: int) -> None:
 
 
 def test_registered_small_build_and_prefix_of_full(tmp_path: Path) -> None:
-    try:
-        resolve(wmbench.envs.ENVS["wall"][2])
-    except (ImportError, AttributeError) as err:
-        pytest.skip(f"wall expert not available yet: {err}")
     path = data.build("wall-expert-v0", home=tmp_path, workers=1, progress=False)
     assert path == tmp_path / "datasets" / "wall-expert-v0" / "small"
     ds = data.load("wall-expert-v0", home=tmp_path)

@@ -13,6 +13,7 @@ from gymnasium import spaces
 from wmbench.envs.base import GoalEnv
 from wmbench.models import checkpoint
 from wmbench.models.checkpoint import checkpoint_path
+from wmbench.models.history import still_window
 from wmbench.models.pixel_model import PixelWorldModel
 from wmbench.models.state_model import StateWorldModel
 from wmbench.registry import make_env
@@ -275,7 +276,9 @@ def test_pixel_model_pretrains_then_freezes_its_encoder(dataset, tmp_path):
     dynamics = {k: v.clone() for k, v in model.dynamics.state_dict().items()}
     cfg = TrainConfig(batch_size=16)
     data = window_latents(model, dataset.train, cfg)
-    assert data[0].shape[-1] == 8 and data[1].shape[-1] == 10
+    assert model.history == 3 and model.frame_dim == 8 and model.latent_dim == 24
+    assert data[0].shape[-1] == 24 and data[1].shape[-1] == 10
+    assert model.goal_weights.tolist() == [0.0] * 16 + [1.0] * 8
     run_steps(model, make_optimizer(model, 1e-3, cfg), torch.Generator().manual_seed(0), 0, 5,
               base_step_fn(model, data, cfg), cfg, progress=False)
     assert all(torch.equal(v, model.autoencoder.state_dict()[k]) for k, v in encoder.items())
@@ -284,7 +287,9 @@ def test_pixel_model_pretrains_then_freezes_its_encoder(dataset, tmp_path):
     loaded.renderer = PointMass()
     states = dataset.val.states[:3, :2]
     assert torch.allclose(loaded.encode_states(states), model.encode_states(states))
-    assert loaded.rollout(loaded.encode(frames[:3]), torch.zeros(3, 2, 10)).shape == (3, 3, 8)
+    assert loaded.encode_states(states).shape == (3, 2, 8)
+    z0 = still_window(loaded.encode(frames[:3]), 3)
+    assert loaded.rollout(z0, torch.zeros(3, 2, 10)).shape == (3, 3, 24)
 
 
 def random_walk_dataset(env, episodes=4, steps=30, seed=0):

@@ -170,13 +170,17 @@ def train_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
     from wmbench import training
     from wmbench.models import checkpoint
 
     _check_seeds([args.seed], "--seed")
     _check_model(args.model)
+    torch.set_num_threads(args.threads)
     path = training.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
-                          config=train_config(args), overwrite=args.overwrite, dataset_name=args.dataset)
+                          config=train_config(args), overwrite=args.overwrite, dataset_name=args.dataset,
+                          device=_device(args))
     metadata = checkpoint.load(path).metadata
     stats = metadata.get("training", {})
     summary = {key: stats[key] for key in ("steps", "max_steps", "stopped_early", "seconds", "best_val",
@@ -184,6 +188,17 @@ def cmd_train(args: argparse.Namespace) -> None:
     for key, value in [*summary.items(), *sorted(metadata.get("diagnostics", {}).items())]:
         print(f"{key:<28} {value:.4g}" if isinstance(value, float) else f"{key:<28} {value}")
     print(path)
+
+
+def _device(args: argparse.Namespace) -> str:
+    from wmbench.models.device import resolve_device
+
+    return resolve_device(args.device)
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="cpu", help="where world models train and plan: cpu (default), "
+                                                        "cuda, cuda:N or auto (cuda when available)")
 
 
 def _check_entries_and_models(envs: Sequence[str], entries: Sequence[str], model: str, size: str,
@@ -235,14 +250,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
                          seeds=args.seeds, mode=args.mode, split=args.tasks, levels=args.levels,
                          n_tasks=args.n_tasks, max_steps=args.max_steps, objective=args.objective,
-                         threads=1 if args.threads is None else args.threads)
+                         threads=1 if args.threads is None else args.threads, device=_device(args))
     validate_config(config)
     _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args))
     results = _output_dir(args.results, "--results")
     command = "wmbench " + shlex.join(sys.argv[1:])
+    source = checkpoint_source(args.model, args.size, _home(args), device=config.device)
     with _executor(args) as executor:
-        outcome = run_sweep(config, results, checkpoint_source(args.model, args.size, _home(args)),
-                            command=command, executor=executor)
+        outcome = run_sweep(config, results, source, command=command, executor=executor)
     print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
     return _failures(outcome.failed)
 
@@ -273,7 +288,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = _output_dir(args.out or f"runs/{args.preset}", "--out")
     with _executor(args) as executor:
         outcome = run_preset(args.preset, out, _home(args), leaderboard=leaderboard, executor=executor,
-                             threads=args.threads)
+                             threads=args.threads, device=_device(args))
     return _failures(outcome.failed)
 
 
@@ -287,7 +302,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
     with _executor(args) as executor:
         outcome = run(args.preset, out, _home(args), args.model, args.seeds, executor=executor,
-                      threads=args.threads)
+                      threads=args.threads, device=_device(args))
     return _failures(outcome.failed)
 
 
@@ -370,6 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=int, help="validations without improvement before stopping "
                                                 "(default 8; 0 = never stop early)")
     p.add_argument("--overwrite", action="store_true", help="retrain even if a checkpoint exists")
+    p.add_argument("--threads", type=_positive_int, default=1,
+                   help="torch threads (default 1: small models train fastest on one thread, and 2+ "
+                        "threads slow down badly when other processes share the cores)")
+    _add_device(p)
     p.set_defaults(func=cmd_train)
 
     p = add("eval", parents=[common, execution],
@@ -400,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                     f"({models} or 'package.module:Class')")
     p.add_argument("--size", default="small", choices=SIZES, help="dataset size of the models")
     p.add_argument("--results", default="runs/eval", help="results directory (resumable)")
+    _add_device(p)
     p.set_defaults(func=cmd_eval)
 
     p = add("report", help="regenerate plots and leaderboard.md from a results directory")
@@ -415,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="results directory (default runs/PRESET)")
     p.add_argument("--leaderboard", help="write leaderboard.md at this path (ending in leaderboard.md) "
                                          "instead of into the results directory")
+    _add_device(p)
     p.set_defaults(func=cmd_run)
 
     p = add("reproduce", parents=[common, execution],
@@ -424,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
     p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
     p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
+    _add_device(p)
     p.set_defaults(func=cmd_reproduce)
 
     p = add("video", help="render one episode of a task suite as an mp4 or GIF (goal overlaid; open-loop: "

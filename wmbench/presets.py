@@ -91,9 +91,10 @@ def get_preset(name: str) -> Preset:
 
 
 def prepare_models(preset: Preset, home: Path | None = None, progress: bool = True,
-                   executor: Executor | None = None, config: TrainConfig | None = None) -> None:
-    """Build the preset's datasets and train its world models (every variant, every model seed) with
-    ``config`` (default ``TrainConfig()``), reusing what already exists.
+                   executor: Executor | None = None, config: TrainConfig | None = None,
+                   device: str = "cpu") -> None:
+    """Build the preset's datasets and train its world models (every variant, every model seed) on
+    ``device`` with ``config`` (default ``TrainConfig()``), reusing what already exists.
 
     Datasets are built here. Without an executor (or with an in-process one) the models train here, one
     after the other, on ``preset.threads`` torch threads; otherwise they train as parallel jobs on
@@ -107,18 +108,18 @@ def prepare_models(preset: Preset, home: Path | None = None, progress: bool = Tr
     for env in preset.envs:
         data.build(data.default_dataset(env), preset.dataset_size, home=home, progress=progress)
     if executor is not None and not executor.in_process:
-        _train_jobs(preset, home, progress, executor, config)
+        _train_jobs(preset, home, progress, executor, config, device)
         return
     torch.set_num_threads(preset.threads)
     for seed in preset.model_seeds:
         for env in preset.envs:
             for variant in VARIANTS:
                 training.train(env, preset.model, variant, preset.dataset_size, home=home, seed=seed,
-                               config=config, progress=progress)
+                               config=config, progress=progress, device=device)
 
 
 def _train_jobs(preset: Preset, home: Path | None, progress: bool, executor: Executor,
-                config: TrainConfig) -> None:
+                config: TrainConfig, device: str) -> None:
     """One job per env x variant x seed still to train, OWM and AWM submitted when their base is done.
 
     Each job receives the loaded dataset and the checkpoints it starts from, and returns checkpoint bytes,
@@ -145,13 +146,15 @@ def _train_jobs(preset: Preset, home: Path | None, progress: bool, executor: Exe
         start_from = {v: path.read_bytes() for v, path in paths.items() if path.is_file()}
         key = f"train {spec.env} {spec.model} {spec.variant} {spec.dataset_size} seed {spec.seed}"
         specs[key] = spec
-        executor.submit(Job(key, train_job, (spec, datasets[spec.env], start_from), threads=preset.threads))
+        executor.submit(Job(key, train_job, (spec, datasets[spec.env], start_from), threads=preset.threads,
+                            gpus=int(device.startswith("cuda"))))
         bar.total += 1
 
     with bar:
         for seed in preset.model_seeds:
             for env in preset.envs:
-                submit(TrainSpec(env, preset.model, "base", preset.dataset_size, seed=seed, config=config))
+                submit(TrainSpec(env, preset.model, "base", preset.dataset_size, seed=seed, config=config,
+                                 device=device))
         for job, outcome in executor.completed():
             spec = specs[job.key]
             if outcome.error is not None:
@@ -165,21 +168,24 @@ def _train_jobs(preset: Preset, home: Path | None, progress: bool, executor: Exe
 
 def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: bool = True,
                leaderboard: Path | None = None, executor: Executor | None = None,
-               threads: int | None = None) -> RunOutcome:
-    """Run preset ``name`` end to end into ``out_dir``; returns the leaderboard path and failed units.
+               threads: int | None = None, device: str = "cpu") -> RunOutcome:
+    """Run preset ``name`` end to end into ``out_dir``, training and planning on ``device``; returns the
+    leaderboard path and failed units.
 
     ``executor`` runs the training jobs and the sweep units (default: serially here); ``threads`` overrides
     the preset's torch threads per job.
     """
+    from wmbench.models.device import resolve_device
     from wmbench.report import report
 
     preset = get_preset(name)
     preset = preset if threads is None else replace(preset, threads=threads)
+    device = resolve_device(device)
     start = time.perf_counter()
-    prepare_models(preset, home, progress, executor)
+    prepare_models(preset, home, progress, executor, device=device)
     trained = time.perf_counter()
-    command = f"wmbench run --preset {name}"
-    failed = evaluate(preset, out_dir, home, command, progress, executor)
+    command = f"wmbench run --preset {name}" + ("" if device == "cpu" else f" --device {device}")
+    failed = evaluate(preset, out_dir, home, command, progress, executor, device)
     done = time.perf_counter()
     out = report(out_dir, out_dir if leaderboard is None else leaderboard.parent,
                  plots_dir=out_dir / "plots")
@@ -189,7 +195,7 @@ def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: boo
 
 
 def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, progress: bool = True,
-             executor: Executor | None = None) -> list[str]:
+             executor: Executor | None = None, device: str = "cpu") -> list[str]:
     """Sweep the preset's entries (through the world models of every model seed) and the Oracle over its
     modes and levels into ``out_dir``; returns one line per failed unit.
 
@@ -203,7 +209,7 @@ def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, pro
 
     def sweep(entries: tuple[str, ...], budgets: str, source: Any, settings: dict[str, Any]) -> None:
         spec = parse_budgets(budgets)
-        config = SweepConfig(entries=entries, budgets=spec, **settings)
+        config = SweepConfig(entries=entries, budgets=spec, device=device, **settings)
         outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
                             executor=None if spec.kind == "seconds" else executor)
         failed.extend(outcome.failed)
@@ -211,19 +217,21 @@ def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, pro
     for mode in preset.modes:
         for settings in preset.sweeps(mode):
             for seed in preset.model_seeds:
-                source = checkpoint_source(preset.model, preset.dataset_size, home, seed)
+                source = checkpoint_source(preset.model, preset.dataset_size, home, seed, device)
                 sweep(preset.entries, preset.budgets, source, settings)
             if preset.oracle_budgets is not None:
                 sweep(("Oracle",), preset.oracle_budgets, {}, settings)
     return failed
 
 
-def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0):
-    """A harness model source reading the checkpoints of ``wmbench train`` (training seed ``seed``)."""
+def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0,
+                      device: str = "cpu"):
+    """A harness model source reading the checkpoints of ``wmbench train`` (training seed ``seed``) onto
+    ``device``."""
     from wmbench.harness.sweep import checkpoint_models
     from wmbench.models.checkpoint import checkpoint_path
 
     def path_for(env: str, variant: str) -> Path:
         return checkpoint_path(env, model, variant, dataset_size, seed, home)
 
-    return checkpoint_models(path_for)
+    return checkpoint_models(path_for, device)

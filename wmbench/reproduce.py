@@ -41,20 +41,27 @@ class _Run:
     command: str
     started: float
     executor: Executor | None = None
+    device: str = "cpu"
     failed: list[str] = field(default_factory=list)
 
 
 def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None, model: str,
-           seeds: tuple[int, ...] | None, executor: Executor | None, threads: int | None) -> _Run:
-    """Resolve the preset (the whole ``test`` split) and train or reuse its world models."""
+           seeds: tuple[int, ...] | None, executor: Executor | None, threads: int | None,
+           device: str) -> _Run:
+    """Resolve the preset (the whole ``test`` split) and train or reuse its world models on ``device``."""
+    from wmbench.models.device import resolve_device
+
     started = time.perf_counter()
+    device = resolve_device(device)
     preset = replace(get_preset(preset_name), model=model, split="test", n_tasks=None)
     preset = preset if seeds is None else replace(preset, seeds=seeds)
     preset = preset if threads is None else replace(preset, threads=threads)
     seeds_option = "" if seeds is None else f" --seeds {','.join(map(str, seeds))}"
-    command = f"wmbench reproduce {what} --preset {preset_name} --model {model}{seeds_option}"
-    prepare_models(preset, home, executor=executor)
-    return _Run(preset, Path(out_dir or f"runs/{what}-{preset_name}"), home, command, started, executor)
+    device_option = "" if device == "cpu" else f" --device {device}"
+    command = f"wmbench reproduce {what} --preset {preset_name} --model {model}{seeds_option}{device_option}"
+    prepare_models(preset, home, executor=executor, device=device)
+    return _Run(preset, Path(out_dir or f"runs/{what}-{preset_name}"), home, command, started, executor,
+                device)
 
 
 def _sweep(run: _Run, entries: tuple[str, ...], budgets: str, mode: str, **overrides: Any) -> None:
@@ -66,9 +73,10 @@ def _sweep(run: _Run, entries: tuple[str, ...], budgets: str, mode: str, **overr
     preset, spec = run.preset, parse_budgets(budgets)
     oracle = entries == ("Oracle",)
     for settings in preset.sweeps(mode):
-        config = SweepConfig(entries=entries, budgets=spec, **{**settings, **overrides})
+        config = SweepConfig(entries=entries, budgets=spec, device=run.device, **{**settings, **overrides})
         for seed in (0,) if oracle else preset.model_seeds:
-            source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, run.home, seed)
+            source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, run.home, seed,
+                                                         run.device)
             outcome = run_sweep(config, run.out_dir, source, command=run.command,
                                 executor=None if spec.kind == "seconds" else run.executor)
             run.failed.extend(outcome.failed)
@@ -90,12 +98,13 @@ def _finish(run: _Run, name: str, title: str, body: str) -> RunOutcome:
 
 def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
                      model: str = "state", seeds: tuple[int, ...] | None = None,
-                     executor: Executor | None = None, threads: int | None = None) -> RunOutcome:
-    """Train (if needed), run every Table 1 cell and the Oracle, and write ``TABLE1.md``."""
+                     executor: Executor | None = None, threads: int | None = None,
+                     device: str = "cpu") -> RunOutcome:
+    """Train (if needed), run every Table 1 cell and the Oracle on ``device``, and write ``TABLE1.md``."""
     from wmbench.harness.schema import read_results
     from wmbench.report.table1 import table1_entries, table1_markdown
 
-    run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads)
+    run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device)
     entries = [table1_entries(variant) for variant in VARIANTS]
     families = {"gbp": tuple(name for gd, adam, _ in entries for name in (gd, adam)),
                 "cem": tuple(name for *_, name in entries)}
@@ -110,12 +119,13 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
 
 def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
                      model: str = "state", seeds: tuple[int, ...] | None = None,
-                     executor: Executor | None = None, threads: int | None = None) -> RunOutcome:
-    """Run the time-budget sweep and write the report and ``BUDGET.md``."""
+                     executor: Executor | None = None, threads: int | None = None,
+                     device: str = "cpu") -> RunOutcome:
+    """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md``."""
     from wmbench.harness.schema import read_results
     from wmbench.report.table1 import budget_claim, budget_claim_markdown
 
-    run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads)
+    run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device)
     _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")
     return _finish(run, "BUDGET.md", "Time-budget claim",
                    budget_claim_markdown(budget_claim(read_results(run.out_dir))))

@@ -3,7 +3,9 @@
 Every (re)plan is one batched :func:`~wmbench.planning.run_planner` call over all still-active episodes; the N
 simulators are stepped in Python. The planner sees only latents from ``model.encode`` and never the
 simulator's success test. One planning step is ``model.frameskip`` env actions (the action vector reshaped to
-``[frameskip, env dim]``).
+``[frameskip, env dim]``). A model with frame history h (:mod:`wmbench.models.history`) is fed the last h
+observations one planning step apart, oldest first, the first observation repeated until there are h; the
+goal is the goal observation repeated h times.
 
 * ``open-loop``: plan once for ``horizon`` planning steps and execute all of them; success is judged on the
   **final** state only (the reference protocol). One plan call with anytime ``milestones`` yields the plan at
@@ -20,6 +22,7 @@ out-of-bounds actions mark the episode's record with an error and stop it, a pla
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from wmbench.models.history import model_history
 from wmbench.planning import Budget, Objective, Planner, PlanProblem, run_planner
 from wmbench.registry import make_env
 
@@ -74,15 +78,18 @@ def model_obs_type(model: Any) -> str:
 
 
 class _Sims:
-    """N simulators reset to their (start, goal) tasks, with sticky success and step counts."""
+    """N simulators reset to their (start, goal) tasks, with sticky success and step counts; ``past[i]`` keeps
+    episode i's observations ``spacing`` env steps apart that a history-h model needs (the newest last)."""
 
     def __init__(self, env_name: str, starts: np.ndarray, goals: np.ndarray, obs_type: str, image_size: int,
-                 on_step: StepHook | None = None):
+                 history: int = 1, spacing: int = 1, on_step: StepHook | None = None):
         self.on_step = on_step
         self.envs = [make_env(env_name, obs_type, image_size) for _ in range(len(starts))]
         self.goals = goals
         self.obs = [env.reset(seed=i, options={"state": s, "goal": g})[0]
                     for i, (env, s, g) in enumerate(zip(self.envs, starts, goals, strict=True))]
+        self.history, self.spacing = history, spacing
+        self.past = [deque([obs], maxlen=(history - 1) * spacing + 1) for obs in self.obs]
         self.success = np.array([bool(env.success(s, g))
                                  for env, s, g in zip(self.envs, starts, goals, strict=True)])
         self.steps = np.zeros(len(starts), dtype=np.int64)
@@ -99,10 +106,17 @@ class _Sims:
             if (sticky and self.success[i]) or (max_steps is not None and self.steps[i] >= max_steps):
                 return
             self.obs[i], _, _, _, info = env.step(action)
+            self.past[i].append(self.obs[i])
             self.steps[i] += 1
             self.success[i] = info["is_success"]
             if self.on_step is not None:
                 self.on_step(i, action, info["state"])
+
+    def window(self, i: int) -> list[Any]:
+        """Episode i's last ``history`` observations ``spacing`` env steps apart, oldest first (the first
+        observation of the episode repeated where it has fewer)."""
+        past = self.past[i]
+        return [past[max(0, len(past) - 1 - k * self.spacing)] for k in reversed(range(self.history))]
 
     def distances(self) -> np.ndarray:
         return np.array([float(env.state_distance(env.get_state(), g))
@@ -125,9 +139,11 @@ def _device(model: torch.nn.Module) -> torch.device:
     return next(iter(model.parameters()), torch.empty(0)).device
 
 
-def _encode(model: Any, obs: list[np.ndarray], device: torch.device) -> torch.Tensor:
+def _encode(model: Any, windows: list[list[np.ndarray]], device: torch.device) -> torch.Tensor:
+    """Latents ``[N, D]`` of N observation windows (each the model's ``history`` frames, oldest first)."""
     with torch.no_grad():
-        return model.encode(torch.as_tensor(np.stack(obs)).to(device)).detach()
+        frames = model.encode(torch.as_tensor(np.stack([o for w in windows for o in w])).to(device)).detach()
+    return frames.reshape(len(windows), -1)
 
 
 def _check_actions(actions: Any, shape: tuple[int, int, int], low: torch.Tensor, high: torch.Tensor
@@ -189,6 +205,7 @@ def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | S
     image_size = int(getattr(model, "image_size", 64))
     objective = objective or Objective()
     device = _device(model)
+    history = model_history(model)
     probe = make_env(env_name)
     env_action_dim = int(probe.action_space.shape[0])
     low, high = (torch.as_tensor(np.tile(bound, model.frameskip), dtype=torch.float32, device=device)
@@ -197,7 +214,7 @@ def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | S
         raise ValueError(f"model.action_dim {model.action_dim} != frameskip {model.frameskip} x env action "
                          f"dim {env_action_dim}; the model was trained for another env")
     ctx = _Context(env_name, model, planner, starts, goals, obs_type, image_size, objective, device, low,
-                   high, horizon, seed, on_step)
+                   high, horizon, seed, history, on_step)
     if mode == "open-loop":
         return _open_loop(ctx, budgets)
     if len(budgets) != 1:
@@ -224,14 +241,20 @@ class _Context:
     high: torch.Tensor
     horizon: int
     seed: int
+    history: int
     on_step: StepHook | None
 
     def sims(self) -> _Sims:
-        return _Sims(self.env_name, self.starts, self.goals, self.obs_type, self.image_size, self.on_step)
+        return _Sims(self.env_name, self.starts, self.goals, self.obs_type, self.image_size, self.history,
+                     self.model.frameskip, self.on_step)
+
+    def goal_latents(self, sims: _Sims) -> torch.Tensor:
+        """The goals' latents: each goal observation repeated ``history`` times (a still window)."""
+        return _encode(self.model, [[g] * self.history for g in sims.goal_obs(self.obs_type)], self.device)
 
     def problem(self, sims: _Sims, idx: np.ndarray, z_goal: torch.Tensor,
                 warm_start: torch.Tensor | None) -> PlanProblem:
-        z0 = _encode(self.model, [sims.obs[i] for i in idx], self.device)
+        z0 = _encode(self.model, [sims.window(i) for i in idx], self.device)
         return PlanProblem(self.model, z0, z_goal[idx], self.horizon, self.low, self.high, self.objective,
                            warm_start=warm_start)
 
@@ -243,7 +266,7 @@ class _Context:
 def _open_loop(ctx: _Context, budgets: list[Budget]) -> list[EpisodeRecord]:
     n = len(ctx.starts)
     sims = ctx.sims()
-    z_goal = _encode(ctx.model, sims.goal_obs(ctx.obs_type), ctx.device)
+    z_goal = ctx.goal_latents(sims)
     idx = np.arange(n)
     try:
         result = run_planner(ctx.planner, ctx.problem(sims, idx, z_goal, None), budgets[-1], seed=ctx.seed,
@@ -272,7 +295,7 @@ def _open_loop(ctx: _Context, budgets: list[Budget]) -> list[EpisodeRecord]:
 def _mpc(ctx: _Context, budget: Budget, max_steps: int, execute_steps: int) -> list[EpisodeRecord]:
     n = len(ctx.starts)
     sims = ctx.sims()
-    z_goal = _encode(ctx.model, sims.goal_obs(ctx.obs_type), ctx.device)
+    z_goal = ctx.goal_latents(sims)
     mid = (ctx.low + ctx.high) / 2
     warm = mid.expand(n, ctx.horizon, -1).clone()
     seconds, its, fwd, bwd, replans = np.zeros(n), *(np.zeros(n, dtype=np.int64) for _ in range(4))

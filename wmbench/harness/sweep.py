@@ -18,7 +18,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from wmbench.harness.machine import device_name, machine_info
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
 from wmbench.harness.transport import ModelPayload, pack, simulator, unpack
 from wmbench.harness.units import Unit
+from wmbench.models.device import resolve_device
 from wmbench.planning import Objective
 from wmbench.planning.objective import WEIGHTINGS
 from wmbench.registry import make_env
@@ -52,7 +53,8 @@ class SweepConfig:
     """What to run. ``levels`` keeps only the suite's tasks of those difficulty levels (None: all) and
     ``n_tasks`` then takes a prefix; ``max_steps`` overrides the suite's MPC cap (by default the largest cap
     of the levels run); ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential"
-    or "last")."""
+    or "last"); ``device`` is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``,
+    resolved by :func:`wmbench.models.device.resolve_device`)."""
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]
@@ -95,6 +97,7 @@ def validate_config(config: SweepConfig) -> list[Entry]:
             raise ValueError(f"{name} must be >= {low}, got {value}")
     if config.execute_steps > config.horizon:
         raise ValueError(f"execute_steps ({config.execute_steps}) must be <= horizon ({config.horizon})")
+    resolve_device(config.device)
     bad_seeds = [s for s in config.seeds if not 0 <= s <= MAX_SEED]
     if bad_seeds:
         raise ValueError(f"seeds must be in [0, {MAX_SEED}], got {bad_seeds[0]}")
@@ -205,6 +208,7 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
     error rows and a line in ``SweepOutcome.failed``.
     """
     entries = validate_config(config)
+    config = replace(config, device=resolve_device(config.device))
     results_dir = Path(results_dir)
     for path in (results_dir, results_dir / PARTS):
         if path.exists() and not path.is_dir():

@@ -16,6 +16,7 @@ from __future__ import annotations
 MODELS: dict[str, str] = {
     "state": "wmbench.models.state_model:StateWorldModel",
     "pixel": "wmbench.models.pixel_model:PixelWorldModel",
+    "patch": "wmbench.models.patch_model:PatchWorldModel",
 }
 
 __all__ = ["MODELS"]

@@ -25,20 +25,27 @@ def feature_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class ResidualDynamics(nn.Module):
-    """``z + mean_k MLP_k([z, (a - mean) / std])``; ``a`` = ``frameskip`` raw env actions concatenated."""
+    """``z + mean_k MLP_k([z, (a - mean) / std])``; ``a`` = ``frameskip`` raw env actions concatenated.
+
+    With ``history`` h > 1 the latent ``z`` is a window of h frame latents (:mod:`wmbench.models.history`):
+    the MLPs read the whole window and predict the change of the newest frame, and the next latent is the
+    window shifted by one frame with the predicted frame appended.
+    """
 
     def __init__(self, latent_dim: int, env_action_dim: int, frameskip: int, hidden: int, layers: int,
-                 n_models: int):
+                 n_models: int, history: int = 1):
         super().__init__()
         sizes = {"latent_dim": latent_dim, "env_action_dim": env_action_dim, "frameskip": frameskip,
-                 "hidden": hidden, "n_models": n_models}
-        if min(sizes.values()) < 1 or layers < 0:
-            raise ValueError(f"world-model sizes must be >= 1 and layers >= 0; got {sizes}, layers={layers}")
+                 "hidden": hidden, "n_models": n_models, "history": history}
+        if min(sizes.values()) < 1 or layers < 0 or latent_dim % history:
+            raise ValueError(f"world-model sizes must be >= 1, layers >= 0 and latent_dim a multiple of "
+                             f"history; got {sizes}, layers={layers}")
         self.frameskip, self.env_action_dim = frameskip, env_action_dim
         self.action_dim = frameskip * env_action_dim
+        self.frame_dim = latent_dim // history
         self.register_buffer("action_mean", torch.zeros(self.action_dim))
         self.register_buffer("action_std", torch.ones(self.action_dim))
-        self.nets = nn.ModuleList(mlp(latent_dim + self.action_dim, latent_dim, hidden, layers)
+        self.nets = nn.ModuleList(mlp(latent_dim + self.action_dim, self.frame_dim, hidden, layers)
                                   for _ in range(n_models))
 
     def set_action_stats(self, actions: torch.Tensor) -> None:
@@ -52,13 +59,29 @@ class ResidualDynamics(nn.Module):
             raise ValueError(f"step expects actions [..., {self.action_dim}] (frameskip {self.frameskip} x "
                              f"{self.env_action_dim} env actions), got {tuple(a.shape)}")
         x = torch.cat([z, (a - self.action_mean) / self.action_std], dim=-1)
-        if len(self.nets) == 1:
-            return z + self.nets[0](x)
-        return z + torch.stack([net(x) for net in self.nets]).mean(0)
+        delta = self.nets[0](x) if len(self.nets) == 1 else torch.stack([net(x) for net in self.nets]).mean(0)
+        if self.frame_dim == z.shape[-1]:
+            return z + delta
+        return torch.cat([z[..., self.frame_dim:], z[..., -self.frame_dim:] + delta], dim=-1)
 
 
-def rollout(step, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    """Autoregressive ``step`` over ``actions [B, H, A]`` from ``z0 [B, D]`` -> ``[B, H + 1, D]``."""
+#: Rows that a no-grad CPU rollout steps through all H steps together. At CEM's batch (15,000 rows) the
+#: LayerNorm and SiLU passes over whole-batch activations (15 MB) dominated the reference state model's
+#: rollout; in chunks of 512 rows (512 x 256 floats = 0.5 MB per activation) they stay in the L2 cache, which
+#: cut the rollout from about 1.6x to about 1.2-1.3x a bare chain of its GEMMs (benchmarks/bench_planners.py).
+#: Every operation is row-wise, so the result is the same as one batch.
+ROLLOUT_CHUNK = 512
+
+
+def rollout(step, z0: torch.Tensor, actions: torch.Tensor, chunk: int | None = ROLLOUT_CHUNK) -> torch.Tensor:
+    """Autoregressive ``step`` over ``actions [B, H, A]`` from ``z0 [B, D]`` -> ``[B, H + 1, D]``.
+
+    Without gradients on the CPU, batches of more than ``chunk`` rows are rolled out ``chunk`` rows at a time
+    (:data:`ROLLOUT_CHUNK`); ``chunk=None`` rolls out the whole batch at once.
+    """
+    if chunk is not None and len(z0) > chunk and z0.device.type == "cpu" and not torch.is_grad_enabled():
+        return torch.cat([rollout(step, z0[i:i + chunk], actions[i:i + chunk], None)
+                          for i in range(0, len(z0), chunk)])
     zs = [z0]
     for t in range(actions.shape[1]):
         zs.append(step(zs[-1], actions[:, t]))

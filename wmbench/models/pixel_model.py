@@ -5,7 +5,13 @@ the dataset's frames (mean squared pixel reconstruction error, Adam, ``ae_steps`
 it; only the latent predictor is trained by the world-model trainers. Frames are rendered from the recorded
 states with the env's pure ``draw(state, image_size)``, so a dataset needs no stored pixels. The latent is the
 encoder code z-normalised with train-frame statistics, so the AWM radii and planning costs have the same scale
-as for the state model. ``encode(images [B, H, W, 3] uint8)``; ``encode_states`` renders first.
+as for the state model. ``encode(images [B, H, W, 3] uint8)`` and ``encode_states`` (renders first) give
+frame latents ``[..., code_dim]``.
+
+Frame history (:mod:`wmbench.models.history`): with ``history`` h the latent is the window of the last h
+frame codes (``latent_dim = h * code_dim``), so the predictor sees motion; ``step`` predicts the newest
+frame's code and shifts the window, and ``goal_weights`` weigh only the newest frame. ``from_dataset`` builds
+h = 3 (DINO-WM's history); the constructor default 1 is the Markov model of earlier checkpoints.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from wmbench.models.dynamics import ResidualDynamics, feature_stats, rollout
+from wmbench.models.history import newest_frame_weights
 from wmbench.registry import make_env
 
 
@@ -53,16 +60,18 @@ class PixelWorldModel(nn.Module):
 
     def __init__(self, env: str, image_size: int = 64, code_dim: int = 32, channels: int = 32,
                  env_action_dim: int = 2, frameskip: int = 5, hidden: int = 256, layers: int = 2,
-                 n_models: int = 1):
+                 n_models: int = 1, history: int = 1):
         super().__init__()
         self.autoencoder = ConvAutoencoder(image_size, code_dim, channels).requires_grad_(False)
-        self.dynamics = ResidualDynamics(code_dim, env_action_dim, frameskip, hidden, layers, n_models)
+        self.history, self.frame_dim = int(history), int(code_dim)
+        self.dynamics = ResidualDynamics(self.history * self.frame_dim, env_action_dim, frameskip, hidden,
+                                         layers, n_models, self.history)
         self.env, self.frameskip, self.image_size = env, int(frameskip), int(image_size)
-        self.latent_dim, self.action_dim = int(code_dim), self.dynamics.action_dim
+        self.latent_dim, self.action_dim = self.history * self.frame_dim, self.dynamics.action_dim
         self._config = {"env": env, "image_size": int(image_size), "code_dim": int(code_dim),
                         "channels": int(channels), "env_action_dim": int(env_action_dim),
                         "frameskip": self.frameskip, "hidden": int(hidden), "layers": int(layers),
-                        "n_models": int(n_models)}
+                        "n_models": int(n_models), "history": self.history}
         self.metadata: dict[str, Any] = {"env": env}
         self.renderer: Any = None  # an env with ``draw``; made from ``env`` on first use
         self.register_buffer("code_mean", torch.zeros(code_dim))
@@ -72,14 +81,23 @@ class PixelWorldModel(nn.Module):
     def config(self) -> dict[str, Any]:
         return dict(self._config)
 
+    @property
+    def goal_weights(self) -> torch.Tensor | None:
+        """Objective weights ``[latent_dim]``: the newest frame only (None = unweighted, for history 1)."""
+        if self.history == 1:
+            return None
+        return newest_frame_weights(self.history, self.frame_dim, self.code_mean.device)
+
     @classmethod
     def from_dataset(cls, dataset: Any, env: str, frameskip: int = 5, seed: int = 0, ae_steps: int = 500,
                      ae_batch: int = 64, ae_lr: float = 1e-3, renderer: Any = None, progress: bool = True,
-                     **options: Any) -> PixelWorldModel:
-        """Render the train frames, pre-train and freeze the autoencoder, fit code and action statistics."""
+                     history: int = 3, device: str | torch.device = "cpu", **options: Any) -> PixelWorldModel:
+        """Render the train frames, pre-train (on ``device``) and freeze the autoencoder, fit code and action
+        statistics."""
         torch.manual_seed(seed)
         states, actions = dataset.train.states, dataset.train.actions
-        model = cls(env, env_action_dim=actions.shape[-1], frameskip=frameskip, **options)
+        model = cls(env, env_action_dim=actions.shape[-1], frameskip=frameskip, history=history,
+                    **options).to(device)
         model.renderer = renderer
         frames = model.render(states.reshape(-1, states.shape[-1]))
         model.pretrain(frames, ae_steps, ae_batch, ae_lr, torch.Generator().manual_seed(seed), progress)
@@ -112,7 +130,7 @@ class PixelWorldModel(nn.Module):
         return torch.from_numpy(np.stack([self.renderer.draw(s, self.image_size) for s in arr]))
 
     def _float(self, images: torch.Tensor) -> torch.Tensor:
-        x = torch.as_tensor(images).permute(0, 3, 1, 2).float() / 255.0
+        x = torch.as_tensor(images).to(self.code_mean.device).permute(0, 3, 1, 2).float() / 255.0
         if x.shape[-1] != self.image_size:
             x = nn.functional.interpolate(x, size=(self.image_size, self.image_size), mode="area")
         return x
@@ -135,7 +153,7 @@ class PixelWorldModel(nn.Module):
     def encode_states(self, states: torch.Tensor) -> torch.Tensor:
         lead = states.shape[:-1]
         z = self.encode(self.render(states.reshape(-1, states.shape[-1])))
-        return z.reshape(*lead, self.latent_dim)
+        return z.reshape(*lead, self.frame_dim)
 
     def step(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         return self.dynamics(z, a)

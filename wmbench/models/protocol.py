@@ -15,6 +15,16 @@ A world model is a ``torch.nn.Module`` that satisfies :class:`WorldModel`. To pl
 4. Optionally add ``decode(z [B, D]) -> observations``, the inverse of ``encode`` (states ``[B, S]`` or uint8
    images ``[B, H, W, 3]``, as ``obs_type`` says): ``wmbench video`` then draws the model's predicted
    trajectory; without it the video shows the nearest real frame to each prediction.
+
+Frame history (optional, :mod:`wmbench.models.history`). A model with ``history = h > 1`` encodes single
+frames (``encode`` / ``encode_states`` -> frame latents ``[..., frame_dim]``), and its latent, the one
+planners, ``step``, ``rollout`` and the trainers see, is the window of its last h frame latents, one planning
+step (``frameskip`` env steps) apart, oldest first, concatenated: ``latent_dim = h * frame_dim``. ``step``
+drops the oldest frame and appends the predicted one. The episode loop encodes the last h observations of
+each episode (the first observation repeated until there are h) and the goal observation as a still window
+(repeated h times); ``goal_weights`` should then weigh only the newest frame. Training windows start h - 1
+recorded frames early, so every latent has its real history. Without a ``history`` attribute a model has
+history 1 (the latent is the frame latent).
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ class WorldModel(Protocol):
     obs_type: str  # what encode() takes: "state" or "pixels" (uint8 images of size ``image_size``)
     frameskip: int
     action_dim: int
-    latent_dim: int
+    latent_dim: int  # the planners' latent: ``history`` frame latents (optional attribute, default 1)
     metadata: dict[str, Any]
 
     @property
@@ -42,10 +52,10 @@ class WorldModel(Protocol):
         """Constructor keyword arguments (plain values only)."""
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
-        """Observations (states [B, S] or uint8 images [B, H, W, 3]) -> latents [B, D]."""
+        """Observations (states [B, S] or uint8 images [B, H, W, 3]) -> frame latents [B, D / history]."""
 
     def encode_states(self, states: torch.Tensor) -> torch.Tensor:
-        """Simulator states [..., S] -> latents [..., D] (renders first for pixel models)."""
+        """Simulator states [..., S] -> frame latents [..., D / history] (pixel models render first)."""
 
     def step(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """One model step: latents [B, D], raw actions [B, action_dim] in [-1, 1] -> next latents [B, D]."""

@@ -31,8 +31,8 @@ def attack_radii(z: torch.Tensor, a: torch.Tensor, cfg: TrainConfig) -> tuple[to
 def perturb(model, z_in: torch.Tensor, a: torch.Tensor, z_target: torch.Tensor, eps_z: torch.Tensor,
             eps_a: torch.Tensor, steps: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Adversarial (z_in + dz, a + da) with |dz| <= eps_z, |da| <= eps_a, maximising the one-step loss."""
-    dz = (torch.rand(z_in.shape, generator=generator) * 2 - 1) * eps_z
-    da = (torch.rand(a.shape, generator=generator) * 2 - 1) * eps_a
+    dz = (torch.rand(z_in.shape, generator=generator).to(z_in.device) * 2 - 1) * eps_z
+    da = (torch.rand(a.shape, generator=generator).to(a.device) * 2 - 1) * eps_a
     alpha = 1.25 if steps == 1 else 2.5 / steps
     for _ in range(steps):
         dz.requires_grad_(True)
@@ -49,7 +49,8 @@ class AWMStep:
     """The AWM loss on a fresh minibatch; holds the radii (fixed from the first batch unless adaptive)."""
 
     def __init__(self, model, data: Batch, cfg: TrainConfig, radii: tuple[torch.Tensor, torch.Tensor] | None):
-        self.model, self.data, self.cfg, self.radii = model, data, cfg, radii
+        self.model, self.data, self.cfg = model, data, cfg
+        self.radii = None if radii is None else tuple(r.to(data[0].device) for r in radii)
 
     def __call__(self, generator: torch.Generator) -> torch.Tensor:
         z, a = sample_batch(self.data, self.cfg.batch_size, generator)

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from wmbench.models.history import frame_windows, model_history, reset_windows
 from wmbench.training.config import TrainConfig
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # latents [B, H + 1, D], raw actions [B, H, action_dim]
@@ -16,26 +17,48 @@ Batch = tuple[torch.Tensor, torch.Tensor]  # latents [B, H + 1, D], raw actions 
 
 @torch.no_grad()
 def window_latents(model, split, cfg: TrainConfig) -> Batch:
-    """Encode all history-1 windows of ``split``: (latents [N, H + 1, D], actions [N, H, action_dim]).
+    """Encode all windows of ``split``: (latents [N, H + 1, D], actions [N, H, action_dim]) on the model's
+    device.
 
-    Each recorded state is encoded once and gathered into windows via ``Windows.episode`` / ``start`` when
-    present (pixel models render every state, so this avoids re-rendering overlapping windows).
+    For a model with frame history h > 1 (:mod:`wmbench.models.history`) each window starts h - 1 recorded
+    frames earlier, the history of its first latent, and comes twice: with that recorded history, and as if
+    the episode had been reset at its first latent's frame (history = that frame repeated), which is what the
+    episode loop feeds the model before it has seen h frames (as DINO-WM's causal predictor also learns to
+    predict from shorter histories). Each recorded state is encoded once and gathered into windows via
+    ``Windows.episode`` / ``start`` when present (pixel models render every state, so this avoids
+    re-rendering overlapping windows).
     """
-    windows = split.windows(1, cfg.horizon, cfg.frameskip)
-    actions = torch.as_tensor(windows.actions, dtype=torch.float32)
+    history = model_history(model)
+    windows = split.windows(history, cfg.horizon, cfg.frameskip)
+    actions = torch.as_tensor(windows.actions[:, history - 1:], dtype=torch.float32)
     if hasattr(windows, "episode") and hasattr(windows, "start"):
-        z_all = encode_in_chunks(model, torch.as_tensor(split.states, dtype=torch.float32))
-        offsets = torch.arange(cfg.horizon + 1) * cfg.frameskip
-        return z_all[windows.episode[:, None], windows.start[:, None] + offsets], actions
-    return encode_in_chunks(model, torch.as_tensor(windows.states, dtype=torch.float32)), actions
+        all_frames = encode_frames(model, torch.as_tensor(split.states, dtype=torch.float32))
+        offsets = torch.arange(history + cfg.horizon) * cfg.frameskip
+        frames = all_frames[windows.episode[:, None], windows.start[:, None] + offsets]
+    else:
+        frames = encode_frames(model, torch.as_tensor(windows.states, dtype=torch.float32))
+    z, actions = frame_windows(frames, history), actions.to(frames.device)
+    if history == 1:
+        return z, actions
+    return torch.cat([z, reset_windows(frames[:, history - 1:], history)]), torch.cat([actions, actions])
 
 
 @torch.no_grad()
-def encode_in_chunks(model, states: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
-    """``model.encode_states`` over ``states [N, T, S]`` in chunks -> [N, T, D]."""
+def encode_frames(model, states: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """``model.encode_states`` over ``states [..., S]`` in chunks -> frame latents ``[..., F]``."""
     flat = states.reshape(-1, states.shape[-1])
     z = torch.cat([model.encode_states(flat[i:i + chunk]) for i in range(0, len(flat), chunk)])
     return z.reshape(*states.shape[:-1], z.shape[-1])
+
+
+@torch.no_grad()
+def encode_in_chunks(model, states: torch.Tensor) -> torch.Tensor:
+    """Latent trajectories of state sequences ``[N, T, S]`` -> ``[N, T - h + 1, D]`` (h: the model's history).
+
+    The first h - 1 states of each sequence are the history of its first latent; history-1 models encode
+    every state.
+    """
+    return frame_windows(encode_frames(model, states), model_history(model))
 
 
 def one_step_loss(model, z_in: torch.Tensor, a: torch.Tensor, z_target: torch.Tensor) -> torch.Tensor:

@@ -21,8 +21,10 @@ _VARIANT_FIELDS = {
 class TrainConfig:
     """Hyper-parameters of base training and of the OWM / AWM fine-tuning variants.
 
-    Windows are cut with history 1 and ``horizon`` model steps of ``frameskip`` env steps each, so one model
-    action is ``frameskip`` env actions concatenated (10-D for the 2-D envs, as in the paper).
+    Windows are ``horizon`` model steps of ``frameskip`` env steps each (plus the model's ``history - 1``
+    earlier frames), so one model action is ``frameskip`` env actions concatenated (10-D for the 2-D envs, as
+    in the paper). History models see every window twice (recorded history and as if reset at its first
+    frame), and ``windows`` in the step budget counts both.
 
     Base loss (normalised latent space): teacher-forced one-step MSE over all ``horizon`` transitions plus
     ``rollout_weight`` x the MSE of the open-loop ``horizon``-step rollout from the first latent. The rollout

@@ -20,9 +20,10 @@ from wmbench.training.owm import PlanFn, gbp_planner, plan_and_simulate
 
 @torch.no_grad()
 def rollout_error(model, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    """Per-trajectory open-loop MSE of the predicted steps: states [N, H + 1, S], actions [N, H, A] -> [N]."""
+    """Per-trajectory open-loop MSE of the predicted steps: states [N, h - 1 + H + 1, S] (h - 1 history frames
+    first for a history-h model), actions [N, H, A] -> [N]."""
     z = encode_in_chunks(model, states)
-    pred = model.rollout(z[:, 0], actions)
+    pred = model.rollout(z[:, 0], actions.to(z.device))
     return ((pred[:, 1:] - z[:, 1:]) ** 2).mean(dim=(1, 2))
 
 

@@ -31,6 +31,7 @@ class TrainSpec:
     dataset_size: str
     seed: int = 0
     config: TrainConfig = field(default_factory=TrainConfig)
+    device: str = "cpu"
 
     def path(self, home: str | Path | None = None) -> Path:
         """Where this checkpoint lives under ``home``."""
@@ -64,7 +65,7 @@ def train_job(spec: TrainSpec, dataset: Any, start_from: dict[str, bytes]) -> by
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         path = train(spec.env, spec.model, spec.variant, spec.dataset_size, home=home, seed=spec.seed,
-                     config=spec.config, progress=False, dataset=dataset)
+                     config=spec.config, progress=False, dataset=dataset, device=spec.device)
         return path.read_bytes()
 
 

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 
 import torch
 
-from wmbench.training.base import Batch, prediction_loss, sample_batch
+from wmbench.models.history import model_history, still_window
+from wmbench.training.base import Batch, encode_frames, encode_in_chunks, prediction_loss, sample_batch
 from wmbench.training.config import TrainConfig
 from wmbench.training.segments import Segments, sample_segments
 from wmbench.training.simulate import simulate
@@ -54,27 +55,34 @@ def plan_and_simulate(model, env, split, n: int, cfg: TrainConfig, planner: Plan
                       ) -> tuple[Segments, torch.Tensor, torch.Tensor]:
     """Plan from ``n`` sampled expert starts to their goals through ``model`` and execute in the simulator.
 
-    Returns the expert segments, the simulator-true states [N, H + 1, S] and the executed actions [N, H, A].
+    Returns the expert segments, the states [N, h - 1 + H + 1, S] (the segments' recorded h - 1 history
+    frames of a history-h model, :mod:`wmbench.models.history`, then the simulator-true states from the start)
+    and the executed actions [N, H, A]. The goal latent is the goal frame's still window.
     """
     generator = torch.Generator().manual_seed(seed)
-    seg = sample_segments(split, n, cfg.horizon, cfg.frameskip, generator)
+    history = model_history(model)
+    seg = sample_segments(split, n, cfg.horizon, cfg.frameskip, generator, history)
     with torch.no_grad():
-        z_start, z_goal = model.encode_states(seg.starts), model.encode_states(seg.goals)
+        z_start = encode_in_chunks(model, seg.states[:, :history])[:, 0]
+        z_goal = still_window(encode_frames(model, seg.goals), history)
     actions = planner(model, z_start, z_goal, cfg.horizon, seed).clamp(-1, 1)
-    return seg, simulate(env, seg.starts, actions, cfg.frameskip), actions
+    states = torch.cat([seg.states[:, :history - 1], simulate(env, seg.starts, actions, cfg.frameskip)], 1)
+    return seg, states, actions
 
 
 def collect_round(model, env, split, cfg: TrainConfig, planner: PlanFn, seed: int) -> Batch:
-    """One OWM round's replay data: simulator-true (states [N, H + 1, S], executed actions [N, H, A])."""
+    """One OWM round's replay data (on the CPU): (states [N, h - 1 + H + 1, S] as in
+    :func:`plan_and_simulate`, executed actions [N, H, A])."""
     _, states, actions = plan_and_simulate(model, env, split, cfg.owm_rollouts, cfg, planner, seed)
-    return states, actions.float()
+    return states, actions.float().cpu()
 
 
 class OWMStep:
     """Base loss on a batch mixing expert windows with replay windows (``cfg.owm_mix`` from replay)."""
 
     def __init__(self, model, expert: Batch, replay: Batch, cfg: TrainConfig):
-        self.model, self.expert, self.replay, self.cfg = model, expert, replay, cfg
+        self.model, self.expert, self.cfg = model, expert, cfg
+        self.replay = tuple(t.to(expert[0].device) for t in replay)
 
     def __call__(self, generator: torch.Generator) -> torch.Tensor:
         n_replay = round(self.cfg.owm_mix * self.cfg.batch_size) if len(self.replay[0]) else 0

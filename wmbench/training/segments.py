@@ -9,36 +9,41 @@ import torch
 
 @dataclass
 class Segments:
-    """``n`` expert segments of ``horizon`` model steps (``horizon * frameskip`` env steps) each.
+    """``n`` expert segments of ``horizon`` model steps (``horizon * frameskip`` env steps) each, after
+    ``history - 1`` recorded frames (the start's frame history, :mod:`wmbench.models.history`).
 
-    ``states [n, horizon + 1, S]`` are the recorded states at model-step boundaries (index 0 = start,
-    index -1 = goal); ``actions [n, horizon, frameskip * A]`` the recorded env actions, concatenated per step.
+    ``states [n, history - 1 + horizon + 1, S]`` are the recorded states at model-step boundaries (index
+    ``history - 1`` = start, index -1 = goal); ``actions [n, horizon, frameskip * A]`` the recorded env
+    actions from the start, concatenated per step.
     """
 
     states: torch.Tensor
     actions: torch.Tensor
+    history: int = 1
 
     @property
     def starts(self) -> torch.Tensor:
-        return self.states[:, 0]
+        return self.states[:, self.history - 1]
 
     @property
     def goals(self) -> torch.Tensor:
         return self.states[:, -1]
 
 
-def sample_segments(split, n: int, horizon: int, frameskip: int, generator: torch.Generator) -> Segments:
-    """Draw ``n`` segments uniformly over (episode, start time) from an ``EpisodeSplit``."""
+def sample_segments(split, n: int, horizon: int, frameskip: int, generator: torch.Generator,
+                    history: int = 1) -> Segments:
+    """Draw ``n`` segments uniformly over (episode, start time) from an ``EpisodeSplit``; the start leaves
+    room for ``history - 1`` frames before it."""
     states, actions = split.states, split.actions
     episodes, steps = actions.shape[:2]
-    span = horizon * frameskip
-    if steps < span:
-        raise ValueError(f"episodes have {steps} env steps but a segment needs horizon x frameskip = {span}; "
-                         "use a shorter horizon or a dataset with longer episodes")
+    span, lead = horizon * frameskip, (history - 1) * frameskip
+    if steps < span + lead:
+        raise ValueError(f"episodes have {steps} env steps but a segment needs (history - 1 + horizon) x "
+                         f"frameskip = {span + lead}; use a shorter horizon or a dataset with longer "
+                         "episodes")
     ep = torch.randint(episodes, (n,), generator=generator)
-    t0 = torch.randint(steps - span + 1, (n,), generator=generator)
-    offsets = torch.arange(span + 1)
-    idx = t0[:, None] + offsets[None]
+    t0 = torch.randint(steps - span - lead + 1, (n,), generator=generator) + lead
+    idx = t0[:, None] + torch.arange(-lead, span + 1)[None]
     seg_states = states[ep[:, None], idx][:, ::frameskip]
-    seg_actions = actions[ep[:, None], idx[:, :-1]].reshape(n, horizon, frameskip * actions.shape[-1])
-    return Segments(seg_states.float(), seg_actions.float())
+    seg_actions = actions[ep[:, None], idx[:, lead:-1]].reshape(n, horizon, frameskip * actions.shape[-1])
+    return Segments(seg_states.float(), seg_actions.float(), history)

@@ -16,6 +16,8 @@ import torch
 from wmbench.data.specs import default_dataset
 from wmbench.models import MODELS, checkpoint
 from wmbench.models.checkpoint import checkpoint_path
+from wmbench.models.device import resolve_device
+from wmbench.models.history import model_history
 from wmbench.models.protocol import resolve_class
 from wmbench.registry import make_env
 from wmbench.training import diagnostics
@@ -38,10 +40,12 @@ from wmbench.training.validation import Validator, rollout_mse, val_batch
 def train(env: str, model: str = "state", variant: str = "base", dataset_size: str = "small",
           home: str | Path | None = None, seed: int = 0, config: TrainConfig | None = None,
           overwrite: bool = False, progress: bool = True, diagnose: bool = True, dataset: Any = None,
-          sim_env: Any = None, planner: PlanFn | None = None, dataset_name: str | None = None) -> Path:
-    """Train (or resume, or reuse) a world model and return its checkpoint path.
+          sim_env: Any = None, planner: PlanFn | None = None, dataset_name: str | None = None,
+          device: str | torch.device = "cpu") -> Path:
+    """Train (or resume, or reuse) a world model on ``device`` and return its checkpoint path.
 
-    ``model``: "state", "pixel" or a "module:Class" path. ``variant``: "base", "owm" or "awm".
+    ``model``: "state", "pixel", "patch" or a "module:Class" path. ``variant``: "base", "owm" or "awm".
+    ``device``: "cpu", "cuda", "cuda:N" or "auto" (:func:`~wmbench.models.device.resolve_device`).
     ``dataset_name`` defaults to ``wmbench.data.default_dataset(env)``; ``dataset`` / ``sim_env`` /
     ``planner`` override the defaults (``wmbench.data.load(dataset_name)``, the env class, GBP) for tests and
     custom setups. ``diagnose=False`` skips the diagnostics stored in the checkpoint. The learning curve is
@@ -54,6 +58,7 @@ def train(env: str, model: str = "state", variant: str = "base", dataset_size: s
                          f"got {model!r}")
     cfg = TrainConfig() if config is None else config
     name = default_dataset(env) if dataset_name is None else dataset_name
+    device = resolve_device(device) if isinstance(device, str) else device
     path = checkpoint_path(env, model, variant, dataset_size, seed, home)
     wanted = cfg.for_variant(variant)
     training = None
@@ -71,23 +76,24 @@ def train(env: str, model: str = "state", variant: str = "base", dataset_size: s
     ctx = _Context(env, variant, seed, cfg, dataset, sim_env, planner, progress, path, name)
     t_build = time.perf_counter()
     if training is not None:
-        net = checkpoint.load(path)
+        net = checkpoint.load(path, device)
     elif variant == "base":
         options = dict(cfg.model_options)
-        if model == "pixel":
-            options.update(renderer=sim_env, progress=progress)
+        if model in ("pixel", "patch"):
+            options.update(renderer=sim_env, progress=progress, device=device)
         net = resolve_class(MODELS.get(model, model)).from_dataset(
-            dataset, env=env, frameskip=cfg.frameskip, seed=seed, **options)
+            dataset, env=env, frameskip=cfg.frameskip, seed=seed, **options).to(device)
     else:
         base = train(env, model, "base", dataset_size, home, seed, cfg, False, progress, diagnose, dataset,
-                     sim_env, planner, name)
-        net = checkpoint.load(base)
+                     sim_env, planner, name, device)
+        net = checkpoint.load(base, device)
     if sim_env is not None and hasattr(net, "renderer"):
         net.renderer = sim_env
     # building the model (pixel: encoder pre-training) or loading it (and training the base if missing)
     setup_seconds = round(time.perf_counter() - t_build, 3)
     run = {"base": _train_base, "awm": _train_awm, "owm": _train_owm}[variant](ctx, net, training)
-    stats, state = {**run.stats(), "setup_seconds": setup_seconds}, run.state(final=True)
+    stats = {**run.stats(), "setup_seconds": setup_seconds, "device": str(device)}
+    state = run.state(final=True)
     report = diagnostics.diagnose(net, dataset, cfg, ctx.env(), ctx.planner(), seed) if diagnose else {}
     net.metadata = {
         "env": env, "model": model, "variant": variant, "dataset": name,
@@ -206,7 +212,8 @@ def _train_owm(ctx: _Context, net, training: dict | None) -> _Run:
     cfg = ctx.cfg
     expert = window_latents(net, ctx.dataset.train, cfg)
     val = val_batch(net, ctx.dataset.val, cfg, ctx.seed)
-    replay = {"replay_states": torch.zeros(0, cfg.horizon + 1, ctx.dataset.train.states.shape[-1]),
+    replay = {"replay_states": torch.zeros(0, model_history(net) - 1 + cfg.horizon + 1,
+                                           ctx.dataset.train.states.shape[-1]),
               "replay_actions": torch.zeros(0, cfg.horizon, net.action_dim)}
     if training is not None:
         replay = {k: training[k] for k in replay}
