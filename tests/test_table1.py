@@ -98,3 +98,34 @@ def test_budget_claim_per_level_and_table1_pools_levels():
     assert list(claim["level"]) == ["far", "near"]
     frame = table1_frame(pd.DataFrame(rows)).set_index("planner")
     assert frame.loc["CEM", "n"] == 200 and frame.loc["CEM", "rate"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("command, written", [
+    ("wmbench reproduce budget --preset quick --model state", "BUDGET.md"),
+    ("wmbench reproduce table1 --preset quick --model state", "TABLE1.md"),
+    ("wmbench run --preset quick", None),
+])
+def test_report_writes_the_reproduction_summary_of_reproduce_rows(command, written, tmp_path):
+    from wmbench.harness.schema import write_part
+    from wmbench.report import report
+
+    rows = []
+    for budget, cem, gbp in [(0.1, 3, 5), (1.0, 7, 6)]:
+        rows += _rows("CEM", "wall", "mpc", budget, cem, n=10, kind="seconds", command=command)
+        rows += _rows("GBP", "wall", "mpc", budget, gbp, n=10, kind="seconds", command=command)
+    results = tmp_path / "results"
+    for i, unit in enumerate(pd.DataFrame(rows).groupby("unit_id")):
+        write_part(unit[1].to_dict("records"), results / "parts" / f"{i}.parquet")
+    report(results)
+    assert sorted(p.name for p in results.glob("*.md")) == sorted({"leaderboard.md", written} - {None})
+    if written == "BUDGET.md":
+        text = (results / written).read_text()
+        assert f"Runs: `{command}`" in text and f"`wmbench report {results}`" in text
+        assert "| wall | mpc, seconds | all | GBP | 70% | (0.1 s, 1 s] | > 1 s |" in text
+    # mixed commands: no summary
+    if written:
+        extra = _rows("CEM", "wall", "mpc", 3.0, 7, n=10, kind="seconds", command="wmbench eval ...")
+        write_part(extra, results / "parts" / "extra.parquet")
+        (results / written).unlink()
+        report(results)
+        assert not (results / written).exists()

@@ -82,15 +82,11 @@ def _sweep(run: _Run, entries: tuple[str, ...], budgets: str, mode: str, **overr
             run.failed.extend(outcome.failed)
 
 
-def _finish(run: _Run, name: str, title: str, body: str) -> RunOutcome:
+def _finish(run: _Run, name: str) -> RunOutcome:
     from wmbench.report import report
 
     report(run.out_dir)
     path = run.out_dir / name
-    preset = run.preset
-    path.write_text(f"# {title} on this machine ({preset.name} preset, {preset.model} world models)\n\n"
-                    f"Regenerate: `{run.command}`\n\nCurves, paired comparisons and the Oracle ceiling: "
-                    f"`leaderboard.md` and `plots/` here.\n\n{body}")
     print(path.read_text())
     print(f"total {time.perf_counter() - run.started:.0f} s")
     return RunOutcome(path, run.failed)
@@ -101,8 +97,7 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
                      executor: Executor | None = None, threads: int | None = None,
                      device: str = "cpu") -> RunOutcome:
     """Train (if needed), run every Table 1 cell and the Oracle on ``device``, and write ``TABLE1.md``."""
-    from wmbench.harness.schema import read_results
-    from wmbench.report.table1 import table1_entries, table1_markdown
+    from wmbench.report.table1 import table1_entries
 
     run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device)
     entries = [table1_entries(variant) for variant in VARIANTS]
@@ -114,7 +109,7 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
             _sweep(run, names, budgets[family], mode, objective=TABLE1_OBJECTIVE, execute_steps=execute)
         _sweep(run, ("Oracle",), budgets["cem"], mode, objective=TABLE1_OBJECTIVE,
                execute_steps=TABLE1_EXECUTE_STEPS["cem"] if mode == "mpc" else 1)
-    return _finish(run, "TABLE1.md", "Table 1", table1_markdown(read_results(run.out_dir)))
+    return _finish(run, "TABLE1.md")
 
 
 def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
@@ -122,10 +117,7 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
                      executor: Executor | None = None, threads: int | None = None,
                      device: str = "cpu") -> RunOutcome:
     """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md``."""
-    from wmbench.harness.schema import read_results
-    from wmbench.report.table1 import budget_claim, budget_claim_markdown
 
     run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device)
     _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")
-    return _finish(run, "BUDGET.md", "Time-budget claim",
-                   budget_claim_markdown(budget_claim(read_results(run.out_dir))))
+    return _finish(run, "BUDGET.md")

@@ -1,9 +1,12 @@
-"""Reports regenerated from results Parquet only: success-vs-budget plots and leaderboard.md."""
+"""Reports regenerated from results Parquet only: success-vs-budget plots, leaderboard.md, and for the rows of
+``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md``."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import pandas as pd
 
 from wmbench.harness.schema import read_results
 from wmbench.report.integrity import check
@@ -11,12 +14,20 @@ from wmbench.report.leaderboard import REFERENCE, render
 from wmbench.report.overview import plot_overview
 from wmbench.report.plots import plot_curves
 from wmbench.report.stats import GROUP, summarise
+from wmbench.report.table1 import budget_claim, budget_claim_markdown, table1_markdown
+
+#: ``wmbench reproduce WHAT`` -> (summary file, title, markdown body from the rows).
+REPRODUCTIONS = {
+    "table1": ("TABLE1.md", "Table 1", table1_markdown),
+    "budget": ("BUDGET.md", "Time-budget claim", lambda rows: budget_claim_markdown(budget_claim(rows))),
+}
 
 
 def report(results_dir: str | Path, out_dir: str | Path | None = None, command: str | None = None,
            plots_dir: str | Path | None = None, reference: str | None = None) -> Path:
     """Write ``out_dir/leaderboard.md`` and the figures (``plots_dir``, default ``out_dir/plots``) from the
-    Parquet parts in ``results_dir``; returns the markdown path.
+    Parquet parts in ``results_dir``; returns the markdown path. When every row came from one
+    ``wmbench reproduce table1|budget`` command, its summary (``TABLE1.md`` / ``BUDGET.md``) is written too.
 
     The rows are checked first (:func:`wmbench.report.integrity.check`: duplicates counted once, inconsistent
     curves refused). ``reference`` is the entry the others are compared with (default ``CEM``; a name given
@@ -43,4 +54,19 @@ def report(results_dir: str | Path, out_dir: str | Path | None = None, command: 
     path = out_dir / "leaderboard.md"
     png = next((p for p in overview if p.endswith(".png")), None)
     path.write_text(render(checked, plots, command, reference or REFERENCE, overview=png))
+    _write_reproduction(checked.rows, out_dir, command)
+    return path
+
+
+def _write_reproduction(rows: pd.DataFrame, out_dir: Path, command: str) -> Path | None:
+    """``TABLE1.md`` / ``BUDGET.md`` when all ``rows`` share one ``wmbench reproduce WHAT`` command."""
+    commands = rows["command"].unique()
+    words = str(commands[0]).split() if len(commands) == 1 else []
+    if words[:2] != ["wmbench", "reproduce"] or len(words) < 3 or words[2] not in REPRODUCTIONS:
+        return None
+    name, title, body = REPRODUCTIONS[words[2]]
+    path = out_dir / name
+    path.write_text(f"# {title} on this machine\n\nRuns: `{commands[0]}` (rerunning it resumes). This file, "
+                    f"`leaderboard.md` and `plots/`: `{command}`. Curves, paired comparisons and the Oracle "
+                    f"ceiling: `leaderboard.md`.\n\n{body(rows)}")
     return path
