@@ -144,6 +144,7 @@ def _file(tmp_path: Path) -> str:
     (["train", "wall", "--model", "wmbench.io:sha256_file"], "is not a class"),
     (["train", "wall", "--model", "pathlib:Path"], "has no from_dataset classmethod"),
     (["reproduce", "table1", "--model", "nope"], "unknown --model 'nope'"),
+    (["reproduce", "table1", "--env", "cartpole"], "unknown env 'cartpole'"),
     ([*ORACLE_EVAL, "--entry", "wmbench.io:atomic_write"], "is not a wmbench.planning.Planner subclass"),
     ([*ORACLE_EVAL, "--entry", f"wmbench.{LONG}:Planner"], "cannot import"),
 ])

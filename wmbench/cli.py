@@ -302,7 +302,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
     with _executor(args) as executor:
         outcome = run(args.preset, out, _home(args), args.model, args.seeds, executor=executor,
-                      threads=args.threads, device=_device(args))
+                      threads=args.threads, device=_device(args), envs=args.env, split=args.tasks)
     return _failures(outcome.failed)
 
 
@@ -444,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="quick", choices=tuple(PRESETS), help="dataset size and seeds")
     p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
     p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
+    p.add_argument("--env", type=_csv, help=f"only these env(s), comma-separated: {envs} (default: all)")
+    p.add_argument("--tasks", default="test", choices=tuple(SPLITS),
+                   help="task split (default test: 500 tasks per env; dev: 60, for models too slow on a CPU)")
     p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
     _add_device(p)
     p.set_defaults(func=cmd_reproduce)

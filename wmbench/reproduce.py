@@ -1,7 +1,8 @@
 """Reproduce the paper's Table 1 and its time-budget claim on this machine (``wmbench reproduce ...``).
 
-Both run on the 500-task ``test`` split of the v1 task suites, level by level, through the world models of
-every training seed of the preset (``quick``: one per variant, ``full``: three).
+Both run on the 500-task ``test`` split of the v1 task suites (or the 60-task ``dev`` split, for world models
+too slow to plan 500 episodes on a CPU), level by level, through the world models of every training seed of
+the preset (``quick``: one per variant, ``full``: three).
 
 Table 1: GD-GBP, Adam-GBP and CEM on the base, OWM and AWM world models, open-loop and MPC, with iteration
 budgets at the paper's settings (GBP: 300 steps open-loop, 100 per MPC replan; CEM: 30 iterations of 300
@@ -47,18 +48,28 @@ class _Run:
 
 def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None, model: str,
            seeds: tuple[int, ...] | None, executor: Executor | None, threads: int | None,
-           device: str) -> _Run:
-    """Resolve the preset (the whole ``test`` split) and train or reuse its world models on ``device``."""
+           device: str, envs: tuple[str, ...] | None, split: str) -> _Run:
+    """Resolve the preset (the whole ``split``, default ``test``; ``envs``, default all) and train or reuse
+    its world models on ``device``."""
+    from wmbench.envs import ENVS
     from wmbench.models.device import resolve_device
+    from wmbench.tasks import SPLITS
 
     started = time.perf_counter()
     device = resolve_device(device)
-    preset = replace(get_preset(preset_name), model=model, split="test", n_tasks=None)
+    unknown = [env for env in envs or () if env not in ENVS]
+    if unknown or split not in SPLITS:
+        what_bad = f"unknown env {unknown[0]!r}" if unknown else f"unknown split {split!r}"
+        raise ValueError(f"{what_bad}; envs: {', '.join(ENVS)}; splits: {', '.join(SPLITS)}")
+    preset = replace(get_preset(preset_name), model=model, split=split, n_tasks=None)
+    preset = preset if envs is None else replace(preset, envs=tuple(envs))
     preset = preset if seeds is None else replace(preset, seeds=seeds)
     preset = preset if threads is None else replace(preset, threads=threads)
-    seeds_option = "" if seeds is None else f" --seeds {','.join(map(str, seeds))}"
-    device_option = "" if device == "cpu" else f" --device {device}"
-    command = f"wmbench reproduce {what} --preset {preset_name} --model {model}{seeds_option}{device_option}"
+    options = {"--seeds": None if seeds is None else ",".join(map(str, seeds)),
+               "--env": None if envs is None else ",".join(envs),
+               "--tasks": None if split == "test" else split, "--device": None if device == "cpu" else device}
+    command = f"wmbench reproduce {what} --preset {preset_name} --model {model}" + "".join(
+        f" {flag} {value}" for flag, value in options.items() if value is not None)
     prepare_models(preset, home, executor=executor, device=device)
     return _Run(preset, Path(out_dir or f"runs/{what}-{preset_name}"), home, command, started, executor,
                 device)
@@ -95,11 +106,12 @@ def _finish(run: _Run, name: str) -> RunOutcome:
 def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
                      model: str = "state", seeds: tuple[int, ...] | None = None,
                      executor: Executor | None = None, threads: int | None = None,
-                     device: str = "cpu") -> RunOutcome:
+                     device: str = "cpu", envs: tuple[str, ...] | None = None,
+                     split: str = "test") -> RunOutcome:
     """Train (if needed), run every Table 1 cell and the Oracle on ``device``, and write ``TABLE1.md``."""
     from wmbench.report.table1 import table1_entries
 
-    run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device)
+    run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split)
     entries = [table1_entries(variant) for variant in VARIANTS]
     families = {"gbp": tuple(name for gd, adam, _ in entries for name in (gd, adam)),
                 "cem": tuple(name for *_, name in entries)}
@@ -115,9 +127,10 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
 def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, home: Path | None = None,
                      model: str = "state", seeds: tuple[int, ...] | None = None,
                      executor: Executor | None = None, threads: int | None = None,
-                     device: str = "cpu") -> RunOutcome:
+                     device: str = "cpu", envs: tuple[str, ...] | None = None,
+                     split: str = "test") -> RunOutcome:
     """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md``."""
 
-    run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device)
+    run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split)
     _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")
     return _finish(run, "BUDGET.md")
