@@ -51,8 +51,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from wmbench.models.dynamics import feature_stats, rollout
+from wmbench.models.frames import DrawsStates, unit_frames
 from wmbench.models.history import newest_frame_weights
-from wmbench.registry import make_env
 
 
 def gaussian_kernel(sigma: float) -> torch.Tensor:
@@ -110,7 +110,7 @@ class TokenPredictor(nn.Module):
         return self.out(nn.functional.silu(x))
 
 
-class PatchWorldModel(nn.Module):
+class PatchWorldModel(DrawsStates, nn.Module):
     """Frozen pre-trained patch encoder + token predictor with frame history (see the module docstring)."""
 
     obs_type = "pixels"
@@ -231,18 +231,9 @@ class PatchWorldModel(nn.Module):
         x = self.reconstruct(tokens) * self.pixel_scale + self.pixel_mean
         return (x.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1)
 
-    def render(self, states: torch.Tensor) -> torch.Tensor:
-        """States ``[N, S]`` -> uint8 frames ``[N, image_size, image_size, 3]`` via the env's ``draw``."""
-        if self.renderer is None:
-            self.renderer = make_env(self.env)
-        arr = np.asarray(torch.as_tensor(states).detach().cpu().double())
-        return torch.from_numpy(np.stack([self.renderer.draw(s, self.image_size) for s in arr]))
-
     def _float(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 images ``[B, H, W, 3]`` -> standardised ``[B, 3, S, S]``: (x - mean frame) / scale."""
-        x = torch.as_tensor(images).to(self.latent_mean.device).permute(0, 3, 1, 2).float() / 255.0
-        if x.shape[-1] != self.image_size:
-            x = nn.functional.interpolate(x, size=(self.image_size, self.image_size), mode="area")
+        x = unit_frames(images, self.image_size, self.latent_mean.device)
         x = (x - self.pixel_mean) / self.pixel_scale
         if len(self.blur_kernel) == 1:
             return x

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from wmbench.models.dynamics import ResidualDynamics, feature_stats, rollout
+from wmbench.models.frames import DrawsStates, unit_frames
 from wmbench.models.history import newest_frame_weights
-from wmbench.registry import make_env
 
 
 class ConvAutoencoder(nn.Module):
@@ -53,7 +52,7 @@ class ConvAutoencoder(nn.Module):
         return torch.sigmoid(self.decoder(self.encoder(x)))
 
 
-class PixelWorldModel(nn.Module):
+class PixelWorldModel(DrawsStates, nn.Module):
     """Frozen image encoder + residual latent dynamics (see the module docstring)."""
 
     obs_type = "pixels"
@@ -122,18 +121,8 @@ class PixelWorldModel(nn.Module):
             optimizer.step()
         ae.requires_grad_(False).eval()
 
-    def render(self, states: torch.Tensor) -> torch.Tensor:
-        """States ``[N, S]`` -> uint8 frames ``[N, image_size, image_size, 3]`` via the env's ``draw``."""
-        if self.renderer is None:
-            self.renderer = make_env(self.env)
-        arr = np.asarray(torch.as_tensor(states).detach().cpu().double())
-        return torch.from_numpy(np.stack([self.renderer.draw(s, self.image_size) for s in arr]))
-
     def _float(self, images: torch.Tensor) -> torch.Tensor:
-        x = torch.as_tensor(images).to(self.code_mean.device).permute(0, 3, 1, 2).float() / 255.0
-        if x.shape[-1] != self.image_size:
-            x = nn.functional.interpolate(x, size=(self.image_size, self.image_size), mode="area")
-        return x
+        return unit_frames(images, self.image_size, self.code_mean.device)
 
     def _code(self, images: torch.Tensor) -> torch.Tensor:
         return self.autoencoder.encoder(self._float(images))
