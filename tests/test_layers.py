@@ -1,4 +1,4 @@
-"""The import contract of shared/DESIGN.md: layers flow one way (import-linter, configured in pyproject)."""
+"""The import contract of docs/interfaces.md: layers flow one way (import-linter, configured in pyproject)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Published numbers of the reference paper (arXiv 2512.09929v1, Table 1; see shared reference notes).
+"""Published numbers of the paper the reference entries come from (Table 1 of arXiv 2512.09929v1).
 
 Success rates in %, 50 episodes, one seed, no intervals. ``*``: Wall open-loop CEM is DINO-WM's published
 value, which the paper's authors could not reproduce (they measured 32%).
