@@ -38,7 +38,12 @@ def test_table1_layout_intervals_and_paper_numbers():
     assert body["Base WM open-loop"][CELLS.index(("wall", "CEM"))].endswith("(paper 74*)")
     assert body["Online WM + MPC"][CELLS.index(("pointmaze", "GD"))].startswith("3 [")
     assert body["Base WM + MPC"][col] == f"— (paper {TABLE1['base', 'mpc']['pusht', 'Adam']})"
-    assert "Oracle" not in table
+    # the upper bound gets its own row, under the CEM column, without a paper number
+    oracle = [c.strip() for c in lines[8].strip("|").split("|")]
+    assert oracle[0] == "Oracle (upper bound) + MPC" and len(lines[2:9]) == 7 and lines[9] == ""
+    assert oracle[1 + CELLS.index(("pusht", "CEM"))] == "100 [96–100] n=100"
+    assert [c for c in oracle[1:] if c] == ["100 [96–100] n=100"]
+    assert "Upper bound: sampling-based planning through the simulator" in table
 
 
 def test_table1_entries_name_the_variant():

@@ -51,13 +51,12 @@ def _cell(row: pd.Series | None, key: tuple[str, str, str]) -> str:
     paper = f"{TABLE1[key[:2]][key[2:]]}{'*' if (key[2], key[3], key[1]) in FOOTNOTED else ''}"
     if row is None:
         return f"— (paper {paper})"
-    models = f", {int(row['models'])} models" if row["models"] > 1 else ""
-    return (f"{100 * row['rate']:.0f} [{100 * row['low']:.0f}–{100 * row['high']:.0f}] n={int(row['n'])}"
-            f"{models} (paper {paper})")
+    return f"{_rate(row)} (paper {paper})"
 
 
 def table1_markdown(results: pd.DataFrame) -> str:
-    """Table 1 in the paper's layout: ours with 95% Wilson interval and n, the paper's number in brackets."""
+    """Table 1 in the paper's layout: ours with 95% Wilson interval and n, the paper's number in brackets;
+    then the upper bound (the Oracle: planning through the simulator) under the CEM columns, where it ran."""
     frame = table1_frame(results).set_index(["variant", "mode", "env", "planner"])
     header = ["world model", *(f"{env} {planner}" for env, planner in CELLS)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -67,9 +66,32 @@ def table1_markdown(results: pd.DataFrame) -> str:
             key = (variant, mode, env, planner)
             cells.append(_cell(frame.loc[key] if key in frame.index else None, key))
         lines.append(f"| {VARIANT_LABELS[variant]} {MODE_LABELS[mode]} | " + " | ".join(cells) + " |")
+    ceiling = _upper_bounds(results)
+    for (entry, mode), group in ceiling.groupby(["entry", "mode"], sort=False):
+        by_env = group.set_index("env")
+        cells = [_rate(by_env.loc[env]) if planner == "CEM" and env in by_env.index else ""
+                 for env, planner in CELLS]
+        lines.append(f"| {entry} (upper bound) {MODE_LABELS[mode]} | " + " | ".join(cells) + " |")
     notes = ("Cells: our success % [95% Wilson interval] n=episodes (paper's %, 50 episodes, one seed). "
              "* Wall open-loop CEM: the paper prints DINO-WM's published value; its authors measured 32%.")
+    if len(ceiling):
+        notes += (" Upper bound: sampling-based planning through the simulator itself (a perfect model) on "
+                  "the same tasks; not part of the paper's table.")
     return "\n".join([*lines, "", notes]) + "\n"
+
+
+def _upper_bounds(results: pd.DataFrame) -> pd.DataFrame:
+    """Upper-bound entries per env and mode, levels pooled, at their largest budget (open-loop first)."""
+    summary = summarise(check(results).rows, by=[c for c in GROUP if c != "level"])
+    summary = summary[summary["upper_bound"]].sort_values("budget_value")
+    summary = summary.groupby(["env", "mode", "entry"], sort=False).tail(1)
+    return summary.sort_values(["entry", "mode"], ascending=[True, False], kind="stable")
+
+
+def _rate(row: pd.Series) -> str:
+    models = f", {int(row['models'])} models" if row["models"] > 1 else ""
+    interval = f"[{100 * row['low']:.0f}–{100 * row['high']:.0f}]"
+    return f"{100 * row['rate']:.0f} {interval} n={int(row['n'])}{models}"
 
 
 def budget_claim(results: pd.DataFrame, reference: str = "CEM",
