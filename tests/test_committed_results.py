@@ -1,0 +1,33 @@
+"""The committed reports are exactly what `wmbench report` makes of the committed Parquet."""
+
+from pathlib import Path
+
+import pytest
+
+from wmbench.report import report
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = sorted(p.parent.relative_to(REPO) for p in (REPO / "results").glob("*/leaderboard.md"))
+#: The repository's front-page leaderboard: `wmbench report results/quick --out .`
+FRONT = Path("results/quick")
+
+
+def test_there_are_committed_results():
+    assert FRONT in RESULTS and {p.name for p in RESULTS} >= {"quick", "table1-quick", "budget-quick"}
+
+
+@pytest.mark.parametrize("results", RESULTS, ids=str)
+def test_committed_reports_regenerate_byte_for_byte(results, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    report(results, tmp_path, command=f"wmbench report {results.as_posix()}", plots_dir=tmp_path / "plots")
+    written = sorted(p.name for p in tmp_path.glob("*.md"))
+    assert written == sorted(p.name for p in results.glob("*.md"))
+    for name in written:
+        assert (tmp_path / name).read_text() == (results / name).read_text(), f"{results / name} is stale"
+
+
+def test_front_page_leaderboard_regenerates_byte_for_byte(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    report(FRONT, tmp_path, command=f"wmbench report {FRONT.as_posix()} --out .",
+           plots_dir=tmp_path / FRONT / "plots")
+    assert (tmp_path / "leaderboard.md").read_text() == (REPO / "leaderboard.md").read_text()
