@@ -68,7 +68,8 @@ class ResidualDynamics(nn.Module):
 #: Rows that a no-grad CPU rollout steps through all H steps together. At CEM's batch (15,000 rows) the
 #: LayerNorm and SiLU passes over whole-batch activations (15 MB) dominated the reference state model's
 #: rollout; in chunks of 512 rows (512 x 256 floats = 0.5 MB per activation) they stay in the L2 cache, which
-#: cut the rollout from about 1.6x to about 1.2-1.3x a bare chain of its GEMMs (benchmarks/bench_planners.py).
+#: cut the rollout from 1.66x to 1.31x a bare chain of its GEMMs (benchmarks/bench_planners.py, idle 2-core
+#: Xeon, one thread; 256-row chunks gave 1.27x, 2,048 1.39x).
 #: Every operation is row-wise, so the result is the same as one batch.
 ROLLOUT_CHUNK = 512
 
