@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+from toys import interrupt_unfinished_saves
 
 from wmbench.envs.base import GoalEnv
 from wmbench.models import checkpoint
@@ -216,14 +217,7 @@ def test_interrupted_training_resumes_to_identical_weights(dataset, tmp_path, mo
     straight = checkpoint.load(train("pointmass", **{**kwargs, "home": tmp_path / "a"}))
     if variant != "base":
         train("pointmass", **{**kwargs, "home": tmp_path / "b", "variant": "base"})
-    save = checkpoint.save
-
-    def interrupted(model, path, training=None):
-        save(model, path, training)
-        if training is not None and not training["complete"]:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(checkpoint, "save", interrupted)
+    save = interrupt_unfinished_saves(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         train("pointmass", **{**kwargs, "home": tmp_path / "b"})
     path = checkpoint_path("pointmass", variant=variant, home=tmp_path / "b")

@@ -13,6 +13,7 @@ import torch
 from test_control import TOY, ToyEnv, ToyModel
 from test_harness import toy_tasks
 from test_models import PLANNER, SMALL, PointMass, Split, make_dataset
+from toys import interrupt_unfinished_saves
 
 from wmbench.baselines.cem import CEM
 from wmbench.baselines.gbp import GBP
@@ -252,14 +253,7 @@ def test_patch_training_resumes_to_identical_weights(dataset, tmp_path, monkeypa
     kwargs = dict(model="patch", config=cfg, progress=False, dataset=dataset, sim_env=PointMass(),
                   planner=PLANNER, diagnose=False)
     straight = checkpoint.load(train("pointmass", home=tmp_path / "a", **kwargs))
-    save = checkpoint.save
-
-    def interrupted(model, path, training=None):
-        save(model, path, training)
-        if training is not None and not training["complete"]:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(checkpoint, "save", interrupted)
+    save = interrupt_unfinished_saves(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         train("pointmass", home=tmp_path / "b", **kwargs)
     path = checkpoint_path("pointmass", "patch", home=tmp_path / "b")

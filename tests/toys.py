@@ -19,3 +19,19 @@ class Linear(torch.nn.Module):
         for t in range(actions.shape[1]):
             zs.append(zs[-1] @ self.M.T + actions[:, t] @ self.N.T)
         return torch.stack(zs, 1)
+
+
+def interrupt_unfinished_saves(monkeypatch):
+    """Make ``checkpoint.save`` raise KeyboardInterrupt right after saving an unfinished training state;
+    returns the original ``save`` (to put back before resuming)."""
+    from wmbench.models import checkpoint
+
+    save = checkpoint.save
+
+    def interrupted(model, path, training=None):
+        save(model, path, training)
+        if training is not None and not training["complete"]:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save", interrupted)
+    return save
