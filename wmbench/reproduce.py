@@ -51,18 +51,17 @@ def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None,
            device: str, envs: tuple[str, ...] | None, split: str) -> _Run:
     """Resolve the preset (the whole ``split``, default ``test``; ``envs``, default all) and train or reuse
     its world models on ``device``."""
-    from wmbench.envs import ENVS
+    from wmbench import tasks
     from wmbench.models.device import resolve_device
-    from wmbench.tasks import SPLITS
+    from wmbench.registry import make_env
 
     started = time.perf_counter()
     device = resolve_device(device)
-    unknown = [env for env in envs or () if env not in ENVS]
-    if unknown or split not in SPLITS:
-        what_bad = f"unknown env {unknown[0]!r}" if unknown else f"unknown split {split!r}"
-        raise ValueError(f"{what_bad}; envs: {', '.join(ENVS)}; splits: {', '.join(SPLITS)}")
     preset = replace(get_preset(preset_name), model=model, split=split, n_tasks=None)
     preset = preset if envs is None else replace(preset, envs=tuple(envs))
+    for env in preset.envs:  # the sweep's own checks, before any training
+        make_env(env)
+        tasks.load(env, split)
     preset = preset if seeds is None else replace(preset, seeds=seeds)
     preset = preset if threads is None else replace(preset, threads=threads)
     options = {"--seeds": None if seeds is None else ",".join(map(str, seeds)),
@@ -130,7 +129,6 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
                      device: str = "cpu", envs: tuple[str, ...] | None = None,
                      split: str = "test") -> RunOutcome:
     """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md``."""
-
     run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split)
     _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")
     return _finish(run, "BUDGET.md")
