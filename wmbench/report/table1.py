@@ -32,11 +32,19 @@ def table1_frame(results: pd.DataFrame) -> pd.DataFrame:
 
     The rows are checked first (:func:`wmbench.report.integrity.check`); task levels and world-model seeds
     are pooled (a cell is the whole split)."""
-    rows = check(results).rows
-    summary = summarise(rows, by=[c for c in GROUP if c != "level"])
+    return _table1_cells(_largest_budgets(results))
+
+
+def _largest_budgets(results: pd.DataFrame) -> pd.DataFrame:
+    """The checked rows summarised per env, mode and entry, levels and world-model seeds pooled, at the
+    entry's largest budget (a cell is planned at one budget; if several were run, the largest counts)."""
+    summary = summarise(check(results).rows, by=[c for c in GROUP if c != "level"])
+    return summary.sort_values("budget_value").groupby(["env", "mode", "entry"], sort=False).tail(1)
+
+
+def _table1_cells(summary: pd.DataFrame) -> pd.DataFrame:
+    """The world-model entries of :func:`_largest_budgets` as Table 1 cells, with the paper's numbers."""
     summary = summary[~summary["upper_bound"]]
-    # a cell is planned at one budget; if several were run, the largest counts
-    summary = summary.sort_values("budget_value").groupby(["env", "mode", "entry"], sort=False).tail(1)
     base = summary["entry"].str.partition("@")
     summary = summary.assign(planner=base[0].map(PLANNER_OF_ENTRY),
                              variant=base[2].where(base[2] != "", "base"))
@@ -57,7 +65,8 @@ def _cell(row: pd.Series | None, key: tuple[str, str, str]) -> str:
 def table1_markdown(results: pd.DataFrame) -> str:
     """Table 1 in the paper's layout: ours with 95% Wilson interval and n, the paper's number in brackets;
     then the upper bound (the Oracle: planning through the simulator) under the CEM columns, where it ran."""
-    frame = table1_frame(results).set_index(["variant", "mode", "env", "planner"])
+    measured = _largest_budgets(results)
+    frame = _table1_cells(measured).set_index(["variant", "mode", "env", "planner"])
     header = ["world model", *(f"{env} {planner}" for env, planner in CELLS)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for variant, mode in TABLE1:
@@ -66,7 +75,8 @@ def table1_markdown(results: pd.DataFrame) -> str:
             key = (variant, mode, env, planner)
             cells.append(_cell(frame.loc[key] if key in frame.index else None, key))
         lines.append(f"| {VARIANT_LABELS[variant]} {MODE_LABELS[mode]} | " + " | ".join(cells) + " |")
-    ceiling = _upper_bounds(results)
+    ceiling = measured[measured["upper_bound"]]  # open-loop rows first, as in the paper's table
+    ceiling = ceiling.sort_values(["entry", "mode"], ascending=[True, False], kind="stable")
     for (entry, mode), group in ceiling.groupby(["entry", "mode"], sort=False):
         by_env = group.set_index("env")
         cells = [_rate(by_env.loc[env]) if planner == "CEM" and env in by_env.index else ""
@@ -78,14 +88,6 @@ def table1_markdown(results: pd.DataFrame) -> str:
         notes += (" Upper bound: sampling-based planning through the simulator itself (a perfect model) on "
                   "the same tasks; not part of the paper's table.")
     return "\n".join([*lines, "", notes]) + "\n"
-
-
-def _upper_bounds(results: pd.DataFrame) -> pd.DataFrame:
-    """Upper-bound entries per env and mode, levels pooled, at their largest budget (open-loop first)."""
-    summary = summarise(check(results).rows, by=[c for c in GROUP if c != "level"])
-    summary = summary[summary["upper_bound"]].sort_values("budget_value")
-    summary = summary.groupby(["env", "mode", "entry"], sort=False).tail(1)
-    return summary.sort_values(["entry", "mode"], ascending=[True, False], kind="stable")
 
 
 def _rate(row: pd.Series) -> str:
