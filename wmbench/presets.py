@@ -197,7 +197,24 @@ def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: boo
 def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, progress: bool = True,
              executor: Executor | None = None, device: str = "cpu") -> list[str]:
     """Sweep the preset's entries (through the world models of every model seed) and the Oracle over its
-    modes and levels into ``out_dir``; returns one line per failed unit.
+    modes and levels into ``out_dir``; returns one line per failed unit."""
+    failed = []
+    for mode in preset.modes:
+        sweeps = [(preset.entries, preset.budgets)]
+        if preset.oracle_budgets is not None:
+            sweeps.append((("Oracle",), preset.oracle_budgets))
+        for entries, budgets in sweeps:
+            failed += sweep_levels(preset, entries, budgets, mode, out_dir, home, command, progress, executor,
+                                   device)
+    return failed
+
+
+def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: str, out_dir: Path,
+                 home: Path | None, command: str, progress: bool = True, executor: Executor | None = None,
+                 device: str = "cpu", **overrides: Any) -> list[str]:
+    """Sweep ``entries`` at ``budgets`` in ``mode`` into ``out_dir``, level by level (``preset.sweeps``, with
+    ``overrides``), through the world models of every model seed (the Oracle once); returns one line per
+    failed unit.
 
     Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``: they are never
     measured under contention from the sweep itself.
@@ -205,22 +222,16 @@ def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, pro
     from wmbench.harness.budgets import parse_budgets
     from wmbench.harness.sweep import SweepConfig, run_sweep
 
-    failed = []
-
-    def sweep(entries: tuple[str, ...], budgets: str, source: Any, settings: dict[str, Any]) -> None:
-        spec = parse_budgets(budgets)
-        config = SweepConfig(entries=entries, budgets=spec, device=device, **settings)
-        outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
-                            executor=None if spec.kind == "seconds" else executor)
-        failed.extend(outcome.failed)
-
-    for mode in preset.modes:
-        for settings in preset.sweeps(mode):
-            for seed in preset.model_seeds:
-                source = checkpoint_source(preset.model, preset.dataset_size, home, seed, device)
-                sweep(preset.entries, preset.budgets, source, settings)
-            if preset.oracle_budgets is not None:
-                sweep(("Oracle",), preset.oracle_budgets, {}, settings)
+    spec, failed = parse_budgets(budgets), []
+    oracle = entries == ("Oracle",)
+    for settings in preset.sweeps(mode):
+        config = SweepConfig(entries=entries, budgets=spec, device=device, **{**settings, **overrides})
+        for seed in (0,) if oracle else preset.model_seeds:
+            source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, home, seed,
+                                                         device)
+            outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
+                                executor=None if spec.kind == "seconds" else executor)
+            failed.extend(outcome.failed)
     return failed
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wmbench.harness.executors import Executor
-from wmbench.presets import Preset, RunOutcome, checkpoint_source, get_preset, prepare_models
+from wmbench.presets import Preset, RunOutcome, get_preset, prepare_models, sweep_levels
 from wmbench.training.config import VARIANTS
 
 TABLE1_BUDGETS = {"open-loop": {"gbp": "it:300", "cem": "it:30"}, "mpc": {"gbp": "it:100", "cem": "it:30"}}
@@ -75,21 +75,9 @@ def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None,
 
 
 def _sweep(run: _Run, entries: tuple[str, ...], budgets: str, mode: str, **overrides: Any) -> None:
-    """Sweep ``entries`` at ``budgets`` in ``mode``, level by level, through every model seed's models (the
-    Oracle once); seconds budgets run one unit at a time."""
-    from wmbench.harness.budgets import parse_budgets
-    from wmbench.harness.sweep import SweepConfig, run_sweep
-
-    preset, spec = run.preset, parse_budgets(budgets)
-    oracle = entries == ("Oracle",)
-    for settings in preset.sweeps(mode):
-        config = SweepConfig(entries=entries, budgets=spec, device=run.device, **{**settings, **overrides})
-        for seed in (0,) if oracle else preset.model_seeds:
-            source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, run.home, seed,
-                                                         run.device)
-            outcome = run_sweep(config, run.out_dir, source, command=run.command,
-                                executor=None if spec.kind == "seconds" else run.executor)
-            run.failed.extend(outcome.failed)
+    """:func:`wmbench.presets.sweep_levels` of ``run``'s preset into its results folder."""
+    run.failed.extend(sweep_levels(run.preset, entries, budgets, mode, run.out_dir, run.home, run.command,
+                                   executor=run.executor, device=run.device, **overrides))
 
 
 def _finish(run: _Run, name: str) -> RunOutcome:
