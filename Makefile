@@ -7,10 +7,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: quick test docs lock
 
-$(STAMP): pyproject.toml requirements.lock
+# The three local distributions: the envs (no torch), wmbench, and the reference planners (entry points).
+LOCAL := -e ./envs -e . -e ./baselines
+
+$(STAMP): pyproject.toml envs/pyproject.toml baselines/pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements.lock
-	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation $(LOCAL)
 	touch $(STAMP)
 
 quick: $(STAMP)

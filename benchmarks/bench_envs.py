@@ -7,7 +7,7 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from wmbench.envs import ENVS
+from wmbench_envs import ENVS
 
 
 def steps_per_second(env_id: str, obs_type: str, n_steps: int = 3000) -> float:

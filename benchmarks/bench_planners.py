@@ -22,15 +22,15 @@ from typing import TypeVar
 
 import torch
 
-from wmbench.baselines.cem import CEM
-from wmbench.baselines.gbp import GBP
-from wmbench.baselines.gbp_cem import GBPCEM
-from wmbench.baselines.icem import ICEM
-from wmbench.baselines.mppi import MPPI
 from wmbench.models.device import resolve_device
 from wmbench.models.patch_model import PatchWorldModel
 from wmbench.models.state_model import StateWorldModel
 from wmbench.planning import Budget, Objective, Planner, PlanProblem
+from wmbench_baselines.cem import CEM
+from wmbench_baselines.gbp import GBP
+from wmbench_baselines.gbp_cem import GBPCEM
+from wmbench_baselines.icem import ICEM
+from wmbench_baselines.mppi import MPPI
 
 HORIZON = 5
 CEM_SAMPLES = 300

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from wmbench import tasks
-from wmbench.envs import ENVS
-from wmbench.envs.base import GoalEnv
 from wmbench.models.simulator import SimulatorModel
 from wmbench.registry import make_env
+from wmbench_envs import ENVS
+from wmbench_envs.base import GoalEnv
 
 HORIZON, FRAMESKIP = 5, 5
 

@@ -9,8 +9,6 @@ from wmbench.planning import Planner
 class RandomShooting(Planner):
     """Evaluate ``samples`` uniform random plans per episode and iteration; the loop keeps the best."""
 
-    name = "random-shooting"
-
     def __init__(self, samples: int = 256):
         self.samples = samples
 

@@ -21,7 +21,7 @@ ORACLE_EVAL = ["eval", "--env", "wall", "--entry", "Oracle", "--budgets", "it:1"
 
 
 def test_importing_wmbench_does_not_import_torch():
-    code = ("import sys, wmbench, wmbench.envs, wmbench.data, wmbench.models, wmbench.tasks, wmbench.cli, "
+    code = ("import sys, wmbench, wmbench_envs, wmbench.data, wmbench.models, wmbench.tasks, wmbench.cli, "
             "wmbench.report; assert 'torch' not in sys.modules, 'torch was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -42,7 +42,6 @@ def _options(parser: argparse.ArgumentParser) -> dict[tuple[str, str], argparse.
 
 def test_choices_and_defaults_come_from_the_owning_constants():
     from wmbench.data import SIZES
-    from wmbench.envs import ENVS
     from wmbench.harness.entries import ENTRIES
     from wmbench.harness.episodes import MODES
     from wmbench.models import MODELS
@@ -50,6 +49,7 @@ def test_choices_and_defaults_come_from_the_owning_constants():
     from wmbench.presets import PRESETS
     from wmbench.tasks import SPLITS
     from wmbench.training.config import VARIANTS
+    from wmbench_envs import ENVS
 
     options = _options(build_parser())
     expected = {("data", "size"): SIZES, ("train", "env"): tuple(ENVS), ("train", "variant"): VARIANTS,

@@ -14,10 +14,10 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from wmbench.envs.base import GoalEnv
 from wmbench.harness.episodes import run_episodes
 from wmbench.planning import Budget, Planner
 from wmbench.registry import make_env
+from wmbench_envs.base import GoalEnv
 
 torch.set_num_threads(1)
 TOY = "test_control:ToyEnv"

@@ -12,15 +12,15 @@ import pytest
 import torch
 from gymnasium import spaces
 
-import wmbench.envs
+import wmbench_envs
 from wmbench import data
 from wmbench.data import builder, store
 from wmbench.data.dataset import split_episodes
 from wmbench.data.manifest import read_manifest, write_manifest
 from wmbench.data.rollout import mix_policy, render_states, resolve, rollout_episodes
 from wmbench.data.windows import make_windows
-from wmbench.envs.base import GoalEnv
 from wmbench.io import sha256_file
+from wmbench_envs.base import GoalEnv
 
 torch.set_num_threads(1)
 
@@ -86,7 +86,7 @@ TOY = data.DatasetSpec(name="toy-expert-v0", version=0, env="toy", size="small",
 
 @pytest.fixture(autouse=True)
 def toy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(wmbench.envs.ENVS, "toy", ("toy-v0", f"{__name__}:ToyEnv", f"{__name__}:ToyExpert"))
+    monkeypatch.setitem(wmbench_envs.ENVS, "toy", ("toy-v0", f"{__name__}:ToyEnv", f"{__name__}:ToyExpert"))
 
 
 @pytest.fixture
@@ -106,10 +106,10 @@ def test_registry_specs_are_consistent() -> None:
     for name, sizes in data.DATASETS.items():
         assert set(sizes) == set(data.SIZES)
         for size, spec in sizes.items():
-            assert (spec.name, spec.size) == (name, size) and spec.env in wmbench.envs.ENVS
+            assert (spec.name, spec.size) == (name, size) and spec.env in wmbench_envs.ENVS
             assert name.endswith(f"-v{spec.version}")
             for entry in spec.noise_mix:  # every named data policy exists in the env's expert module
-                assert isinstance(mix_policy(wmbench.envs.ENVS[spec.env][2], entry), type)
+                assert isinstance(mix_policy(wmbench_envs.ENVS[spec.env][2], entry), type)
     assert data.get_spec("wall-expert-v0", "full").n_episodes == 1920
     assert data.default_dataset("wall") == "wall-expert-v1"
     with pytest.raises(KeyError, match="known datasets"):
@@ -134,7 +134,7 @@ def test_a_mix_entry_can_name_a_data_policy(tmp_path: Path) -> None:
 @pytest.mark.parametrize("env", ["pointmaze", "pusht", "wall"])
 def test_v1_specs_are_deterministic_prefixes_of_full(env: str) -> None:
     small, full = data.get_spec(f"{env}-expert-v1", "small"), data.get_spec(f"{env}-expert-v1", "full")
-    entries = wmbench.envs.ENVS[env][1:]
+    entries = wmbench_envs.ENVS[env][1:]
     first = rollout_episodes(small, entries, 6, 9)
     again = rollout_episodes(small, entries, 6, 9)
     assert all(np.array_equal(first[k], again[k]) for k in first)
@@ -144,10 +144,10 @@ def test_v1_specs_are_deterministic_prefixes_of_full(env: str) -> None:
 
 
 def test_wall_v1_data_push_the_wall_at_full_speed() -> None:
-    from wmbench.envs.wall import DOOR_Y0, DOOR_Y1, WALL_X0, WALL_X1
+    from wmbench_envs.wall import DOOR_Y0, DOOR_Y1, WALL_X0, WALL_X1
 
     spec = data.get_spec("wall-expert-v1", "small")
-    chunk = rollout_episodes(spec, wmbench.envs.ENVS["wall"][1:], 0, 60)
+    chunk = rollout_episodes(spec, wmbench_envs.ENVS["wall"][1:], 0, 60)
     states, actions = chunk["states"].astype(np.float64), chunk["actions"]
     y, next_x = states[:, :-1, 1], states[:, 1:, 0]
     solid = (y < DOOR_Y0) | (y > DOOR_Y1)
@@ -155,7 +155,7 @@ def test_wall_v1_data_push_the_wall_at_full_speed() -> None:
     for push, face in ((1.0, WALL_X0), (-1.0, WALL_X1)):  # pure full-speed pushes ending on each face
         contacts = (actions[..., 0] == push) & horizontal & solid & np.isclose(next_x, face)
         assert contacts.sum() >= 30, (push, contacts.sum())
-    v0 = rollout_episodes(data.get_spec("wall-expert-v0", "small"), wmbench.envs.ENVS["wall"][1:], 0, 60)
+    v0 = rollout_episodes(data.get_spec("wall-expert-v0", "small"), wmbench_envs.ENVS["wall"][1:], 0, 60)
     assert np.abs(v0["actions"]).max() < 1  # the gap v1 closes
 
 
@@ -173,7 +173,7 @@ def test_same_spec_same_bytes_any_worker_count_and_seed_changes_hash(tmp_path: P
 
 
 def test_loaded_content_matches_rollout_and_episode_prefix(built: Path) -> None:
-    entries = wmbench.envs.ENVS["toy"][1:]
+    entries = wmbench_envs.ENVS["toy"][1:]
     direct = rollout_episodes(TOY, entries, 0, TOY.n_episodes)
     # episode i depends only on (seed, i): a different chunking gives the same episodes
     assert np.array_equal(rollout_episodes(TOY, entries, 5, 7)["states"], direct["states"][5:7])
@@ -368,7 +368,7 @@ def test_pixels_are_stored_rendered_from_states_and_windowed(tmp_path: Path) -> 
 @pytest.mark.parametrize("version", [0, 1])
 @pytest.mark.parametrize("env", ["pointmaze", "pusht", "wall"])
 def test_tiny_real_dataset(tmp_path: Path, env: str, version: int) -> None:
-    env_cls = resolve(wmbench.envs.ENVS[env][1])
+    env_cls = resolve(wmbench_envs.ENVS[env][1])
     mix = data.get_spec(f"{env}-expert-v{version}").noise_mix
     spec = data.DatasetSpec(name=f"tiny-{env}", version=0, env=env, size="small", n_episodes=3,
                             episode_len=12, seed=0, noise_mix=mix)
@@ -389,7 +389,7 @@ def test_registered_small_build_and_prefix_of_full(tmp_path: Path) -> None:
     win = ds.val.windows(history=1, horizon=5, frameskip=5)
     assert win.states.shape == (20 * (50 - 25 + 1), 6, 2) and win.actions.shape == (20 * 26, 5, 10)
     small, full = data.get_spec("wall-expert-v0", "small"), data.get_spec("wall-expert-v0", "full")
-    entries = wmbench.envs.ENVS["wall"][1:]
+    entries = wmbench_envs.ENVS["wall"][1:]
     episode = int(ds.train.episodes[0])
     assert np.array_equal(rollout_episodes(full, entries, episode, episode + 1)["states"][0],
                           ds.train.states[0].numpy())

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from wmbench.envs import ENVS
+from wmbench_envs import ENVS
 
 ENV_IDS = [env_id for env_id, _, _ in ENVS.values()]
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 from test_control import TOY, Straight, ToyModel
 
-from wmbench.harness import entries as entries_mod
+from wmbench import registry
 from wmbench.harness.budgets import BudgetSpec, parse_budgets
 from wmbench.harness.entries import ENTRIES, resolve_entry
 from wmbench.harness.schema import COLUMNS, SCHEMA_VERSION, part_paths, read_results
@@ -166,9 +166,8 @@ def test_named_entries_and_plugins(monkeypatch):
     plugin = resolve_entry("test_control:RandomShooting@owm")
     assert (plugin.variant, plugin.planner) == ("owm", "test_control:RandomShooting")
     assert type(plugin.make_planner()).__name__ == "RandomShooting"
-    fake = [EntryPoint(name="mine", value="test_control:Straight", group=entries_mod.ENTRY_POINT_GROUP)]
-    monkeypatch.setattr(entries_mod, "entry_points",
-                        lambda group: fake if group == "wmbench.planners" else [])
+    fake = [EntryPoint(name="mine", value="test_control:Straight", group=registry.ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(registry, "entry_points", lambda group: fake if group == "wmbench.planners" else [])
     assert resolve_entry("mine").planner == "test_control:Straight"
 
 
@@ -180,7 +179,7 @@ def _one_line_error(call, match):
 
 def test_clear_one_line_errors(tmp_path):
     _one_line_error(lambda: resolve_entry("NoSuchPlanner"), "unknown entry 'NoSuchPlanner'; choose one of")
-    _one_line_error(lambda: resolve_entry("test_control:Nope"), "'test_control:Nope': planner class: cannot")
+    _one_line_error(lambda: resolve_entry("test_control:Nope"), "entry 'test_control:Nope': cannot import")
     _one_line_error(lambda: _sweep(tmp_path, envs=("atlantis",)), "unknown env 'atlantis'")
     _one_line_error(lambda: _sweep(tmp_path, entries=("GPB",)), "unknown entry 'GPB'")
     _one_line_error(lambda: _sweep(tmp_path, mode="closed"), "unknown control mode")
@@ -236,7 +235,7 @@ def test_checkpoint_models_records_the_checkpoint_hash(tmp_path):
 
 def test_named_entry_with_variant_runs_any_pair():
     entry = resolve_entry("CEM@awm")
-    assert (entry.name, entry.variant, entry.planner) == ("CEM@awm", "awm", ENTRIES["CEM"].planner)
+    assert (entry.name, entry.variant, entry.planner) == ("CEM@awm", "awm", "wmbench_baselines.cem:CEM")
     assert resolve_entry("GD@owm").kwargs == {"optimizer": "gd"}
     _one_line_error(lambda: resolve_entry("Oracle@awm"), "plans with the simulator")
 

@@ -11,7 +11,6 @@ import torch
 from gymnasium import spaces
 from toys import interrupt_unfinished_saves
 
-from wmbench.envs.base import GoalEnv
 from wmbench.models import checkpoint
 from wmbench.models.checkpoint import checkpoint_path
 from wmbench.models.history import still_window
@@ -23,6 +22,7 @@ from wmbench.training.base import base_step_fn, make_optimizer, one_step_loss, r
 from wmbench.training.config import TrainConfig
 from wmbench.training.owm import collect_round, gbp_planner
 from wmbench.training.trainer import train
+from wmbench_envs.base import GoalEnv
 
 torch.set_num_threads(1)
 

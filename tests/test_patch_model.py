@@ -15,8 +15,6 @@ from test_harness import toy_tasks
 from test_models import PLANNER, SMALL, PointMass, Split, make_dataset
 from toys import interrupt_unfinished_saves
 
-from wmbench.baselines.cem import CEM
-from wmbench.baselines.gbp import GBP
 from wmbench.cli import main
 from wmbench.data.windows import make_windows
 from wmbench.harness.budgets import parse_budgets
@@ -36,6 +34,8 @@ from wmbench.training.config import TrainConfig
 from wmbench.training.owm import collect_round
 from wmbench.training.segments import sample_segments
 from wmbench.training.trainer import train
+from wmbench_baselines.cem import CEM
+from wmbench_baselines.gbp import GBP
 
 torch.set_num_threads(1)
 #: A patch model small enough for tests: 16-px frames, 4 x 4 patches of 4 px, 4-d tokens, history 3.

@@ -10,8 +10,8 @@ import torch
 import toys
 
 import wmbench.planning.planner as planner_module
-from wmbench.baselines.gbp import GBP
 from wmbench.planning import Budget, Objective, Planner, PlanProblem
+from wmbench_baselines.gbp import GBP
 
 torch.set_num_threads(1)
 H, A, D, B = 3, 2, 4, 5
@@ -35,8 +35,6 @@ class NaNModel(Linear):
 
 class Shooting(Planner):
     """Uniform random shooting with a configurable sample count and per-iteration sleep."""
-
-    name = "shooting"
 
     def __init__(self, samples: int = 8, sleep: float = 0.0):
         self.samples, self.sleep = samples, sleep

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import wmbench.envs  # noqa: F401  (registers the Gymnasium ids)
-from wmbench.envs.pointmaze import (
+import wmbench_envs  # noqa: F401  (registers the Gymnasium ids)
+from wmbench_envs.pointmaze import (
     BLOCK_X0,
     BLOCK_X1,
     BLOCK_Y1,
@@ -23,7 +23,7 @@ from wmbench.envs.pointmaze import (
     physics_step,
     sweep_box,
 )
-from wmbench.envs.pointmaze_expert import PointMazeExpert, cell_of
+from wmbench_envs.pointmaze_expert import PointMazeExpert, cell_of
 
 
 def test_reset_to_state_is_exact():

@@ -6,9 +6,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import wmbench.envs
-from wmbench.envs.pusht import PushTEnv, block_polygons, draw_state, state_distance, success
-from wmbench.envs.pusht_expert import PushTExpert
+import wmbench_envs
+from wmbench_envs.pusht import PushTEnv, block_polygons, draw_state, state_distance, success
+from wmbench_envs.pusht_expert import PushTExpert
 
 # Agent 15 px above the T's bar (angle 0: bar x in [196, 316], y in [260, 290]; stem below it), not touching.
 NEAR_BAR = np.array([256.0, 230.0, 256.0, 260.0, 0.0, 0.0, 0.0])
@@ -32,7 +32,7 @@ def _near_goal(env: PushTEnv, seed: int, noise: float = 0.5) -> tuple[np.ndarray
 
 
 def test_registry_entry_points_resolve():
-    gym_id, env_path, expert_path = wmbench.envs.ENVS["pusht"]
+    gym_id, env_path, expert_path = wmbench_envs.ENVS["pusht"]
     assert gym_id == "wmbench/PushT-v0"
     assert env_path.endswith(":PushTEnv") and expert_path.endswith(":PushTExpert")
     assert isinstance(gym.make(gym_id).unwrapped, PushTEnv)

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from wmbench.baselines.oracle import Oracle
-from wmbench.envs import pointmaze as pm
-from wmbench.envs import pusht as pt
-from wmbench.envs import wall as wl
-from wmbench.envs.base import GoalEnv
 from wmbench.models.simulator import SimulatorModel
 from wmbench.planning import Budget, Objective, PlanProblem
 from wmbench.registry import make_env
+from wmbench_baselines.oracle import Oracle
+from wmbench_envs import pointmaze as pm
+from wmbench_envs import pusht as pt
+from wmbench_envs import pusht_replay as ptr
+from wmbench_envs import wall as wl
+from wmbench_envs.base import GoalEnv
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -111,18 +112,18 @@ def test_pusht_replay_takes_every_path_bit_for_bit(monkeypatch):
     rng = np.random.default_rng(3)
     starts = _pusht_starts(rng, 160)
     actions = _actions(rng, (160, 5, 5, 2))
-    pos, _ = pt.agent_substeps(starts[:, [0, 1, 5, 6]], np.clip(actions, -1, 1).reshape(160, 25, 2))
+    pos, _ = ptr.agent_substeps(starts[:, [0, 1, 5, 6]], np.clip(actions, -1, 1).reshape(160, 25, 2))
     path = np.concatenate([starts[:, None, :2], pos], axis=1)
-    clear = (pt.block_clearance(path, starts[:, 2:5]) > pt.AGENT_RADIUS + pt.CONTACT_MARGIN).all(axis=1)
-    clear &= pt.block_inside_walls(starts[:, 2:5])
+    clear = (ptr.block_clearance(path, starts[:, 2:5]) > pt.AGENT_RADIUS + ptr.CONTACT_MARGIN).all(axis=1)
+    clear &= ptr.block_inside_walls(starts[:, 2:5])
     assert 0.2 < clear.mean() < 0.8  # rollouts without pymunk, and with it
-    original, settled = pt._settled, []
+    original, settled = ptr._settled, []
 
     def spy(*args):
         settled.append(original(*args))
         return settled[-1]
 
-    monkeypatch.setattr(pt, "_settled", spy)
+    monkeypatch.setattr(ptr, "_settled", spy)
     out = make_env("pusht").replay(starts, actions)
     assert 10 < sum(settled) < len(settled)  # pymunk rollouts that stop once the block has settled, and not
     assert _same_bits(out, GoalEnv.replay(make_env("pusht"), starts, actions))
@@ -137,9 +138,9 @@ def test_block_clearance_is_the_distance_to_the_t():
     # [136, 226], y in [245, 275]
     points = np.array([[[256.0, 230.0], [256.0, 300.0], [350.0, 275.0]],
                        [[300.0, 260.0], [100.0, 260.0], [240.0, 140.0]]])
-    np.testing.assert_allclose(pt.block_clearance(points, block), [[30.0, 0.0, 34.0], [44.0, 36.0, 60.0]],
+    np.testing.assert_allclose(ptr.block_clearance(points, block), [[30.0, 0.0, 34.0], [44.0, 36.0, 60.0]],
                                atol=1e-9)
-    inside = pt.block_inside_walls(np.array([[256.0, 256.0, 1.0], [20.0, 256.0, 0.0]]))
+    inside = ptr.block_inside_walls(np.array([[256.0, 256.0, 1.0], [20.0, 256.0, 0.0]]))
     assert inside.tolist() == [True, False]
 
 

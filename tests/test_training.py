@@ -14,7 +14,6 @@ from test_models import SMALL, fit_kwargs, make_dataset
 
 import wmbench.training
 from wmbench.cli import main
-from wmbench.envs.wall import BOX_HI, BOX_LO, WallEnv
 from wmbench.models import checkpoint
 from wmbench.training import trainer
 from wmbench.training.config import TrainConfig
@@ -22,6 +21,7 @@ from wmbench.training.curves import curve_path
 from wmbench.training.probes import FACE_DISTANCES, JAMB_DISTANCES, wall_contact_probe
 from wmbench.training.trainer import train
 from wmbench.training.validation import Validator
+from wmbench_envs.wall import BOX_HI, BOX_LO, WallEnv
 
 torch.set_num_threads(1)
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from wmbench.baselines.oracle import Oracle
 from wmbench.cli import main
 from wmbench.models.pixel_model import PixelWorldModel
 from wmbench.models.simulator import SimulatorModel
@@ -17,6 +16,7 @@ from wmbench.planning import Budget
 from wmbench.registry import make_env
 from wmbench.report.video import FPS, HEADER, empty_scene, predict, record_episode, with_goal, write_video
 from wmbench.tasks import load
+from wmbench_baselines.oracle import Oracle
 
 torch.set_num_threads(1)
 SIZE = 64

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import wmbench.envs  # noqa: F401  (registers the Gymnasium ids)
-from wmbench.envs.wall import BOX_LO, DOOR_Y0, DOOR_Y1, WALL_X0, WallEnv, is_reachable, move
-from wmbench.envs.wall_expert import WallExpert
+import wmbench_envs  # noqa: F401  (registers the Gymnasium ids)
+from wmbench_envs.wall import BOX_LO, DOOR_Y0, DOOR_Y1, WALL_X0, WallEnv, is_reachable, move
+from wmbench_envs.wall_expert import WallExpert
 
 
 def test_reset_to_state_is_exact():

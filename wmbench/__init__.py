@@ -7,6 +7,6 @@ import heavy dependencies themselves.
 
 __version__ = "0.2.0"
 
-from wmbench import envs  # noqa: E402  (registers the Gymnasium ids)
+import wmbench_envs  # noqa: E402, F401  (registers the Gymnasium ids)
 
-__all__ = ["envs", "__version__"]
+__all__ = ["__version__"]

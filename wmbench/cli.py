@@ -331,13 +331,13 @@ def cmd_tasks(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from wmbench.data import SIZES
     from wmbench.data.export import FORMATS
-    from wmbench.envs import ENVS
     from wmbench.harness.entries import ENTRIES, ENTRY_POINT_GROUP
     from wmbench.harness.executors import EXECUTORS
     from wmbench.models import MODELS
     from wmbench.presets import PRESETS
     from wmbench.tasks import SPLITS, VERSION, VERSIONS
     from wmbench.training.config import VARIANTS
+    from wmbench_envs import ENVS
 
     modes = _LazyChoices("wmbench.harness.episodes:MODES")
     objectives = _LazyChoices("wmbench.planning.objective:WEIGHTINGS")

@@ -23,10 +23,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from wmbench.envs import ENVS
 from wmbench.harness.entries import HEADLINE_ENTRIES
 from wmbench.harness.executors import Executor, Job
 from wmbench.training.config import VARIANTS, TrainConfig
+from wmbench_envs import ENVS
 
 #: Iteration budgets per plan call: from one iteration to past CEM's convergence (30 iterations).
 ITERATION_GRID = "it:1,2,4,8,16,32"

@@ -1,9 +1,14 @@
-"""Name resolution shared by every layer: env short names and ``"module:attr"`` plugin strings."""
+"""Name resolution shared by every layer: env short names, registered planner names and ``"module:attr"``
+plugin strings."""
 
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import entry_points
 from typing import Any
+
+#: The entry-point group where planners register (the reference planners too, as a submission does).
+ENTRY_POINT_GROUP = "wmbench.planners"
 
 
 def resolve(entry: str) -> Any:
@@ -22,8 +27,8 @@ def resolve(entry: str) -> Any:
 
 
 def env_entries(env: str) -> tuple[str, str]:
-    """The ``(env class, expert class)`` entry strings of a short env name from ``wmbench.envs.ENVS``."""
-    from wmbench.envs import ENVS
+    """The ``(env class, expert class)`` entry strings of a short env name from ``wmbench_envs.ENVS``."""
+    from wmbench_envs import ENVS
 
     if env not in ENVS:
         raise KeyError(f"unknown env {env!r}; known envs: {', '.join(sorted(ENVS))}")
@@ -38,8 +43,8 @@ def env_classes(env: str) -> tuple[type, type]:
 
 
 def make_env(env: str, obs_type: str = "state", image_size: int = 64) -> Any:
-    """Instantiate an env by short name (``wmbench.envs.ENVS``) or ``"package.module:EnvClass"`` path."""
-    from wmbench.envs import ENVS
+    """Instantiate an env by short name (``wmbench_envs.ENVS``) or ``"package.module:EnvClass"`` path."""
+    from wmbench_envs import ENVS
 
     if env in ENVS:
         path = ENVS[env][1]
@@ -48,9 +53,27 @@ def make_env(env: str, obs_type: str = "state", image_size: int = 64) -> Any:
     else:
         raise ValueError(f"unknown env {env!r}; choose one of {sorted(ENVS)} or give "
                          "'package.module:EnvClass'")
-    from wmbench.envs.base import GoalEnv
+    from wmbench_envs.base import GoalEnv
 
     cls = resolve(path)
     if not (isinstance(cls, type) and issubclass(cls, GoalEnv)):
-        raise ValueError(f"env {path!r} is not a wmbench.envs.base.GoalEnv subclass")
+        raise ValueError(f"env {path!r} is not a wmbench_envs.base.GoalEnv subclass")
     return cls(obs_type=obs_type, image_size=image_size)
+
+
+def registered_planners() -> dict[str, str]:
+    """``name -> "module:Class"`` of every installed ``wmbench.planners`` entry point."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def planner_path(name: str) -> str:
+    """The ``"module:Class"`` path of a registered planner name, or ``name`` itself if it is a path;
+    ``KeyError`` naming the registered planners otherwise."""
+    if ":" in name:
+        return name
+    registered = registered_planners()
+    if name not in registered:
+        raise KeyError(f"no planner {name!r} in the '{ENTRY_POINT_GROUP}' entry points {sorted(registered)}; "
+                       "install the package that registers it (the reference planners: pip install "
+                       "./baselines) or give 'package.module:PlannerClass'")
+    return registered[name]

@@ -26,7 +26,7 @@ import numpy as np
 from wmbench.data.errors import rebuild_hint
 from wmbench.data.specs import DatasetSpec
 from wmbench.data.store import STEPS_FILE, read_steps
-from wmbench.envs import ENVS
+from wmbench_envs import ENVS
 
 #: Export formats (``wmbench data export --format``).
 FORMATS = ("minari",)

@@ -5,7 +5,7 @@ length, seed and observation types. Episode ``i`` depends only on ``(seed, i)``,
 exact prefix of the ``full`` build whenever both share the seed and episode length.
 
 Mixes, ``(noise, probability)`` or ``(noise, probability, policy)`` per entry, one entry drawn per episode:
-``noise`` is the policy's documented action-noise / random-action level in [0, 1] (``wmbench.envs``), 1 being
+``noise`` is the policy's documented action-noise / random-action level in [0, 1] (``wmbench_envs``), 1 being
 a random walk; ``policy`` names a data policy class in the env's expert module (default: the expert).
 
 v0 (kept loadable and buildable, byte for byte):
@@ -65,7 +65,7 @@ class DatasetSpec:
 
     name: str
     version: int
-    env: str  #: short env name, a key of ``wmbench.envs.ENVS``
+    env: str  #: short env name, a key of ``wmbench_envs.ENVS``
     size: str
     n_episodes: int
     episode_len: int  #: T, env steps per episode (every episode has the same length)

@@ -2,11 +2,13 @@
 
 An entry is written ``NAME[(key=value, ...)][@variant]``. ``NAME`` is one of :data:`ENTRIES`, a
 ``"package.module:PlannerClass"`` path, or the name of an installed ``wmbench.planners`` entry point (its
-value is the planner class). Arguments in brackets are Python literals passed to the planner's constructor
-on top of the entry's own (``CEM(samples=1000)``, ``GBP(lr=0.05, optimizer='gd')``). ``@variant`` plans
-through another world-model variant (default: the entry's own, ``base`` for plugins), so any (variant,
-planner) pair can be run: ``CEM@awm``. Result rows record the canonical name (the given arguments sorted)
-and, separately, every argument the planner was built with.
+value is the planner class). The named entries' planners are themselves such entry points (registered by
+``wmbench_baselines``), so every planner is resolved by :func:`wmbench.planning.planner_class`. Arguments in
+brackets are Python literals passed to the planner's constructor on top of the entry's own
+(``CEM(samples=1000)``, ``GBP(lr=0.05, optimizer='gd')``). ``@variant`` plans through another world-model
+variant (default: the entry's own, ``base`` for plugins), so any (variant, planner) pair can be run:
+``CEM@awm``. Result rows record the canonical name (the given arguments sorted) and, separately, every
+argument the planner was built with.
 """
 
 from __future__ import annotations
@@ -16,13 +18,11 @@ import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any
 
-from wmbench.registry import resolve
+from wmbench.registry import ENTRY_POINT_GROUP, planner_path, registered_planners
 
-ENTRY_POINT_GROUP = "wmbench.planners"
 #: The world-model variant that is the simulator itself (``wmbench.models.simulator.SimulatorModel``).
 ORACLE = "oracle"
 _SYNTAX = re.compile(r"^(?P<base>[^()@\s]+)\s*(?:\((?P<args>.*)\))?\s*(?:@(?P<variant>[A-Za-z0-9_.-]+))?$")
@@ -30,7 +30,10 @@ _SYNTAX = re.compile(r"^(?P<base>[^()@\s]+)\s*(?:\((?P<args>.*)\))?\s*(?:@(?P<va
 
 @dataclass(frozen=True)
 class Entry:
-    """A benchmark entry: the world-model variant it plans through and how to build its planner."""
+    """A benchmark entry: the world-model variant it plans through and how to build its planner.
+
+    ``planner`` is a registered planner name (in :data:`ENTRIES`) or, once resolved by :func:`resolve_entry`,
+    the planner class's ``"module:Class"`` path (recorded in every row and in the unit identity)."""
 
     name: str
     variant: str
@@ -40,12 +43,7 @@ class Entry:
 
     def make_planner(self) -> Any:
         """A fresh planner instance (a :class:`wmbench.planning.Planner` subclass)."""
-        from wmbench.planning import Planner
-
-        cls = _import(self.planner, self.name)
-        if not (isinstance(cls, type) and issubclass(cls, Planner)):
-            raise ValueError(f"entry {self.name!r}: {self.planner} is not a wmbench.planning.Planner "
-                             "subclass (implement init and iterate; the shared loop does the rest)")
+        cls = _planner_class(self.planner, self.name)
         try:
             return cls(**self.kwargs)
         except Exception as exc:
@@ -58,7 +56,7 @@ class Entry:
         ``"key=value, ..."`` string: a changed default is a changed setting (and a new unit identity)."""
         arguments = dict(self.kwargs)
         try:
-            signature = inspect.signature(_import(self.planner, self.name))
+            signature = inspect.signature(_planner_class(self.planner, self.name))
             bound = signature.bind(**self.kwargs)
         except (TypeError, ValueError):  # invalid arguments: make_planner reports them
             bound = None
@@ -77,26 +75,29 @@ class Entry:
 #: The named entries. The five headline entries come first; GD, iCEM and GBP-CEM are extra baselines and
 #: Oracle (planning with the simulator) is a labelled upper bound kept out of world-model rankings.
 ENTRIES: dict[str, Entry] = {e.name: e for e in (
-    Entry("GBP", "base", "wmbench.baselines.gbp:GBP"),
-    Entry("GBP+OWM", "owm", "wmbench.baselines.gbp:GBP"),
-    Entry("GBP+AWM", "awm", "wmbench.baselines.gbp:GBP"),
-    Entry("CEM", "base", "wmbench.baselines.cem:CEM"),
-    Entry("MPPI", "base", "wmbench.baselines.mppi:MPPI"),
-    Entry("GD", "base", "wmbench.baselines.gbp:GBP", MappingProxyType({"optimizer": "gd"})),
-    Entry("iCEM", "base", "wmbench.baselines.icem:ICEM"),
-    Entry("GBP-CEM", "base", "wmbench.baselines.gbp_cem:GBPCEM"),
-    Entry("Oracle", ORACLE, "wmbench.baselines.oracle:Oracle", upper_bound=True),
+    Entry("GBP", "base", "GBP"),
+    Entry("GBP+OWM", "owm", "GBP"),
+    Entry("GBP+AWM", "awm", "GBP"),
+    Entry("CEM", "base", "CEM"),
+    Entry("MPPI", "base", "MPPI"),
+    Entry("GD", "base", "GBP", MappingProxyType({"optimizer": "gd"})),
+    Entry("iCEM", "base", "iCEM"),
+    Entry("GBP-CEM", "base", "GBP-CEM"),
+    Entry("Oracle", ORACLE, "Oracle", upper_bound=True),
 )}
 #: The five entries of the paper's comparison, in display order.
 HEADLINE_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM", "MPPI")
 
 
-def _import(path: str, entry: str) -> Any:
+def _planner_class(planner: str, entry: str) -> type:
+    from wmbench.planning import planner_class  # torch: not at import (the report and the CLI import this)
+
     try:
-        return resolve(path)
+        return planner_class(planner)
+    except KeyError as exc:
+        raise ValueError(f"entry {entry!r}: {exc.args[0]}") from None
     except ValueError as exc:
-        raise ValueError(f"entry {entry!r}: planner class: {exc}; install the package that provides it or "
-                         "fix the path") from exc
+        raise ValueError(f"entry {entry!r}: {exc}") from None
 
 
 def parse_planner_args(text: str, entry: str) -> dict[str, Any]:
@@ -123,16 +124,14 @@ def resolve_entry(name: str) -> Entry:
         entry = ENTRIES[spec]
         if variant and entry.upper_bound:
             raise ValueError(f"entry {spec!r} plans with the simulator and takes no '@variant'")
-    elif ":" in spec:
-        _import(spec, name)
+    elif ":" in spec or spec in registered_planners():
         entry = Entry(spec, "base", spec)
     else:
-        plugins = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-        if spec not in plugins:
-            raise ValueError(f"unknown entry {name!r}; choose one of {list(ENTRIES)} (optionally "
-                             f"NAME(key=value)@variant), an installed '{ENTRY_POINT_GROUP}' entry point "
-                             f"{sorted(plugins)}, or 'package.module:PlannerClass'")
-        entry = Entry(spec, "base", plugins[spec])
+        raise ValueError(f"unknown entry {name!r}; choose one of {list(ENTRIES)} (optionally "
+                         f"NAME(key=value)@variant), an installed '{ENTRY_POINT_GROUP}' entry point "
+                         f"{sorted(registered_planners())}, or 'package.module:PlannerClass'")
+    _planner_class(entry.planner, name)
+    entry = replace(entry, planner=planner_path(entry.planner))
     given = parse_planner_args(args, name) if args and args.strip() else {}
     suffix = f"({', '.join(f'{k}={v!r}' for k, v in sorted(given.items()))})" if given else ""
     return replace(entry, name=f"{spec}{suffix}{'@' + variant if variant else ''}",

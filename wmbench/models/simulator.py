@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from wmbench.envs.base import GoalEnv
 from wmbench.models.replay_pool import ReplayPool
+from wmbench_envs.base import GoalEnv
 
 #: Default weight of an angle in position units per radian: one degree weighs as one position unit
 #: (PushT's success test tolerates 20 units and 20 degrees alike).
@@ -25,7 +25,7 @@ ANGLE_SCALE = 180.0 / math.pi
 
 
 class SimulatorModel(torch.nn.Module):
-    """The true dynamics of ``env`` (a short name from ``wmbench.envs.ENVS`` or a ``GoalEnv`` instance).
+    """The true dynamics of ``env`` (a short name from ``wmbench_envs.ENVS`` or a ``GoalEnv`` instance).
 
     One planning step is ``frameskip`` env steps; its action of dim ``frameskip * env action dim`` is the env
     actions concatenated in time order (as in the datasets).

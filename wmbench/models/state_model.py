@@ -18,9 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from wmbench.envs import ENVS
 from wmbench.models.dynamics import ResidualDynamics, feature_stats, rollout
 from wmbench.registry import env_classes
+from wmbench_envs import ENVS
 
 
 class StateWorldModel(nn.Module):
@@ -59,7 +59,7 @@ class StateWorldModel(nn.Module):
     def from_dataset(cls, dataset: Any, env: str, frameskip: int = 5, seed: int = 0,
                      **options: Any) -> StateWorldModel:
         """Build a model sized for ``dataset`` with normalisers fitted on its train split; angle and goal dims
-        come from the env class (``wmbench.envs.ENVS``) unless given in ``options``."""
+        come from the env class (``wmbench_envs.ENVS``) unless given in ``options``."""
         states, actions = dataset.train.states, dataset.train.actions
         torch.manual_seed(seed)
         if env in ENVS:

@@ -6,8 +6,8 @@ No envs and no files here: the episode loop (open-loop / MPC in the simulator) i
 
 from wmbench.planning.budget import Budget
 from wmbench.planning.objective import Objective
-from wmbench.planning.planner import Milestone, Planner, PlanResult, TracePoint, run_planner
+from wmbench.planning.planner import Milestone, Planner, PlanResult, TracePoint, planner_class, run_planner
 from wmbench.planning.problem import PlanProblem
 
 __all__ = ["Budget", "Milestone", "Objective", "PlanProblem", "PlanResult", "Planner", "TracePoint",
-           "run_planner"]
+           "planner_class", "run_planner"]

@@ -11,8 +11,6 @@ milestone snapshots, counting). A complete user planner, random shooting in the 
     class RandomShooting(Planner):
         """Evaluate ``samples`` uniform random plans per episode and iteration."""
 
-        name = "random-shooting"
-
         def __init__(self, samples: int = 100):
             self.samples = samples
 
@@ -26,8 +24,9 @@ milestone snapshots, counting). A complete user planner, random shooting in the 
             return candidates, problem.cost(candidates)
 
 Use it as ``RandomShooting().plan(problem, Budget(seconds=1.0))``; reference it as
-``my_pkg.my_mod:RandomShooting``. The loop is :func:`run_planner`, a plain function: the harness calls it
-directly, so a planner cannot change how its time and model evaluations are counted.
+``my_pkg.my_mod:RandomShooting`` or register it in the ``wmbench.planners`` entry-point group. The loop is
+:func:`run_planner`, a plain function: the harness calls it directly, so a planner cannot change how its time
+and model evaluations are counted.
 '''
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ import torch
 
 from wmbench.planning.budget import Budget
 from wmbench.planning.problem import PlanProblem
+from wmbench.registry import planner_path, resolve
 
 
 class TracePoint(NamedTuple):
@@ -87,9 +87,7 @@ class PlanResult:
 
 
 class Planner:
-    """Base class of planners: subclasses implement :meth:`init` and :meth:`iterate` and set ``name``."""
-
-    name: str = "planner"
+    """Base class of planners: subclasses implement :meth:`init` and :meth:`iterate`."""
 
     def init(self, problem: PlanProblem, generator: torch.Generator) -> Any:
         """Build the planner's state for ``problem`` (e.g. a sampling distribution, or the actions)."""
@@ -105,6 +103,18 @@ class Planner:
              milestones: Sequence[Budget] = ()) -> PlanResult:
         """``run_planner(self, problem, budget, seed, milestones)``."""
         return run_planner(self, problem, budget, seed, milestones)
+
+
+def planner_class(name: str) -> type[Planner]:
+    """The :class:`Planner` subclass behind a registered planner name (the ``wmbench.planners`` entry points)
+    or a ``"module:Class"`` path; ``KeyError`` if unregistered, one-line ``ValueError`` if it cannot be
+    imported or is not a planner."""
+    path = planner_path(name)
+    cls = resolve(path)
+    if not (isinstance(cls, type) and issubclass(cls, Planner)):
+        raise ValueError(f"{path} is not a wmbench.planning.Planner subclass (implement init and iterate; "
+                         "the shared loop does the rest)")
+    return cls
 
 
 def run_planner(planner: Planner, problem: PlanProblem, budget: Budget, seed: int = 0,

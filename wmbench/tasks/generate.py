@@ -41,47 +41,23 @@ step, ``exponential`` objective) the PointMaze and Wall curves are flat after 1-
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from wmbench.envs import ENVS
-from wmbench.envs.base import GoalEnv
-from wmbench.envs.pointmaze_expert import NEXT_HOP, cell_of
-from wmbench.envs.wall import DOOR_Y, DOOR_Y1, WALL_X
 from wmbench.registry import env_classes
 from wmbench.tasks.suite import VERSION, VERSIONS, LevelSteps, digest, suite_path
+from wmbench_envs import ENVS
+from wmbench_envs.base import GoalEnv
+from wmbench_envs.pointmaze_expert import maze_hops
+from wmbench_envs.wall import door_crossing
 
 PUSHT_WARMUP_MAX = 50
 PUSHT_EXPERT_NOISE = 0.3
 #: Draws per task before giving up (the rarest v1 level, Wall near, accepts about one draw in 26).
 MAX_DRAWS = 1000
-
-
-def maze_hops(start: np.ndarray, goal: np.ndarray) -> int:
-    """PointMaze: maze cells from the start's cell to the goal's along the shortest cell path."""
-    here, there = cell_of(start[:2]), cell_of(goal[:2])
-    hops = 0
-    while here != there:
-        here, hops = NEXT_HOP[here, there], hops + 1
-    return hops
-
-
-def door_offset(start: np.ndarray, goal: np.ndarray) -> float:
-    """Wall: distance (px) from the door centre at which the straight start-goal segment meets x = 32."""
-    t = (WALL_X - start[0]) / (goal[0] - start[0])
-    return float(abs(start[1] + t * (goal[1] - start[1]) - DOOR_Y))
-
-
-def door_crossing(start: np.ndarray, goal: np.ndarray) -> float:
-    """Wall: the length (px) of the straight start-goal segment if it passes the door, else NaN (which no
-    length test accepts)."""
-    if door_offset(start, goal) > DOOR_Y1 - DOOR_Y:
-        return math.nan
-    return float(np.linalg.norm(goal[:2] - start[:2]))
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,16 @@ PlanFn = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, int, int], torch
 
 
 def gbp_planner(iterations: int) -> PlanFn:
-    """GBP (``wmbench.baselines.gbp.GBP``, default settings) for ``iterations`` steps, objective "last"."""
+    """The registered ``GBP`` planner (default settings) for ``iterations`` steps, objective "last"."""
     def plan(model, z_start: torch.Tensor, z_goal: torch.Tensor, horizon: int, seed: int) -> torch.Tensor:
-        from wmbench.baselines.gbp import GBP
-        from wmbench.planning import Budget, Objective, PlanProblem
+        from wmbench.planning import Budget, Objective, PlanProblem, planner_class
+
+        gbp = planner_class("GBP")
 
         low = -torch.ones(model.action_dim)
         problem = PlanProblem(model, z_start, z_goal, horizon, low, -low, Objective(weighting="last"))
         with frozen(model):
-            return GBP().plan(problem, Budget(iterations=iterations), seed=seed).actions.detach()
+            return gbp().plan(problem, Budget(iterations=iterations), seed=seed).actions.detach()
     return plan
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from wmbench.envs.wall import DOOR_Y0, DOOR_Y1, WALL_X0, WALL_X1, WallEnv
+from wmbench_envs.wall import WallEnv, wall_geometry
 
+GEOMETRY = wall_geometry()
 FACE_DISTANCES = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 HEIGHTS = (*np.linspace(6.0, 25.0, 8).tolist(), *np.linspace(35.0, 58.0, 8).tolist())
-JAMB_XS = tuple(np.linspace(WALL_X0 + 0.5, WALL_X1 - 0.5, 5).tolist())
+JAMB_XS = tuple(np.linspace(GEOMETRY.wall_x0 + 0.5, GEOMETRY.wall_x1 - 0.5, 5).tolist())
 JAMB_DISTANCES = (0.0, 0.5, 1.0, 2.0, 3.0)
 FREE_XS = (10.0, 14.0, 46.0, 50.0)
 
@@ -27,14 +28,14 @@ def wall_probe_cases() -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
     face, face_a, jamb, jamb_a, free, free_a = [], [], [], [], [], []
     for y in HEIGHTS:
         for d in FACE_DISTANCES:
-            face += [(WALL_X0 - d, y), (WALL_X1 + d, y)]
+            face += [(GEOMETRY.wall_x0 - d, y), (GEOMETRY.wall_x1 + d, y)]
             face_a += [(1.0, 0.0), (-1.0, 0.0)]
         for x in FREE_XS:
             free.append((x, y))
-            free_a.append((1.0, 0.0) if x < WALL_X0 else (-1.0, 0.0))
+            free_a.append((1.0, 0.0) if x < GEOMETRY.wall_x0 else (-1.0, 0.0))
     for x in JAMB_XS:
         for d in JAMB_DISTANCES:
-            jamb += [(x, DOOR_Y0 + d), (x, DOOR_Y1 - d)]
+            jamb += [(x, GEOMETRY.door_y0 + d), (x, GEOMETRY.door_y1 - d)]
             jamb_a += [(0.0, -1.0), (0.0, 1.0)]
     arrays = {"face": (face, face_a, 0), "jamb": (jamb, jamb_a, 1), "free": (free, free_a, 0)}
     return {kind: (np.array(s, dtype=np.float64), np.array(a, dtype=np.float64), axis)

@@ -7,7 +7,7 @@ the true dynamics.
 
 from __future__ import annotations
 
-from wmbench.baselines.cem import CEM
+from wmbench_baselines.cem import CEM
 
 
 class Oracle(CEM):
@@ -20,8 +20,6 @@ class Oracle(CEM):
     from the command line as ``--entry 'Oracle(samples=300, topk=30)'``. The objective compares simulator
     latents: the states on the dims the success test looks at, angles as scaled cosine and sine.
     """
-
-    name = "oracle"
 
     def __init__(self, samples: int = 64, topk: int = 8, init_std: float = 1.0):
         super().__init__(samples, topk, init_std)

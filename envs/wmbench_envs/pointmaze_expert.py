@@ -19,8 +19,8 @@ from collections import deque
 
 import numpy as np
 
-from wmbench.envs.base import Expert
-from wmbench.envs.pointmaze import CELL_OFFSET, U_MAZE, sample_point
+from wmbench_envs.base import Expert
+from wmbench_envs.pointmaze import CELL_OFFSET, U_MAZE, sample_point
 
 KP, KD = 10.0, 1.0
 
@@ -59,6 +59,15 @@ def _next_hops() -> dict[tuple[Cell, Cell], Cell]:
 
 
 NEXT_HOP = _next_hops()
+
+
+def maze_hops(start: np.ndarray, goal: np.ndarray) -> int:
+    """PointMaze: maze cells from the start's cell to the goal's along the shortest cell path."""
+    here, there = cell_of(start[:2]), cell_of(goal[:2])
+    hops = 0
+    while here != there:
+        here, hops = NEXT_HOP[here, there], hops + 1
+    return hops
 
 
 class PointMazeExpert(Expert):

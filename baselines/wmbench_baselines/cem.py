@@ -1,4 +1,4 @@
-"""The cross-entropy method (CEM), as in DINO-WM and the paper's ``planning/cem.py`` (reference facts 3.2)."""
+"""The cross-entropy method (CEM), as in DINO-WM and the paper's ``planning/cem.py``."""
 
 from __future__ import annotations
 
@@ -49,8 +49,6 @@ class CEM(Planner):
     clipped to the bounds and sample 0 is always the mean. One iteration = ``samples`` forward rollouts; the
     paper's 30 iterations are ``Budget(iterations=30)``.
     """
-
-    name = "cem"
 
     def __init__(self, samples: int = 300, topk: int = 30, init_std: float = 1.0):
         check_population(type(self).__name__, samples, topk, init_std)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from wmbench.baselines.cem import gaussian, sample_around
 from wmbench.planning import Planner, PlanProblem
+from wmbench_baselines.cem import gaussian, sample_around
 
 
 @dataclass
@@ -26,8 +26,6 @@ class MPPI(Planner):
     mean starts at the warm start (else mid-range). The paper's config (5 samples, lambda 1, one update) is
     ``MPPI(samples=5)`` with ``Budget(iterations=1)`` up to the temperature normalisation.
     """
-
-    name = "mppi"
 
     def __init__(self, samples: int = 300, std: float = 0.3, temperature: float = 0.1):
         if samples < 2 or std <= 0 or temperature <= 0:

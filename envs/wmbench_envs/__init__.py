@@ -1,6 +1,6 @@
 """wmbench environments: PointMaze, PushT and Wall, registered with Gymnasium on import.
 
->>> import gymnasium as gym, wmbench.envs
+>>> import gymnasium as gym, wmbench_envs
 >>> env = gym.make("wmbench/PushT-v0", obs_type="both")
 """
 
@@ -10,10 +10,10 @@ from gymnasium.envs.registration import register, registry
 
 #: short name -> (Gymnasium id, env class, scripted expert class), as "module:attr" strings.
 ENVS: dict[str, tuple[str, str, str]] = {
-    "pointmaze": ("wmbench/PointMaze-v0", "wmbench.envs.pointmaze:PointMazeEnv",
-                  "wmbench.envs.pointmaze_expert:PointMazeExpert"),
-    "pusht": ("wmbench/PushT-v0", "wmbench.envs.pusht:PushTEnv", "wmbench.envs.pusht_expert:PushTExpert"),
-    "wall": ("wmbench/Wall-v0", "wmbench.envs.wall:WallEnv", "wmbench.envs.wall_expert:WallExpert"),
+    "pointmaze": ("wmbench/PointMaze-v0", "wmbench_envs.pointmaze:PointMazeEnv",
+                  "wmbench_envs.pointmaze_expert:PointMazeExpert"),
+    "pusht": ("wmbench/PushT-v0", "wmbench_envs.pusht:PushTEnv", "wmbench_envs.pusht_expert:PushTExpert"),
+    "wall": ("wmbench/Wall-v0", "wmbench_envs.wall:WallEnv", "wmbench_envs.wall_expert:WallExpert"),
 }
 
 #: Gymnasium TimeLimit for plain `gym.make` use; evaluation tasks carry their own step budgets.

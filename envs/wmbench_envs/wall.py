@@ -1,6 +1,6 @@
 """Wall (DINO-WM "wall_single"): a dot in a 65-px box moves between two rooms through a door in a fixed wall.
 
-Geometry (``envs.md`` section 3, y points down): border lines at 4 and 60 (interior 4 < x, y < 60); a vertical
+Geometry (DINO-WM's, y points down): border lines at 4 and 60 (interior 4 < x, y < 60); a vertical
 wall at x = 32 of half-width 3 (solid x in [29, 35]) with a door at y in [26, 34] (centre 30, half-height 4).
 State (float64): the dot's ``[x, y]`` in grid pixels.
 
@@ -28,12 +28,13 @@ image).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from gymnasium import spaces
 
-from wmbench.envs.base import GoalEnv
-from wmbench.envs.pointmaze import py_max, py_min, replay_batch, sweep_box, sweep_box_batch
+from wmbench_envs.base import GoalEnv
+from wmbench_envs.geometry import py_max, py_min, replay_batch, sweep_box, sweep_box_batch
 
 GRID = 65
 BORDER_LO, BORDER_HI = 4.0, 60.0
@@ -90,6 +91,35 @@ def is_reachable(xy: np.ndarray) -> np.ndarray:
     in_box = (x >= BOX_LO) & (x <= BOX_HI) & (y >= BOX_LO) & (y <= BOX_HI)
     in_wall = (x > WALL_X0) & (x < WALL_X1) & ((y < DOOR_Y0) | (y > DOOR_Y1))
     return in_box & ~in_wall
+
+
+def door_offset(start: np.ndarray, goal: np.ndarray) -> float:
+    """Wall: distance (px) from the door centre at which the straight start-goal segment meets x = 32."""
+    t = (WALL_X - start[0]) / (goal[0] - start[0])
+    return float(abs(start[1] + t * (goal[1] - start[1]) - DOOR_Y))
+
+
+def door_crossing(start: np.ndarray, goal: np.ndarray) -> float:
+    """Wall: the length (px) of the straight start-goal segment if it passes the door, else NaN (which no
+    length test accepts)."""
+    if door_offset(start, goal) > DOOR_Y1 - DOOR_Y:
+        return math.nan
+    return float(np.linalg.norm(goal[:2] - start[:2]))
+
+
+class WallGeometry(NamedTuple):
+    """Where the wall and its door are (grid px): the wall spans x in ``[wall_x0, wall_x1]`` for the dot's
+    centre, and the door lets it through for y in ``[door_y0, door_y1]``."""
+
+    wall_x0: float
+    wall_x1: float
+    door_y0: float
+    door_y1: float
+
+
+def wall_geometry() -> WallGeometry:
+    """The wall's and the door's extent as the dot's centre meets them (:class:`WallGeometry`)."""
+    return WallGeometry(WALL_X0, WALL_X1, DOOR_Y0, DOOR_Y1)
 
 
 def success(state: np.ndarray, goal: np.ndarray) -> np.ndarray:
@@ -167,7 +197,7 @@ class WallEnv(GoalEnv):
     A dot moves in a 65 x 65 pixel box split by a vertical wall at x = 32 with a door at y in [26, 34]
     (y points down). Start and goal lie in opposite rooms, so every task needs the door. The dot slides along
     any face it hits and keeps 0.5 px from every wall; it never enters a wall. The motion rule and the
-    changes from the reference are in the module docstring of `wmbench.envs.wall`.
+    changes from the reference are in the module docstring of `wmbench_envs.wall`.
 
     ## Action Space
     `Box(-1, 1, (2,), float32)`: the dot's displacement in units of 2 px (`next = pos + 2 * action`, then the

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from wmbench.baselines.cem import CEM, CEMState, elites
-from wmbench.baselines.gbp import OPTIMIZERS, GradientStep, perturb
 from wmbench.planning import PlanProblem
+from wmbench_baselines.cem import CEM, CEMState, elites
+from wmbench_baselines.gbp import OPTIMIZERS, GradientStep, perturb
 
 
 class GBPCEM(CEM):
@@ -17,12 +17,10 @@ class GBPCEM(CEM):
     ``lr=0.1`` in raw units: the paper's 0.3 is in normalised units, and a first Adam step moves every action
     coordinate by about ``lr`` (a sign step), which at 0.3 raw overshoots (measured on a linear toy problem).
     The elites are the cheapest **post-gradient** samples, ranked by a fresh evaluation of them; the released
-    code ranks by post-gradient costs but gathers the pre-gradient samples (reference facts 3.4), fixed here.
+    code ranks by post-gradient costs but gathers the pre-gradient samples (its ``gdcem.py``), fixed here.
     One iteration = ``samples * (grad_steps + 1)`` forward and ``samples * grad_steps`` backward rollouts per
     episode; every evaluated plan is a candidate for the best plan.
     """
-
-    name = "gbp-cem"
 
     def __init__(self, samples: int = 300, topk: int = 30, init_std: float = 1.0, grad_steps: int = 1,
                  lr: float = 0.1, optimizer: str = "adam", noise: float = 0.003):

@@ -1,6 +1,6 @@
 """Gradient-based planning (GBP): Adam or gradient descent on the action sequence through the world model.
 
-Follows the paper's ``planning/gd.py`` (section 3.1 of the reference facts) in raw action units: the paper
+Follows the paper's released ``planning/gd.py`` in raw action units: the paper
 optimises dataset-normalised actions (mean 0, std 1); ours are raw env actions, typically in [-1, 1], and
 every scale below is in units of the half-range ``(high - low) / 2`` (= raw units for [-1, 1]).
 """
@@ -65,8 +65,6 @@ class GBP(Planner):
     * Bounds: the actions are clamped to ``[low, high]`` after every step (the paper has no bounds).
     * ``n_restarts=1`` parallel plans per episode (K); restart 0 starts from the warm start when one is given.
     """
-
-    name = "gbp"
 
     def __init__(self, lr: float = 0.2, optimizer: str = "adam", init: str = "randn", init_std: float = 0.5,
                  noise: float = 0.003, n_restarts: int = 1):

@@ -1,6 +1,6 @@
 """PushT: push a T-shaped block to a goal pose with a kinematic disc (DINO-WM physics, pymunk 7).
 
-Physics follow the DINO-WM reference (``env/pusht/pusht_env.py``, ``envs.md`` section 1), quirks included
+Physics follow the DINO-WM reference (``env/pusht/pusht_env.py``), quirks included
 because they define the dynamics: 512-unit workspace with y down, no gravity, ``space.damping = 0`` (the
 block is quasi-static: it moves only while pushed), frictionless inelastic contacts, the T's
 non-area-weighted centre of gravity (0, 45) with ``body.position`` = local origin (midpoint of the bar's outer
@@ -26,16 +26,13 @@ Deliberate changes from the reference:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pymunk
 import shapely
 from gymnasium import spaces
 from PIL import Image, ImageDraw
-from pymunk._chipmunk_cffi import lib as chipmunk
 
-from wmbench.envs.base import GoalEnv
+from wmbench_envs.base import GoalEnv
 
 WORLD = 512.0
 DT = 0.01
@@ -53,16 +50,6 @@ BLOCK_COG = (0.0, 45.0)
 #: Outline of the T (counter-clockwise in the y-down frame), local coordinates.
 T_OUTLINE = np.array([(-60, 0), (60, 0), (60, 30), (15, 30), (15, 120), (-15, 120), (-15, 30), (-60, 30)],
                      dtype=np.float64)
-
-#: Inner edges of the walls (segments at 5 and 506 of radius 2): a block inside them touches no wall.
-ARENA_LO, ARENA_HI = 5.0 + WALL_RADIUS, 506.0 - WALL_RADIUS
-#: Clearance (world units) under which ``PushTEnv.replay`` steps a rollout in pymunk: far above round-off, so
-#: a rollout replayed without pymunk can have had no contact.
-CONTACT_MARGIN = 1.0
-#: The bar and the stem as local axis-aligned boxes (x0, x1, y0, y1).
-T_BOXES = ((-60.0, 60.0, 0.0, 30.0), (-15.0, 15.0, 30.0, 120.0))
-#: Radius of the disc about the block's local origin that holds the T (its stem's far corners).
-T_RADIUS = float(np.hypot(15.0, 120.0))
 
 POS_TOL = 20.0
 ANGLE_TOL = np.pi / 9
@@ -111,27 +98,6 @@ def block_polygons(state: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(part) @ rot.T + state[2:4] for part in (BAR, STEM)]
 
 
-def agent_substeps(agent: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions and velocities ``[N, T * SUBSTEPS, 2]`` of the agent after every substep, from agent states
-    ``[N, 4]`` (x, y, vx, vy) under already-clipped actions ``[N, T, 2]``.
-
-    The agent is kinematic (contacts never change its motion), so its PD law runs here for all N at once
-    with the operations of ``PushTEnv._physics_step`` and pymunk's kinematic update ``p + v dt``, in the same
-    order: bit-identical to the env.
-    """
-    px, py, vx, vy = (np.array(agent[:, k], dtype=np.float64) for k in range(4))
-    n, steps = actions.shape[:2]
-    pos, vel = np.empty((n, steps * SUBSTEPS, 2)), np.empty((n, steps * SUBSTEPS, 2))
-    for t in range(steps):
-        tx, ty = px + ACTION_SCALE * actions[:, t, 0], py + ACTION_SCALE * actions[:, t, 1]
-        for k in range(t * SUBSTEPS, (t + 1) * SUBSTEPS):
-            vx = vx + (K_P * (tx - px) - K_V * vx) * DT
-            vy = vy + (K_P * (ty - py) - K_V * vy) * DT
-            px, py = px + vx * DT, py + vy * DT
-            pos[:, k, 0], pos[:, k, 1], vel[:, k, 0], vel[:, k, 1] = px, py, vx, vy
-    return pos, vel
-
-
 def make_block() -> pymunk.Body:
     """The T's body (shapes not attached): mass 1 and the reference's moment and centre of gravity."""
     # Reference quirk: moment = 2 x the bar's moment about the local origin (= 3000).
@@ -146,97 +112,6 @@ def place_block(block: pymunk.Body, x: float, y: float, angle: float) -> None:
     block.position = (x, y)
     block.velocity = (0.0, 0.0)
     block.angular_velocity = 0.0
-
-
-def resting_block_pose(state: np.ndarray) -> np.ndarray:
-    """The block's ``[x, y, angle mod 2pi]`` as ``get_state`` reads it after steps without contact from
-    ``state``: pymunk's position getter after ``set_state`` (not bit-exact to ``state[2:4]``)."""
-    block = make_block()
-    place_block(block, float(state[2]), float(state[3]), float(state[4]))
-    bx, by = block.position
-    return np.array([bx, by, block.angle % (2 * np.pi)])
-
-
-def block_clearance(points: np.ndarray, block: np.ndarray) -> np.ndarray:
-    """Distances ``[N, M]`` from points ``[N, M, 2]`` to the T of block poses ``[N, 3]`` (x, y, angle)."""
-    c, s = np.cos(block[:, 2:3]), np.sin(block[:, 2:3])
-    dx, dy = points[..., 0] - block[:, 0:1], points[..., 1] - block[:, 1:2]
-    lx, ly = c * dx + s * dy, c * dy - s * dx  # the points in the block's local frame
-    bar, stem = (np.hypot(np.maximum(np.maximum(x0 - lx, lx - x1), 0.0),
-                          np.maximum(np.maximum(y0 - ly, ly - y1), 0.0)) for x0, x1, y0, y1 in T_BOXES)
-    return np.minimum(bar, stem)
-
-
-def block_inside_walls(block: np.ndarray, margin: float = CONTACT_MARGIN) -> np.ndarray:
-    """Whether the T of each block pose ``[N, 3]`` lies inside the walls with ``margin`` to spare."""
-    c, s = np.cos(block[:, 2:3]), np.sin(block[:, 2:3])
-    x = block[:, 0:1] + c * T_OUTLINE[:, 0] - s * T_OUTLINE[:, 1]
-    y = block[:, 1:2] + s * T_OUTLINE[:, 0] + c * T_OUTLINE[:, 1]
-    lo, hi = ARENA_LO + margin, ARENA_HI - margin
-    return ((x > lo) & (x < hi) & (y > lo) & (y < hi)).all(axis=1)
-
-
-def _settled(pose: list[float], low: list[float], high: list[float]) -> bool:
-    """Whether a block at ``pose`` is clear of the walls and of an agent that stays in the box
-    ``[low, high]`` (both by :data:`CONTACT_MARGIN`): then it never moves again."""
-    bx, by = pose[0], pose[1]
-    gap = math.hypot(max(low[0] - bx, bx - high[0], 0.0), max(low[1] - by, by - high[1], 0.0))
-    if gap <= T_RADIUS + AGENT_RADIUS + CONTACT_MARGIN:
-        return False
-    lo, hi = ARENA_LO + CONTACT_MARGIN + T_RADIUS, ARENA_HI - CONTACT_MARGIN - T_RADIUS
-    return (lo < bx < hi and lo < by < hi) or bool(block_inside_walls(np.array([pose]))[0])
-
-
-class _RawSpace:
-    """A fresh PushT space at ``state`` made of bare Chipmunk objects, as a context manager yielding
-    ``(space, agent, block)`` and freeing them on exit.
-
-    It makes the C calls that ``PushTEnv._build_space`` and ``_set_physics_state`` make through pymunk, in
-    the same order, so it steps bit for bit as the env does (``tests/test_simulator.py`` checks it against
-    ``GoalEnv.replay``), minus pymunk's Python objects around each (~100 us per space).
-    """
-
-    moment = 2 * pymunk.moment_for_poly(1.0, BAR)  # as make_block
-    identity = tuple(pymunk.Transform.identity())
-
-    def __init__(self, state: np.ndarray):
-        self.state = [float(v) for v in state]
-
-    def __enter__(self) -> tuple[object, object, object]:
-        ax, ay, bx, by, angle, vx, vy = self.state
-        self.space = chipmunk.cpSpaceNew()
-        chipmunk.cpSpaceSetGravity(self.space, (0.0, 0.0))
-        chipmunk.cpSpaceSetDamping(self.space, 0.0)
-        static = chipmunk.cpBodyNewStatic()  # Space.static_body
-        chipmunk.cpSpaceAddBody(self.space, static)
-        walls = [chipmunk.cpSegmentShapeNew(static, a, b, WALL_RADIUS) for a, b in WALLS]
-        for wall in walls:
-            chipmunk.cpSpaceAddShape(self.space, wall)
-        agent = chipmunk.cpBodyNewKinematic()
-        circle = chipmunk.cpCircleShapeNew(agent, AGENT_RADIUS, (0.0, 0.0))
-        chipmunk.cpSpaceAddBody(self.space, agent)
-        chipmunk.cpSpaceAddShape(self.space, circle)
-        block = chipmunk.cpBodyNew(1.0, self.moment)
-        chipmunk.cpBodySetCenterOfGravity(block, BLOCK_COG)
-        parts = [chipmunk.cpPolyShapeNew(block, len(part), part, self.identity, 0.0) for part in (BAR, STEM)]
-        chipmunk.cpSpaceAddBody(self.space, block)
-        for part in parts:
-            chipmunk.cpSpaceAddShape(self.space, part)
-        self.shapes, self.bodies = [*walls, circle, *parts], [static, agent, block]
-        chipmunk.cpBodySetPosition(agent, (ax, ay))  # _set_physics_state, then place_block
-        chipmunk.cpBodySetVelocity(agent, (vx, vy))
-        chipmunk.cpBodySetAngle(block, angle)
-        chipmunk.cpBodySetPosition(block, (bx, by))
-        chipmunk.cpBodySetVelocity(block, (0.0, 0.0))
-        chipmunk.cpBodySetAngularVelocity(block, 0.0)
-        return self.space, agent, block
-
-    def __exit__(self, *exc: object) -> None:
-        chipmunk.cpSpaceFree(self.space)
-        for shape in self.shapes:
-            chipmunk.cpShapeFree(shape)
-        for body in self.bodies:
-            chipmunk.cpBodyFree(body)
 
 
 _BACKGROUNDS: dict[int, Image.Image] = {}
@@ -283,7 +158,7 @@ class PushTEnv(GoalEnv):
     (y points down). The block moves only while pushed: no gravity, no damping, frictionless inelastic
     contacts. A task is a start state and a goal state; the goal fixes where the agent, the block and the
     block's angle should end up. Physics, quirks kept from the reference and deliberate changes are listed
-    in the module docstring of `wmbench.envs.pusht`.
+    in the module docstring of `wmbench_envs.pusht`.
 
     ## Action Space
     `Box(-1, 1, (2,), float32)`: a target offset for the agent. One step runs 10 substeps of 0.01 s of the PD
@@ -398,65 +273,15 @@ class PushTEnv(GoalEnv):
         self._state_cache = None
 
     def replay(self, starts: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """:meth:`GoalEnv.replay` with the same states bit for bit, several times faster.
-
-        The kinematic agent's motion does not depend on the block, so :func:`agent_substeps` computes it for
-        all rollouts at once. The block moves only through contacts (no damping: its velocity is the
-        contact impulses of the current substep alone), and none can occur while the agent stays
-        :data:`CONTACT_MARGIN` clear of the block and the block clear of the walls. So a rollout without such
-        a near approach keeps the block's pose (as pymunk returns it after ``set_state``); any other runs in a
-        fresh pymunk space as ``step`` would, fed the precomputed agent velocities through pymunk's C calls,
-        until a substep without contact after which the agent stays clear of the block where it lies: the
-        block has come to rest there for good. Invalid inputs take the reference loop, which raises its
-        errors. The env's state afterwards is unspecified.
-        """
+        """:meth:`GoalEnv.replay` with the same states bit for bit, several times faster
+        (:func:`wmbench_envs.pusht_replay.replay`). Invalid inputs take the reference loop, which raises its
+        errors. The env's state afterwards is unspecified."""
         starts, actions = np.asarray(starts, dtype=np.float64), np.asarray(actions, dtype=np.float64)
         if not self._replay_inputs_ok(starts, actions):
             return super().replay(starts, actions)
-        n, horizon, frameskip = actions.shape[:3]
-        actions = np.clip(actions, self.action_space.low, self.action_space.high)
-        pos, vel = agent_substeps(starts[:, [0, 1, 5, 6]], actions.reshape(n, horizon * frameskip, 2))
-        path = np.concatenate([starts[:, None, :2], pos], axis=1)
-        contact = ((block_clearance(path, starts[:, 2:5]) <= AGENT_RADIUS + CONTACT_MARGIN).any(axis=1)
-                   | ~block_inside_walls(starts[:, 2:5]))
-        ends = np.arange(1, horizon + 1) * frameskip * SUBSTEPS - 1
-        out = np.empty((n, horizon + 1, self.state_dim))
-        out[:, 0] = starts
-        out[:, 0, 4] %= 2 * np.pi
-        out[:, 1:, 0:2], out[:, 1:, 5:7] = pos[:, ends], vel[:, ends]
-        rest: dict[bytes, np.ndarray] = {}
-        for i in np.flatnonzero(~contact):
-            key = starts[i].tobytes()
-            if key not in rest:
-                rest[key] = resting_block_pose(starts[i])
-            out[i, 1:, 2:5] = rest[key]
-        # the agent's bounding box from the end of each env step on, to test whether the block has settled
-        checks = slice(SUBSTEPS - 1, None, SUBSTEPS)
-        low = np.minimum.accumulate(pos[:, ::-1], axis=1)[:, ::-1][:, checks].tolist()
-        high = np.maximum.accumulate(pos[:, ::-1], axis=1)[:, ::-1][:, checks].tolist()
-        for i in np.flatnonzero(contact):
-            out[i, 1:, 2:5] = self._block_poses(starts[i], vel[i].tolist(), frameskip * SUBSTEPS, low[i],
-                                                high[i])
-        return out
+        from wmbench_envs.pusht_replay import replay  # it imports this module's geometry
 
-    @staticmethod
-    def _block_poses(start: np.ndarray, velocities: list, block: int, low: list, high: list
-                     ) -> list[list[float]]:
-        """Block poses (x, y, angle mod 2pi) after every ``block`` substeps of one rollout in a fresh space
-        (:class:`_RawSpace`), the agent driven by ``velocities``; ``low``/``high``: the agent's bounding box
-        from each env step's end on."""
-        poses: list[list[float]] = []
-        total = len(velocities)
-        with _RawSpace(start) as (space, agent, body):
-            for k, velocity in enumerate(velocities, 1):
-                chipmunk.cpBodySetVelocity(agent, velocity)
-                chipmunk.cpSpaceStep(space, DT)
-                if k % block == 0:
-                    position = chipmunk.cpBodyGetPosition(body)
-                    poses.append([position.x, position.y, chipmunk.cpBodyGetAngle(body) % (2 * np.pi)])
-                    if k < total and _settled(poses[-1], low[k // SUBSTEPS - 1], high[k // SUBSTEPS - 1]):
-                        return poses + poses[-1:] * (total // block - len(poses))
-        return poses
+        return replay(starts, np.clip(actions, self.action_space.low, self.action_space.high))
 
     # ----------------------------------------------------------------- task definition
     def sample_start_goal(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

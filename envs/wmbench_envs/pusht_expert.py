@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wmbench.envs.base import Expert, GoalEnv
-from wmbench.envs.pusht import AGENT_RADIUS, BAR, BLOCK_COG, STEM, T_OUTLINE
+from wmbench_envs.base import Expert, GoalEnv
+from wmbench_envs.pusht import AGENT_RADIUS, BAR, BLOCK_COG, STEM, T_OUTLINE
 
 MOMENT = 3000.0
 ANGLE_SCALE = 60.0  # px per rad in the pose-error metric

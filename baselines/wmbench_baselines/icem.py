@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
-from wmbench.baselines.cem import CEMState, check_population, elites, sample_around
 from wmbench.planning import Planner, PlanProblem
+from wmbench_baselines.cem import CEMState, check_population, elites, sample_around
 
 
 def colored_noise(shape: tuple[int, int, int, int], beta: float, generator: torch.Generator,
@@ -46,7 +46,7 @@ class _State(CEMState):
 class ICEM(Planner):
     """CEM with coloured noise, elite reuse and smoothed updates.
 
-    * ``samples=300``, ``topk=30``, ``init_std=1`` half-ranges: as :class:`~wmbench.baselines.cem.CEM`.
+    * ``samples=300``, ``topk=30``, ``init_std=1`` half-ranges: as :class:`~wmbench_baselines.cem.CEM`.
     * ``beta=2``: the noise exponent (the FFT method of :func:`colored_noise`).
     * ``keep_elites=0.3``: this fraction of the ``topk`` elites joins the next iteration's ranking with its
       known cost (not re-evaluated: planning models are deterministic), so one iteration = ``samples``
@@ -57,8 +57,6 @@ class ICEM(Planner):
     iterations it will get) and adding the mean as a sample only in the last iteration (here sample 0 is
     always the mean, as in CEM).
     """
-
-    name = "icem"
 
     def __init__(self, samples: int = 300, topk: int = 30, init_std: float = 1.0, beta: float = 2.0,
                  keep_elites: float = 0.3, momentum: float = 0.1):

@@ -12,7 +12,7 @@ its largest component is at most 1, which keeps the straight-line direction and 
 targets.
 
 Noise: ``a = clip((1 - noise) a_expert + noise u, -1, 1)`` where ``u`` is the reference data generator's
-random walk (``envs.md`` 3.4) in action units: heading ``theta_t = theta_{t-1} + VonMises(0, kappa = 5)``
+random walk (DINO-WM's) in action units: heading ``theta_t = theta_{t-1} + VonMises(0, kappa = 5)``
 (``theta_0`` uniform at ``reset``), step length ``L ~ N(1.0, 0.4)`` truncated to [0.2, 1.8] px,
 ``u = L / 2 (cos, sin)``. At ``noise = 1`` the expert is that smooth random walk; smaller values add a
 goal-directed drift.
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wmbench.envs.base import Expert, GoalEnv
-from wmbench.envs.wall import ACTION_SCALE, DOOR_Y, WALL_X, WALL_X0, WALL_X1
+from wmbench_envs.base import Expert, GoalEnv
+from wmbench_envs.wall import ACTION_SCALE, DOOR_Y, WALL_X, WALL_X0, WALL_X1
 
 EXIT_OFFSET = 8.0  #: exit points (and the corridor's reach): this far from the wall centre, at door height
 APPROACH_OFFSET = 5.0  #: approach points: this far from the wall centre, at door height

@@ -1,6 +1,6 @@
 """PointMaze U-maze (D4RL maze2d-umaze as used by DINO-WM), re-implemented analytically in the qpos frame.
 
-Dynamics (``envs.md`` section 2.6): one env step clips the action to [-1, 1] and the velocity to [-5, 5]
+Dynamics (D4RL's MuJoCo point mass): one env step clips the action to [-1, 1] and the velocity to [-5, 5]
 (once), then runs 5 substeps of MuJoCo's implicit-damping Euler update ``v <- (m v + h 100 a) / (m + h)`` and
 ``p <- p + h v`` with ``h = 0.01`` and ``m = 4.18879`` (a sphere of radius 0.1 and density 1000).
 
@@ -25,12 +25,12 @@ a green disc of radius 0.2 (the reference's visual site, not the 0.1 collision g
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 from gymnasium import spaces
 
-from wmbench.envs.base import GoalEnv
+from wmbench_envs.base import GoalEnv
+from wmbench_envs.geometry import py_max, py_min, replay_batch, sweep_box, sweep_box_batch
 
 #: D4RL U_MAZE: line index r is the x cell index, column index c the y cell index.
 U_MAZE = ("#####", "#GOO#", "###O#", "#OOO#", "#####")
@@ -91,28 +91,6 @@ def state_distance(state: np.ndarray, goal: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.asarray(goal, dtype=np.float64) - np.asarray(state, dtype=np.float64), axis=-1)
 
 
-def sweep_box(x: float, y: float, dx: float, dy: float, x0: float, x1: float, y0: float, y1: float
-              ) -> tuple[float, int] | None:
-    """First time in [0, 1) at which the move ``(x, y) + t (dx, dy)`` enters the open box (x0, x1) x (y0, y1)
-    (bounds may be infinite) and the axis of the entry face (0 = x, 1 = y); None if the move never enters it.
-
-    Slab method; an axis with a zero move component only tests containment, so nothing divides by zero.
-    """
-    t_in, t_out, axis = -math.inf, math.inf, -1
-    for k, (p, d, lo, hi) in enumerate(((x, dx, x0, x1), (y, dy, y0, y1))):
-        if d == 0.0:
-            if not lo < p < hi:
-                return None
-            continue
-        ta, tb = (lo - p) / d, (hi - p) / d
-        if ta > tb:
-            ta, tb = tb, ta
-        if ta > t_in:
-            t_in, axis = ta, k
-        t_out = min(t_out, tb)
-    return (t_in, axis) if 0.0 <= t_in < min(t_out, 1.0) else None
-
-
 def physics_step(state: tuple[float, float, float, float], ax: float, ay: float) -> tuple[float, ...]:
     """One env step from ``(x, y, vx, vy)`` under an already-clipped action (pure Python floats)."""
     x, y, vx, vy = state
@@ -140,36 +118,6 @@ def physics_step(state: tuple[float, float, float, float], ax: float, ay: float)
             ny, vy = OUTER_HI, min(vy, 0.0)
         x, y = nx, ny
     return x, y, vx, vy
-
-
-def py_max(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
-    """Python's ``max(a, b)`` elementwise (``b`` only where ``b > a``, so signed zeros match it too)."""
-    return np.where(b > a, b, a)
-
-
-def py_min(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
-    """Python's ``min(a, b)`` elementwise (``b`` only where ``b < a``)."""
-    return np.where(b < a, b, a)
-
-
-def sweep_box_batch(x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray, x0: float, x1: float,
-                    y0: float, y1: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sweep_box` over arrays: whether each move enters the box, and the axis of the entry face.
-
-    The same operations in the same order, so it agrees with the scalar test move by move.
-    """
-    t_in, t_out = np.full(x.shape, -math.inf), np.full(x.shape, math.inf)
-    axis, missed = np.full(x.shape, -1), np.zeros(x.shape, dtype=bool)
-    for k, (p, d, lo, hi) in enumerate(((x, dx, x0, x1), (y, dy, y0, y1))):
-        still = d == 0.0
-        missed |= still & ~((lo < p) & (p < hi))
-        safe = np.where(still, 1.0, d)
-        ta, tb = (lo - p) / safe, (hi - p) / safe
-        ta, tb = np.where(ta > tb, tb, ta), np.where(ta > tb, ta, tb)
-        later = ~still & (ta > t_in)
-        t_in, axis = np.where(later, ta, t_in), np.where(later, k, axis)
-        t_out = np.where(still, t_out, py_min(t_out, tb))
-    return ~missed & (t_in >= 0.0) & (t_in < py_min(t_out, 1.0)), axis
 
 
 def physics_step_batch(states: np.ndarray, actions: np.ndarray) -> np.ndarray:
@@ -201,19 +149,6 @@ def physics_step_batch(states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         x = np.where(low_x, OUTER_LO, np.where(high_x, OUTER_HI, nx))
         y = np.where(low_y, OUTER_LO, np.where(high_y, OUTER_HI, ny))
     return np.stack([x, y, vx, vy], axis=1)
-
-
-def replay_batch(step: Callable[[np.ndarray, np.ndarray], np.ndarray], starts: np.ndarray,
-                 actions: np.ndarray) -> np.ndarray:
-    """Apply a batch step ``step(states [N, S], actions [N, A])`` through action blocks ``[N, H, K, A]``
-    from ``starts [N, S]`` -> states at the block boundaries ``[N, H + 1, S]`` (index 0 = the starts)."""
-    out = np.empty((starts.shape[0], actions.shape[1] + 1, starts.shape[1]))
-    out[:, 0] = state = starts
-    for h in range(actions.shape[1]):
-        for k in range(actions.shape[2]):
-            state = step(state, actions[:, h, k])
-        out[:, h + 1] = state
-    return out
 
 
 _BACKGROUNDS: dict[int, np.ndarray] = {}
@@ -273,7 +208,7 @@ class PointMazeEnv(GoalEnv):
     A ball (radius 0.1, mass 4.19) slides on the floor of a U-maze of unit cells, driven by a force on each
     axis with linear damping. Contacts with the walls are exact, frictionless and inelastic: the ball stops on
     the face it hits and slides along it; it can never enter a wall. The dynamics are an analytic
-    re-implementation of the reference's MuJoCo model (module docstring of `wmbench.envs.pointmaze`).
+    re-implementation of the reference's MuJoCo model (module docstring of `wmbench_envs.pointmaze`).
 
     ## Action Space
     `Box(-1, 1, (2,), float32)`: the force on the ball (gear 100). One step clips the velocity to [-5, 5],
