@@ -16,6 +16,7 @@ def test_there_are_committed_results():
     assert FRONT in RESULTS and {p.name for p in RESULTS} >= {"quick", "table1-quick", "budget-quick"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("results", RESULTS, ids=str)
 def test_committed_reports_regenerate_byte_for_byte(results, tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
@@ -26,6 +27,7 @@ def test_committed_reports_regenerate_byte_for_byte(results, tmp_path, monkeypat
         assert (tmp_path / name).read_text() == (results / name).read_text(), f"{results / name} is stale"
 
 
+@pytest.mark.slow
 def test_front_page_leaderboard_regenerates_byte_for_byte(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     report(FRONT, tmp_path, command=f"wmbench report {FRONT.as_posix()} --out .",
