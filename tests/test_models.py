@@ -207,7 +207,21 @@ def test_a_checkpoint_with_flipped_weight_bytes_is_refused(tmp_path):
     assert torch.load(flipped, weights_only=True)["state_dict"]  # torch itself does not notice
     with pytest.raises(ValueError, match="flipped.pt fails its content hash check"):
         checkpoint.load(flipped)
-    assert checkpoint.load(path).metadata["checkpoint_hash"] == checkpoint.read(path)["content_sha256"]
+    identity = checkpoint.identity_hash(checkpoint.read(path))
+    assert checkpoint.load(path).metadata["checkpoint_hash"] == identity
+
+
+def test_retraining_with_the_same_seed_gives_the_same_identity(dataset, tmp_path):
+    """The identity (class, config, weights) is reproducible; the file's content hash, which covers the
+    metadata's wall-clock times, is not, and stays the tamper check."""
+    kwargs = {**fit_kwargs(dataset, tmp_path), "diagnose": False}
+    first, second = (train("pointmass", **{**kwargs, "home": tmp_path / run}) for run in ("a", "b"))
+    assert first.read_bytes() != second.read_bytes()
+    assert checkpoint.read(first)["content_sha256"] != checkpoint.read(second)["content_sha256"]
+    identities = [checkpoint.load(path).metadata["checkpoint_hash"] for path in (first, second)]
+    assert identities[0] == identities[1]
+    other = train("pointmass", **{**kwargs, "home": tmp_path / "c", "seed": 1})
+    assert checkpoint.load(other).metadata["checkpoint_hash"] != identities[0]
 
 
 @pytest.mark.parametrize("variant", ["base", "awm", "owm"])

@@ -59,7 +59,8 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("task_suite", pa.string(), "task-suite version"),
     ("task_suite_sha256", pa.string(), "task-suite content hash"),
     ("dataset_hash", pa.string(), "world-model training dataset hash (from model metadata)"),
-    ("checkpoint_hash", pa.string(), "world-model checkpoint content hash ('simulator' for the Oracle)"),
+    ("checkpoint_hash", pa.string(), "world-model identity: hash of its class, config and weights "
+                                     "('simulator-...' for the Oracle)"),
     ("model_seed", pa.int64(), "training seed of the world model (-1: unknown, or the simulator); models of "
                                "different seeds are independent replicates"),
     # machine and software

@@ -7,7 +7,9 @@ Layout of the file (a ``torch.save`` dict readable with ``weights_only=True``)::
 
 ``content_sha256`` is :func:`content_hash` of every other field (tensors by dtype, shape and bytes), so a
 flipped byte anywhere in the weights, config or metadata fails the load with an error naming the file. The
-hash is also the model's identity in result rows (``checkpoint_hash``).
+model's identity in result rows and unit identities (``checkpoint_hash``) is :func:`identity_hash`: the class
+path, config and weights only, so retraining with the same seed on the same machine gives the same identity
+(the metadata and training state record wall-clock times and differ between runs).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from wmbench.models.protocol import class_path, resolve_class
 
 FORMAT = "wmbench-world-model-v2"
 _FIELDS = ("format", "class_path", "config", "state_dict", "metadata", "training")
+#: What determines a model's predictions, hence its identity (:func:`identity_hash`).
+_IDENTITY_FIELDS = ("class_path", "config", "state_dict")
 #: Longest model tag kept verbatim in a checkpoint file name; longer plugin paths are shortened + hashed.
 MAX_TAG = 40
 
@@ -66,13 +70,23 @@ def _feed(digest: Any, obj: Any) -> None:
         digest.update(json.dumps(obj).encode())
 
 
-def content_hash(payload: dict[str, Any]) -> str:
-    """sha256 over the checkpoint fields in ``_FIELDS`` (canonical, independent of pickling details)."""
+def _hash_fields(payload: dict[str, Any], names: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
-    for name in _FIELDS:
+    for name in names:
         digest.update(name.encode())
         _feed(digest, payload[name])
     return digest.hexdigest()
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """sha256 over every checkpoint field (canonical, independent of pickling details): tamper detection."""
+    return _hash_fields(payload, _FIELDS)
+
+
+def identity_hash(payload: dict[str, Any]) -> str:
+    """sha256 over the class path, config and weights: the model's identity (``checkpoint_hash`` in rows),
+    equal for two trainings that produced the same model."""
+    return _hash_fields(payload, _IDENTITY_FIELDS)
 
 
 def save(model: torch.nn.Module, path: str | Path, training: dict[str, Any] | None = None) -> Path:
@@ -119,7 +133,8 @@ def read(path: str | Path) -> dict[str, Any]:
 def load(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
     """Rebuild the verified model from its class path and config, in eval mode on ``device``.
 
-    ``model.metadata["checkpoint_hash"]`` is set to the verified content hash.
+    ``model.metadata["checkpoint_hash"]`` is set to the model's :func:`identity_hash` (after the content hash
+    of the whole file was verified).
     """
     payload = read(path)
     try:
@@ -132,5 +147,5 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Modul
     except (TypeError, RuntimeError, ValueError) as exc:
         raise ValueError(f"checkpoint {path} does not match class {payload['class_path']} ({exc}); "
                          "retrain it with the current code or install the matching version") from exc
-    model.metadata = {**payload["metadata"], "checkpoint_hash": payload["content_sha256"]}
+    model.metadata = {**payload["metadata"], "checkpoint_hash": identity_hash(payload)}
     return model.to(device).eval()
