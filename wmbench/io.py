@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -35,20 +36,42 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
-    """Write ``path`` through ``write(binary file)`` into a temp file beside it, then ``os.replace`` it into
-    place: readers see the old file or the complete new one, never a partial one."""
+def _naming(exc: OSError, path: Path, prefix: str) -> OSError:
+    """``exc``, or the same error naming ``path`` when it names no file (a full disk) or only a temporary file
+    of ``path`` (``prefix...``)."""
+    if exc.filename is not None and not str(exc.filename).startswith(prefix):
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A new temporary path beside ``path`` (same suffix, permissions by the umask) to write, moved into place
+    with ``os.replace`` when the block succeeds and removed when it fails: readers see the old file or the
+    complete new one, never a partial one. An ``OSError`` naming no file or the temporary one names
+    ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    prefix = str(path.parent / f".{path.name[:100]}.")
+    tmp = Path(f"{prefix}{secrets.token_hex(6)}.tmp{path.suffix[:20]}")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        yield tmp
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    except OSError as exc:
+        named = _naming(exc, path, prefix)
+        if named is exc:
+            raise
+        raise named from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Write ``path`` through ``write(binary file)`` atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        write(fh)
+    return Path(path)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
