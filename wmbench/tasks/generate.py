@@ -53,7 +53,7 @@ from wmbench.envs.base import GoalEnv
 from wmbench.envs.pointmaze_expert import NEXT_HOP, cell_of
 from wmbench.envs.wall import DOOR_Y, DOOR_Y1, WALL_X
 from wmbench.registry import env_classes
-from wmbench.tasks.suite import VERSION, VERSIONS, LevelSteps, digest, suite_path
+from wmbench.tasks.suite import VERSION, VERSIONS, LevelSteps, digest, suite_path, write_manifest
 
 PUSHT_WARMUP_MAX = 50
 PUSHT_EXPERT_NOISE = 0.3
@@ -178,7 +178,8 @@ def write(env: str, split: str, version: str = VERSION) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Regenerate every suite file of the given versions (default: the current one)."""
+    """Regenerate every suite file of the given versions (default: the current one) and the manifest of
+    their hashes."""
     versions = (sys.argv[1:] if argv is None else argv) or [VERSION]
     unknown = sorted(set(versions) - set(VERSIONS))
     if unknown:
@@ -187,3 +188,4 @@ def main(argv: list[str] | None = None) -> None:
         for env in ENVS:
             for split in RECIPES[version].numbers:
                 write(env, split, version)
+    print(f"wrote {write_manifest()}")
