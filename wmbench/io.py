@@ -36,12 +36,17 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _naming(exc: OSError, path: Path, prefix: str) -> OSError:
-    """``exc``, or the same error naming ``path`` when it names no file (a full disk) or only a temporary file
-    of ``path`` (``prefix...``)."""
-    if exc.filename is not None and not str(exc.filename).startswith(prefix):
-        return exc
-    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+@contextmanager
+def errors_naming(path: str | Path, temporary: str | Path | None = None) -> Iterator[None]:
+    """Re-raise an ``OSError`` of the block that names no file (a full disk; pyarrow's errors) or only a
+    temporary file whose name starts with ``temporary`` as the same error naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        named = exc.filename is not None
+        if named and (temporary is None or not str(exc.filename).startswith(str(temporary))):
+            raise
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(path)) from exc
 
 
 @contextmanager
@@ -55,14 +60,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     prefix = str(path.parent / f".{path.name[:100]}.")
     tmp = Path(f"{prefix}{secrets.token_hex(6)}.tmp{path.suffix[:20]}")
     try:
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as exc:
-        named = _naming(exc, path, prefix)
-        if named is exc:
-            raise
-        raise named from exc
+        with errors_naming(path, prefix):
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            yield tmp
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
