@@ -11,6 +11,7 @@ from result_rows import episode_rows
 from test_harness import _sweep
 
 from wmbench.cli import main
+from wmbench.harness import budgets, episodes, schema
 from wmbench.harness.schema import SCHEMA_VERSION, read_part, read_results, write_part
 
 N = 6
@@ -27,6 +28,10 @@ def _rewrite(path, column: str, values: list, dtype: pa.DataType | None = None) 
     i = table.schema.get_field_index(column)
     array = pa.array(values, type=dtype or table.schema.field(i).type)
     pq.write_table(table.set_column(i, table.schema.field(i).with_type(array.type), array), path)
+
+
+def test_the_column_vocabularies_are_their_owners():
+    assert schema.MODES == episodes.MODES and schema.BUDGET_KINDS == budgets.BUDGET_KINDS
 
 
 def test_a_valid_part_reads_back_with_nulls_only_in_error_and_nan_coverage(tmp_path):

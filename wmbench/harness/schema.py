@@ -17,12 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from wmbench.harness.budgets import BUDGET_KINDS
-from wmbench.harness.episodes import MODES
 from wmbench.io import atomic_write
 
 SCHEMA_VERSION = 2
 PARTS = "parts"
+#: The values of the ``mode`` and ``budget_kind`` columns: ``wmbench.harness.episodes.MODES`` and
+#: ``wmbench.harness.budgets.BUDGET_KINDS`` restated, so that reading results imports no torch (a test keeps
+#: them equal).
+MODES = ("mpc", "open-loop")
+BUDGET_KINDS = ("seconds", "iterations", "evaluations")
 
 _FIELDS: list[tuple[str, pa.DataType, str]] = [
     # what was run
