@@ -3,7 +3,9 @@ every user error (never a traceback)."""
 
 import argparse
 import errno
+import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,6 +158,63 @@ def test_bad_input_gives_one_line_error(argv, message, tmp_path, capsys, monkeyp
     err = _error(argv if "--home" in argv else [*argv, "--home", str(home)], capsys)
     assert message.format(**fill) in err
     assert not (home / "datasets").exists() and not (home / "models").exists()  # failed before any work
+
+
+#: (command, folder made read-only, where its work starts, the message). Tests run as root, whom file modes
+#: do not stop: the check asks os.access, which the test answers.
+READ_ONLY = [
+    (["train", "wall"], "home/models", "wmbench.training:train",
+     "the model directory (--home or $WMBENCH_HOME) {tmp}/home/models is not writable"),
+    (["train", "wall"], "home", "wmbench.training:train",
+     "the model directory (--home or $WMBENCH_HOME) {tmp}/home/models is not writable ({tmp}/home is not)"),
+    (["data", "build", "wall-expert-v0"], "home/datasets", "wmbench.data:build",
+     "the dataset directory (--home or $WMBENCH_HOME) {tmp}/home/datasets is not writable"),
+    (["run", "--out", "{tmp}/run"], "home/models", "wmbench.presets:run_preset", "the model directory"),
+    (["reproduce", "table1", "--out", "{tmp}/run"], "home/datasets", "wmbench.reproduce:reproduce_table1",
+     "the dataset directory"),
+    ([*ORACLE_EVAL, "--results", "{tmp}/results"], "results", "wmbench.harness.sweep:run_sweep",
+     "--results {tmp}/results is not writable"),
+    (["report", "{tmp}/results", "--out", "{tmp}/board"], "board", "wmbench.report:report",
+     "--out {tmp}/board is not writable"),
+    (["report", "{tmp}/results"], "results/plots", "wmbench.report:report",
+     "the plots folder {tmp}/results/plots is not writable"),
+    (["data", "export", "wall-expert-v0", "--out", "{tmp}/board/minari"], "board",
+     "wmbench.data.export:export_minari", "--out {tmp}/board/minari is not writable ({tmp}/board is not)"),
+    (["video", "--env", "wall", "--entry", "Oracle", "--task", "0", "--out", "{tmp}/board/x.gif"], "board",
+     "wmbench.report.video:episode_video", "--out's folder {tmp}/board is not writable"),
+]
+
+
+@pytest.mark.parametrize("argv, locked, work, message", READ_ONLY)
+def test_write_permission_is_checked_before_any_work(argv, locked, work, message, tmp_path, capsys,
+                                                     monkeypatch):
+    for folder in (locked, *(f for f in ("home/models", "home/datasets", "results/plots", "board")
+                             if not f.startswith(f"{locked}/"))):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: (
+        Path(path).absolute() != tmp_path / locked and real(path, mode, **kw)))
+
+    def work_ran(*args, **kwargs):
+        raise AssertionError("the work started before the write check")
+
+    module, name = work.split(":")
+    monkeypatch.setattr(importlib.import_module(module), name, work_ran)
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    err = _error([*argv, "--home", str(tmp_path / "home")], capsys)
+    assert message.format(tmp=tmp_path) in err
+    if "not writable" in message:
+        assert err.endswith("; choose another directory or fix its permissions")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "wall", "--home", "{file}/home"],
+     "the model directory (--home or $WMBENCH_HOME) {file}/home/models: {file} is a file, not a directory"),
+    ([*ORACLE_EVAL, "--results", "{file}/results"], "{file}/results: Not a directory"),
+])
+def test_a_folder_under_a_file_is_named(argv, message, tmp_path, capsys):
+    fill = {"file": _file(tmp_path)}
+    assert _error([a.format(**fill) for a in argv], capsys) == f"wmbench: error: {message.format(**fill)}"
 
 
 def test_wmbench_home_that_is_a_file(tmp_path, capsys, monkeypatch):

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from full_disk import fill_disk
 from gymnasium import spaces
 
 import wmbench_envs
@@ -228,6 +229,23 @@ def test_interrupted_build_leaves_nothing_visible(tmp_path: Path, monkeypatch: p
     data.build_spec(TOY, home=tmp_path, workers=1, progress=False)
     assert [p.name for p in parent.iterdir()] == ["small"]
     assert len(data.load(TOY.name, home=tmp_path).train) == 11
+
+
+@pytest.mark.parametrize("where", ["pyarrow", "python"])
+def test_a_build_onto_a_full_disk_names_the_dataset(where, tmp_path, monkeypatch, capsys) -> None:
+    def pyarrow_full(*args: object) -> None:  # pyarrow's OSError names no file and has no errno
+        raise OSError("Error writing bytes to file. Detail: [errno 28] No space left on device")
+
+    with monkeypatch.context() as patch:
+        if where == "pyarrow":
+            patch.setattr(store.StepsWriter, "write", pyarrow_full)
+        else:
+            fill_disk(patch, 0)  # Python's own writes (the manifest) fail
+        with pytest.raises(OSError) as caught:
+            data.build_spec(TOY, home=tmp_path, workers=1, progress=False)
+    final = data.dataset_dir(TOY.name, "small", tmp_path)
+    assert caught.value.filename == str(final) and "No space left on device" in caught.value.strerror
+    assert list(final.parent.iterdir()) == []
 
 
 def test_corrupt_parquet_names_file_and_fix(built: Path) -> None:

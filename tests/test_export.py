@@ -55,6 +55,17 @@ def test_cli_export_round_trips_through_minari(home, tmp_path, monkeypatch, caps
     assert main([*argv, "--force"]) == 0
 
 
+@pytest.mark.parametrize("out", ["minari", "a/../exports/minari", "."])
+def test_export_to_a_relative_path(out, home, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["data", "export", TINY.name, "--format", "minari", "--out", out, "--home", str(home)]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.strip() == str(Path(out) / "wmbench/pusht/tiny-small-v0")
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / out))
+    assert minari.load_dataset("wmbench/pusht/tiny-small-v0").total_episodes == 5
+    assert not any(p.name.startswith(".wmbench-export-") for p in (tmp_path / out).iterdir())
+
+
 def test_missing_minari_names_the_extra(home, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "minari", None)
     with pytest.raises(RuntimeError, match=r"pip install 'wmbench\[export\]'"):

@@ -14,6 +14,7 @@ from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.schema import read_results, write_part
 from wmbench.report import report
 from wmbench.report.integrity import DETERMINING, check
+from wmbench.report.table1 import budget_claim, table1_frame
 
 torch.set_num_threads(1)
 
@@ -103,3 +104,54 @@ def test_the_cli_refuses_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("wmbench: error: results of entry GBP on pusht") and err.count("\n") == 1
     assert "disagree on horizon: '10' in *__GBP-pusht-mpc-seconds-1.0--0.parquet vs '5' in " in err
+
+
+def _levels(entry: str = "GBP", **far) -> list[dict]:
+    """One model seed's ``near`` and ``far`` rows at two budgets (each level with its own horizon and step
+    cap); ``far`` overrides columns of the far rows."""
+    near = {"level": "near", "task_suite": "v1", "horizon": 5, "max_steps": 50}
+    far = {**near, "level": "far", "horizon": 10, "max_steps": 80, **far}
+    return [r for b in (0.1, 1.0)
+            for r in episode_rows(entry, b, 3, **near) + episode_rows(entry, b, 5, **far)]
+
+
+def test_one_model_seed_pools_its_levels_with_their_own_step_caps(tmp_path):
+    write_part(_levels(), tmp_path / "parts" / "a.parquet")
+    text = report(tmp_path).read_text()
+    assert "### level far" in text and "### level near" in text
+    assert (tmp_path / "plots" / "overview.png").stat().st_size > 0
+
+
+def test_a_mixed_checkpoint_folder_is_refused_naming_the_checkpoints(tmp_path, capsys):
+    write_part(_levels(checkpoint_hash="ckpt-far"), tmp_path / "parts" / "mixed.parquet")
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and not (tmp_path / "leaderboard.md").exists()
+    assert err.startswith(
+        "wmbench: error: results of entry GBP on pusht (mpc, seconds budgets, model seed 0; the figures "
+        "pool levels) disagree on checkpoint_hash: 'ckpt-far' (level far) in "
+        "*__GBP-pusht-mpc-seconds-0.1-far-0.parquet, *__GBP-pusht-mpc-seconds-1.0-far-0.parquet vs 'x' "
+        "(level near) in *__GBP-pusht-mpc-seconds-0.1-near-0")
+    with pytest.raises(ValueError, match="disagree on checkpoint_hash"):  # Table 1 and the budget claim too
+        table1_frame(read_results(tmp_path))
+    with pytest.raises(ValueError, match="disagree on checkpoint_hash"):
+        budget_claim(read_results(tmp_path), challengers=("GBP",))
+
+
+def test_a_mixed_suite_version_folder_is_refused_naming_the_versions(tmp_path):
+    v0 = [r for b in (0.1, 1.0) for r in episode_rows("GBP", b, 4, level="", task_suite="v0")]
+    write_part(v0 + _levels(), tmp_path / "parts" / "mixed.parquet")
+    with pytest.raises(ValueError) as caught:
+        report(tmp_path)
+    assert "disagree on task_suite: 'v0' (level none) in *__GBP-pusht-mpc-seconds-0.1--0.parquet" in \
+        str(caught.value)
+    assert "vs 'v1' (levels far, near) in " in str(caught.value)
+
+
+def test_model_seeds_pooled_by_the_tables_must_share_the_suite_and_split(tmp_path):
+    rows = _levels() + [{**r, "model_seed": 1, "checkpoint_hash": "h1"} for r in _levels()]
+    assert len(check(pd.DataFrame(rows)).rows) == 80  # one checkpoint per model seed: pooled
+    rows = _levels() + [{**r, "model_seed": 1, "checkpoint_hash": "h1", "split": "dev"} for r in _levels()]
+    with pytest.raises(ValueError, match=r"\(mpc, seconds budgets; tables pool levels and model seeds\) "
+                                         r"disagree on split: 'dev' \(levels far, near; model seed 1\) in "):
+        check(pd.DataFrame(rows))

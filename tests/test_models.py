@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+from full_disk import fill_disk
 from gymnasium import spaces
 from toys import interrupt_unfinished_saves
 
@@ -167,11 +169,23 @@ def test_owm_round_adds_simulator_true_transitions(dataset):
         np.testing.assert_allclose(env.get_state(), states[i, h + 1].numpy(), atol=1e-5)
 
 
+def test_a_checkpoint_save_onto_a_full_disk_names_the_file_and_keeps_the_old_one(dataset, tmp_path,
+                                                                                monkeypatch):
+    model = StateWorldModel.from_dataset(dataset, "pointmass", hidden=32, n_models=2)
+    path = checkpoint.save(model, tmp_path / "m.pt")
+    old = path.read_bytes()
+    with monkeypatch.context() as patch, pytest.raises(OSError) as caught:
+        fill_disk(patch, 1000)
+        checkpoint.save(model, path)  # not torch's "enforce fail at inline_container.cc"
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(path)
+    assert path.read_bytes() == old and [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
 def test_checkpoint_round_trip_and_clear_errors(dataset, tmp_path):
     model = StateWorldModel.from_dataset(dataset, "pointmass", hidden=32, n_models=2)
     model.metadata["variant"] = "base"
     path = checkpoint.save(model, tmp_path / "m.pt")
-    assert not list(tmp_path.glob("*.tmp"))
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left
     loaded = checkpoint.load(path)
     z, a = torch.randn(5, 4), torch.rand(5, 3, 10) * 2 - 1
     assert torch.equal(loaded.rollout(z, a), model.eval().rollout(z, a))

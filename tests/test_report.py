@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import torch
+from full_disk import fill_disk
 from result_rows import episode_rows
 from test_harness import _sweep
 
@@ -192,3 +193,30 @@ def test_model_variation_t_interval_over_models():
     assert (one["mean_low"], one["mean_high"]) == pytest.approx((0.6 - half, 0.6 + half))
     assert one["pooled"] == pytest.approx(0.6) and one["models"] == 3
     assert math.isnan(spread.loc[2.0, "mean_low"]) and spread.loc[2.0, "models"] == 1
+
+
+def _files(folder):
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("room", [0, 3000, 60000])
+def test_a_report_onto_a_full_disk_leaves_each_file_old_or_new_never_partial(tmp_path, monkeypatch, capsys,
+                                                                              room):
+    command = "wmbench reproduce budget --preset quick"  # BUDGET.md too
+    rows = [r for b in (0.1, 1.0) for e in ("CEM", "GBP") for r in episode_rows(e, b, 4, command=command)]
+    write_part(rows, tmp_path / "parts" / "a.parquet")
+    report(tmp_path)
+    write_part(episode_rows("GBP", 3.0, 9, command=command), tmp_path / "parts" / "b.parquet")
+    before = _files(tmp_path)
+    assert {p.name for p in before} >= {"leaderboard.md", "BUDGET.md", "overview.png", "overview.svg"}
+    with monkeypatch.context() as patch:
+        fill_disk(patch, room)
+        assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(": No space left on device\n")
+    assert err.startswith(f"wmbench: error: {tmp_path}/")  # the file it was writing
+    failed = _files(tmp_path)
+    report(tmp_path)  # room again
+    after = _files(tmp_path)
+    assert failed.keys() == before.keys() == after.keys()  # no temporary file left
+    assert all(failed[p] in (before[p], after[p]) for p in failed)  # each file old or new, never partial

@@ -12,6 +12,7 @@ from wmbench_envs.pointmaze_expert import maze_hops
 from wmbench_envs.wall import door_crossing, door_offset
 
 SHIPPED = sorted(tasks.SUITE_DIR.glob("*.json"))
+MANIFEST = tasks.SUITE_DIR / tasks.suite.MANIFEST
 
 
 @pytest.mark.parametrize("env", sorted(ENVS))
@@ -108,22 +109,77 @@ def test_select_levels_keeps_ids_and_takes_the_levels_step_caps():
                         level_steps={"near": tasks.LevelSteps(50, 25)})
 
 
-def test_tampered_suite_is_rejected(tmp_path, monkeypatch):
-    payload = json.loads(tasks.suite_path("wall", "dev").read_text())
-    payload["levels"][0] = "far"
-    (tmp_path / "wall-v1-dev.json").write_text(json.dumps(payload))
+@pytest.fixture
+def suites(tmp_path, monkeypatch):
+    """A copy of the shipped suite folder (suite files and manifest) that the tests may edit."""
+    for path in [*SHIPPED, MANIFEST]:
+        (tmp_path / path.name).write_bytes(path.read_bytes())
     monkeypatch.setattr(tasks.suite, "SUITE_DIR", tmp_path)
-    with pytest.raises(ValueError, match="sha256"):
+    return tmp_path
+
+
+def _edit(folder, edit, rehash: bool = True, manifest: bool = False) -> None:
+    """Edit the Wall v1 dev suite in ``folder``; recompute the hash inside it and, with ``manifest``, the
+    manifest too (an editor who rewrites everything)."""
+    path = folder / "wall-v1-dev.json"
+    payload = json.loads(path.read_text())
+    edit(payload)
+    body = {k: v for k, v in payload.items() if k != "sha256"}
+    path.write_text(json.dumps({**body, "sha256": tasks.suite.digest(body) if rehash else payload["sha256"]}))
+    if manifest:
+        tasks.suite.write_manifest()
+
+
+def test_the_manifest_lists_every_shipped_suite_file_and_regenerates(suites):
+    assert [line.split()[1] for line in MANIFEST.read_text().splitlines()] == [p.name for p in SHIPPED]
+    (suites / MANIFEST.name).unlink()
+    with pytest.raises(ValueError, match="SHA256SUMS is missing or unreadable"):
+        tasks.load("wall", "dev")
+    tasks.suite.write_manifest()
+    assert (suites / MANIFEST.name).read_bytes() == MANIFEST.read_bytes()
+
+
+def test_the_generator_writes_the_manifest(suites, monkeypatch, capsys):
+    monkeypatch.setattr(generate, "write", lambda env, split, version: None)  # the suites take minutes
+    (suites / MANIFEST.name).unlink()
+    generate.main(["v0"])
+    assert (suites / MANIFEST.name).read_bytes() == MANIFEST.read_bytes()
+    assert capsys.readouterr().out == f"wrote {suites / MANIFEST.name}\n"
+
+
+@pytest.mark.parametrize("rehash", [False, True], ids=["edited", "edited and re-hashed"])
+def test_an_edited_suite_fails_the_manifest(suites, rehash):
+    _edit(suites, lambda payload: payload["levels"].__setitem__(0, "far"), rehash)
+    with pytest.raises(ValueError, match=f"task suite {suites}/wall-v1-dev.json does not match its sha256 in "
+                                         f"{suites}/SHA256SUMS; it was modified"):
         tasks.load("wall", "dev")
 
 
-def test_malformed_suite_is_rejected(tmp_path, monkeypatch):
-    payload = json.loads(tasks.suite_path("wall", "dev").read_text())
-    payload["levels"] = payload["levels"][:-1]
-    body = {k: v for k, v in payload.items() if k != "sha256"}
-    (tmp_path / "wall-v1-dev.json").write_text(json.dumps({**body, "sha256": tasks.suite.digest(body)}))
-    monkeypatch.setattr(tasks.suite, "SUITE_DIR", tmp_path)
-    with pytest.raises(ValueError, match="malformed.*59 levels for 60 tasks"):
+def test_a_suite_missing_from_the_manifest_is_refused(suites):
+    manifest = suites / MANIFEST.name
+    manifest.write_text("".join(line for line in manifest.read_text().splitlines(keepends=True)
+                                if "wall-v1-dev" not in line))
+    with pytest.raises(ValueError, match="wall-v1-dev.json is not listed in .*SHA256SUMS"):
+        tasks.load("wall", "dev")
+
+
+def _solve_task_3(payload):
+    payload["goals"][3] = payload["starts"][3]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p.update(env="pusht"), "it holds env 'pusht', not 'wall' as its file name says"),
+    (lambda p: p.update(split="test"), "it holds split 'test', not 'dev' as its file name says"),
+    (lambda p: p["level_steps"]["near"].update(max_steps=50.5),
+     "max_steps of level 'near' is 50.5, not a whole number >= 1"),
+    (lambda p: p["level_steps"]["far"].update(open_loop_steps=0),
+     "open_loop_steps of level 'far' is 0, not a whole number >= 1"),
+    (_solve_task_3, r"task\(s\) 3 are solved at reset"),
+    (lambda p: p.update(levels=p["levels"][:-1]), "59 levels for 60 tasks"),
+], ids=["env", "split", "fractional max_steps", "zero open_loop_steps", "solved at reset", "levels"])
+def test_an_edited_suite_with_a_rewritten_manifest_fails_its_content_check(suites, edit, message):
+    _edit(suites, edit, manifest=True)
+    with pytest.raises(ValueError, match=f"task suite {suites}/wall-v1-dev.json is malformed \\(.*{message}"):
         tasks.load("wall", "dev")
 
 

@@ -15,6 +15,8 @@ from test_models import SMALL, fit_kwargs, make_dataset
 import wmbench.training
 from wmbench.cli import main
 from wmbench.models import checkpoint
+from wmbench.models.checkpoint import checkpoint_path
+from wmbench.models.state_model import StateWorldModel
 from wmbench.training import trainer
 from wmbench.training.config import TrainConfig
 from wmbench.training.curves import curve_path
@@ -141,3 +143,32 @@ def test_wall_contact_probe_measures_passing_through_the_wall() -> None:
     assert no_wall["free_max_px"] < 1e-4
     with pytest.raises(ValueError, match="Wall state world model"):
         wall_contact_probe(torch.nn.Linear(2, 2))
+
+
+class NaNStep(StateWorldModel):
+    """A plugin world model whose ``step`` returns NaN."""
+
+    def step(self, z, a):
+        return super().step(z, a) * math.nan
+
+
+class NaNWhenEvaluated(StateWorldModel):
+    """A plugin world model that is finite while it trains and NaN when validated."""
+
+    def step(self, z, a):
+        return super().step(z, a) * (1.0 if self.training else math.nan)
+
+
+@pytest.mark.parametrize("model, problem", [
+    ("test_training:NaNStep", "the training loss is nan at step 1"),
+    ("test_training:NaNWhenEvaluated", "the validation value is nan at step 5 (val open-loop MSE)"),
+])
+def test_a_non_finite_loss_is_an_error_naming_the_model(model, problem, dataset, tmp_path) -> None:
+    cfg = dataclasses.replace(SMALL, eval_every=5)
+    with pytest.raises(ValueError) as caught:
+        train("pointmass", model=model, **{**fit_kwargs(dataset, tmp_path), "config": cfg, "diagnose": False})
+    assert str(caught.value) == (
+        f"training the {model} world model for pointmass (base variant, seed 0): {problem}: the model "
+        "diverged or returns non-finite values; lower the learning rate (--lr, now 0.001) or check the "
+        "model's step and rollout")
+    assert not checkpoint_path("pointmass", model, home=tmp_path).exists()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import sys
+from pathlib import Path
 
+import imageio.v2 as imageio
 import imageio.v3 as iio
 import numpy as np
 import pytest
@@ -110,3 +113,19 @@ def test_mp4_without_imageio_ffmpeg_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
     with pytest.raises(RuntimeError, match=r"pip install 'wmbench\[video\]'"):
         write_video([np.zeros((16, 16, 3), dtype=np.uint8)], tmp_path / "x.mp4")
+
+
+@pytest.mark.parametrize("name", ["clip.gif", "clip.mp4"])
+def test_a_video_onto_a_full_disk_names_the_file_and_keeps_the_old_one(name, tmp_path, monkeypatch):
+    path = write_video([np.zeros((16, 16, 3), dtype=np.uint8)] * 3, tmp_path / name)
+    old = path.read_bytes()
+
+    def full_disk(target, frames, **options):
+        Path(target).write_bytes(b"half a video")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(imageio, "mimwrite", full_disk)
+    with pytest.raises(OSError) as caught:
+        write_video([np.ones((16, 16, 3), dtype=np.uint8)] * 3, path)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(path)
+    assert path.read_bytes() == old and [p.name for p in tmp_path.iterdir()] == [name]

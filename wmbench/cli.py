@@ -93,14 +93,39 @@ def _home(args: argparse.Namespace) -> Path | None:
     return Path(args.home) if args.home else None
 
 
-def _output_dir(path: str, option: str) -> Path:
-    """Create the output directory ``path`` now, so that a bad path fails before any work is done."""
-    if not path.strip():
+def _output_dir(path: str | Path, option: str) -> Path:
+    """Create the output directory ``path`` now and check that it is writable, so that a bad path fails
+    before any work is done."""
+    if not str(path).strip():
         raise ValueError(f"{option} is empty; give a directory")
     if Path(path).exists() and not Path(path).is_dir():
         raise NotADirectoryError(f"{option} {path} is a file, not a directory; choose a directory")
     Path(path).mkdir(parents=True, exist_ok=True)
+    _check_writable(Path(path), option)
     return Path(path)
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """A one-line ``PermissionError`` naming ``path`` unless it, or where it would be created (the nearest
+    existing folder above it), is writable; ``NotADirectoryError`` if a file stands in its way."""
+    target = path.absolute()
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    blocker = "" if existing == target else f" ({existing} is not)"
+    if not existing.is_dir():
+        raise NotADirectoryError(f"{option} {path}: {existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"{option} {path} is not writable{blocker}; choose another directory or fix "
+                              "its permissions")
+
+
+def _check_home(args: argparse.Namespace, *names: str) -> None:
+    """Before any work: the cache folders ``names`` (``datasets``, ``models``) a command writes into are
+    writable (or can be created)."""
+    from wmbench.io import wmbench_home
+
+    for name in names:
+        _check_writable(wmbench_home(_home(args)) / name,
+                        f"the {name[:-1]} directory (--home or $WMBENCH_HOME)")
 
 
 def _check_seeds(seeds: Iterable[int], option: str) -> None:
@@ -155,8 +180,10 @@ def cmd_data(args: argparse.Namespace) -> None:
 
         if not args.out:
             raise ValueError("`wmbench data export` needs --out DIR (the Minari datasets root to write into)")
+        _check_writable(Path(args.out), "--out")
         print(export_minari(args.name, args.out, args.size, home=_home(args), force=args.force))
         return
+    _check_home(args, "datasets")
     path = data.build(args.name, args.size, home=_home(args), workers=args.workers, force=args.force)
     print(path)
 
@@ -177,6 +204,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     _check_seeds([args.seed], "--seed")
     _check_model(args.model)
+    _check_home(args, "models")
     torch.set_num_threads(args.threads)
     path = training.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
                           config=train_config(args), overwrite=args.overwrite, dataset_name=args.dataset,
@@ -270,6 +298,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         raise FileNotFoundError(f"results directory {results} does not exist or is not a directory; run "
                                 "`wmbench eval ... --results DIR` first")
     out = _output_dir(args.out, "--out") if args.out is not None else results
+    _check_writable(results / "plots", "the plots folder")
     print(report(results, out, plots_dir=results / "plots", reference=args.reference))
 
 
@@ -286,6 +315,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     leaderboard = _leaderboard(args.leaderboard)
     out = _output_dir(args.out or f"runs/{args.preset}", "--out")
+    _check_home(args, "datasets", "models")
     with _executor(args) as executor:
         outcome = run_preset(args.preset, out, _home(args), leaderboard=leaderboard, executor=executor,
                              threads=args.threads, device=_device(args))
@@ -293,12 +323,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from wmbench.reproduce import reproduce_budget, reproduce_table1
+    from wmbench.reproduce import default_out_dir, reproduce_budget, reproduce_table1
 
     if args.seeds is not None:
         _check_seeds(args.seeds, "--seeds")
     _check_model(args.model)
     out = _output_dir(args.out, "--out") if args.out is not None else None
+    if out is None:
+        _check_writable(default_out_dir(args.what, args.preset), "the results directory (--out)")
+    _check_home(args, "datasets", "models")
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
     with _executor(args) as executor:
         outcome = run(args.preset, out, _home(args), args.model, args.seeds, executor=executor,
@@ -310,6 +343,7 @@ def cmd_video(args: argparse.Namespace) -> None:
     from wmbench.report.video import episode_video
 
     _check_entries_and_models((args.env,), (args.entry,), args.model, args.size, _home(args))
+    _check_writable(Path(args.out).parent, "--out's folder")
     info = episode_video(args.env, args.entry, args.task, args.out, budget=args.budget, mode=args.mode,
                          model_kind=args.model, dataset_size=args.size, split=args.tasks, seed=args.seed,
                          home=_home(args))

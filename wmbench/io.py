@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -35,20 +36,43 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
-    """Write ``path`` through ``write(binary file)`` into a temp file beside it, then ``os.replace`` it into
-    place: readers see the old file or the complete new one, never a partial one."""
+@contextmanager
+def errors_naming(path: str | Path, temporary: str | Path | None = None) -> Iterator[None]:
+    """Re-raise an ``OSError`` of the block that names no file (a full disk; pyarrow's errors) or only a
+    temporary file whose name starts with ``temporary`` as the same error naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        named = exc.filename is not None
+        if named and (temporary is None or not str(exc.filename).startswith(str(temporary))):
+            raise
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A new temporary path beside ``path`` (same suffix, permissions by the umask) to write, moved into place
+    with ``os.replace`` when the block succeeds and removed when it fails: readers see the old file or the
+    complete new one, never a partial one. An ``OSError`` naming no file or the temporary one names
+    ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    prefix = str(path.parent / f".{path.name[:100]}.")
+    tmp = Path(f"{prefix}{secrets.token_hex(6)}.tmp{path.suffix[:20]}")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        with errors_naming(path, prefix):
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            yield tmp
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Write ``path`` through ``write(binary file)`` atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        write(fh)
+    return Path(path)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -70,8 +70,13 @@ def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None,
     command = f"wmbench reproduce {what} --preset {preset_name} --model {model}" + "".join(
         f" {flag} {value}" for flag, value in options.items() if value is not None)
     prepare_models(preset, home, executor=executor, device=device)
-    return _Run(preset, Path(out_dir or f"runs/{what}-{preset_name}"), home, command, started, executor,
+    return _Run(preset, Path(out_dir or default_out_dir(what, preset_name)), home, command, started, executor,
                 device)
+
+
+def default_out_dir(what: str, preset_name: str) -> Path:
+    """Where ``wmbench reproduce WHAT --preset NAME`` writes without ``--out``: ``runs/WHAT-NAME``."""
+    return Path(f"runs/{what}-{preset_name}")
 
 
 def _sweep(run: _Run, entries: tuple[str, ...], budgets: str, mode: str, **overrides: Any) -> None:

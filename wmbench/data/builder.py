@@ -26,7 +26,7 @@ from wmbench.data.manifest import ContentHasher, check_files, parse_manifest, wr
 from wmbench.data.rollout import rollout_episodes
 from wmbench.data.specs import DatasetSpec, get_spec
 from wmbench.data.store import PIXELS_FILE, SCHEMA_VERSION, STEPS_FILE, StepsWriter, dataset_dir
-from wmbench.io import sha256_file
+from wmbench.io import errors_naming, sha256_file
 from wmbench.registry import env_entries, resolve
 
 MAX_CHUNK_EPISODES = 32
@@ -54,8 +54,9 @@ def build_spec(spec: DatasetSpec, home: Path | str | None = None, workers: int |
     tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        _write(spec, tmp, workers, progress)
-        _publish(tmp, final)
+        with errors_naming(final, tmp):
+            _write(spec, tmp, workers, progress)
+            _publish(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -118,7 +118,8 @@ def export_minari(name: str, out_dir: str | Path, size: str = "small", *, home: 
     out_dir.mkdir(parents=True, exist_ok=True)
     env_id = ENVS[spec.env][0]
     episodes = _buffers(_episodes(dataset.path, spec, dataset.manifest))
-    with tempfile.TemporaryDirectory(prefix=".wmbench-export-", dir=out_dir) as tmp, _minari_root(tmp), \
+    root = out_dir.absolute()  # Minari joins a relative root onto itself
+    with tempfile.TemporaryDirectory(prefix=".wmbench-export-", dir=root) as tmp, _minari_root(tmp), \
             warnings.catch_warnings():
         for field in ("code_permalink", "author_email"):  # none to give
             warnings.filterwarnings("ignore", message=f"`{field}` is set to None")

@@ -3,21 +3,29 @@
 Results live in ``RESULTS_DIR/parts/*.parquet``, one file per completed sweep unit, written atomically
 (:func:`wmbench.io.atomic_write`), so an interrupted sweep never leaves a partial part. Every row carries its
 unit's identity hash (``unit_id``, :mod:`wmbench.harness.units`). Each column carries its description in the
-Parquet field metadata. Bump :data:`SCHEMA_VERSION` on any change.
+Parquet field metadata. Bump :data:`SCHEMA_VERSION` on any change. Reading a part checks its types, nulls
+(only ``error`` may be null) and value ranges (:data:`RULES`), so an edited part is refused, not counted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wmbench.io import atomic_write
 
 SCHEMA_VERSION = 2
 PARTS = "parts"
+#: The values of the ``mode`` and ``budget_kind`` columns: ``wmbench.harness.episodes.MODES`` and
+#: ``wmbench.harness.budgets.BUDGET_KINDS`` restated, so that reading results imports no torch (a test keeps
+#: them equal).
+MODES = ("mpc", "open-loop")
+BUDGET_KINDS = ("seconds", "iterations", "evaluations")
 
 _FIELDS: list[tuple[str, pa.DataType, str]] = [
     # what was run
@@ -80,6 +88,34 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
 SCHEMA = pa.schema([pa.field(name, dtype, metadata={"description": doc}) for name, dtype, doc in _FIELDS],
                    metadata={"wmbench_schema_version": str(SCHEMA_VERSION)})
 COLUMNS = [name for name, _, _ in _FIELDS]
+#: The only column that may hold nulls.
+NULLABLE = ("error",)
+_Test = Callable[[pa.ChunkedArray], pa.ChunkedArray]
+
+
+def _at_least(low: int) -> _Test:
+    return lambda column: pc.greater_equal(column, low)
+
+
+def _nan_or(test: _Test) -> _Test:
+    return lambda column: pc.or_(pc.is_nan(column), test(column))
+
+
+#: (columns, test giving True for every valid value, what the values must be).
+RULES: list[tuple[tuple[str, ...], _Test, str]] = [
+    (("schema_version",), lambda c: pc.equal(c, SCHEMA_VERSION), f"{SCHEMA_VERSION} (this schema version)"),
+    (("mode",), lambda c: pc.is_in(c, value_set=pa.array(MODES)), f"one of {', '.join(MODES)}"),
+    (("budget_kind",), lambda c: pc.is_in(c, value_set=pa.array(BUDGET_KINDS)),
+     f"one of {', '.join(BUDGET_KINDS)}"),
+    (("budget_value",), lambda c: pc.and_(pc.greater(c, 0), pc.is_finite(c)), "finite and > 0"),
+    (("task", "seed", "steps", "replans", "iterations", "forward_evals", "backward_evals",
+      "planning_seconds", "max_steps"), _at_least(0), ">= 0"),  # max_steps 0: open-loop, model failed
+    (("horizon", "execute_steps", "batch_size", "threads", "concurrent_units"), _at_least(1), ">= 1"),
+    (("model_seed",), _at_least(-1), ">= -1"),
+    (("final_distance",), _nan_or(_at_least(0)), ">= 0 or NaN"),
+    (("coverage",), _nan_or(lambda c: pc.and_(pc.greater_equal(c, 0), pc.less_equal(c, 1))),
+     "in [0, 1] or NaN"),
+]
 
 
 def to_table(rows: list[dict]) -> pa.Table:
@@ -104,7 +140,8 @@ def part_paths(results_dir: str | Path) -> list[Path]:
 
 
 def read_part(path: Path) -> pa.Table:
-    """One part file, checked against this schema; ``ValueError`` naming the file if it is corrupt or of
+    """One part file, checked against this schema (column names and types, nulls, value ranges:
+    :data:`RULES`); ``ValueError`` naming the file, the column and the fix if it is corrupt, edited or of
     another schema version."""
     try:
         table = pq.read_table(path)
@@ -115,7 +152,46 @@ def read_part(path: Path) -> pa.Table:
     if version != str(SCHEMA_VERSION) or table.column_names != COLUMNS:
         raise ValueError(f"results part {path} has schema version {version}, this wmbench reads "
                          f"v{SCHEMA_VERSION}; rerun the sweep into a fresh folder")
-    return table.cast(SCHEMA)
+    problem = _uncastable(table)
+    if problem is None:
+        table = table.cast(SCHEMA)
+        problem = _invalid(table)
+    if problem:
+        raise ValueError(f"results part {path} is invalid: {problem}; it was edited or written by other "
+                         "code: delete it and rerun the sweep command to recompute it")
+    return table
+
+
+def _uncastable(table: pa.Table) -> str | None:
+    """The first column whose values do not convert to this schema's type, described; None if all do."""
+    for field in SCHEMA:
+        stored = table.schema.field(field.name).type
+        if stored != field.type:
+            try:
+                table.column(field.name).cast(field.type)
+            except pa.ArrowException:
+                return f"column {field.name} holds {stored} values that are not {field.type}"
+    return None
+
+
+def _invalid(table: pa.Table) -> str | None:
+    """The first null in a non-nullable column or value out of :data:`RULES`, described; None if valid."""
+    for name in COLUMNS:
+        column = table.column(name)
+        if name not in NULLABLE and column.null_count:
+            row = pc.index(pc.is_null(column), True).as_py()
+            return (f"column {name} has {column.null_count} null value(s) (first in row {row}); it must not "
+                    "be null")
+    for names, test, expected in RULES:
+        for name in names:
+            column = table.column(name)
+            bad = pc.invert(test(column))
+            count = pc.sum(bad).as_py() or 0
+            if count:
+                row = pc.index(bad, True).as_py()
+                return (f"column {name} must be {expected}, but {count} row(s) are not (row {row}: "
+                        f"{column[row].as_py()!r})")
+    return None
 
 
 def read_results(results_dir: str | Path) -> pd.DataFrame:

@@ -15,6 +15,7 @@ path, config and weights only, so retraining with the same seed on the same mach
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from pathlib import Path
@@ -90,7 +91,8 @@ def identity_hash(payload: dict[str, Any]) -> str:
 
 
 def save(model: torch.nn.Module, path: str | Path, training: dict[str, Any] | None = None) -> Path:
-    """Write ``model`` (and optional resumable ``training`` state) to ``path`` atomically."""
+    """Write ``model`` (and optional resumable ``training`` state) to ``path`` atomically; an ``OSError`` (a
+    full disk, no permission) names ``path``."""
     payload = {
         "format": FORMAT,
         "class_path": class_path(model),
@@ -100,7 +102,9 @@ def save(model: torch.nn.Module, path: str | Path, training: dict[str, Any] | No
         "training": training,
     }
     payload["content_sha256"] = content_hash(payload)
-    return atomic_write(path, lambda fh: torch.save(payload, fh))
+    buffer = io.BytesIO()  # in memory first: torch turns a full disk into a RuntimeError naming no file
+    torch.save(payload, buffer)
+    return atomic_write(path, lambda fh: fh.write(buffer.getbuffer()))
 
 
 def read(path: str | Path) -> dict[str, Any]:

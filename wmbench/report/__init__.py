@@ -1,5 +1,6 @@
 """Reports regenerated from results Parquet only: success-vs-budget plots, leaderboard.md, and for the rows of
-``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md``."""
+``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md``. Every file is written atomically
+(:func:`wmbench.io.atomic_path`): a failed report leaves the previous files whole."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from wmbench.harness.schema import read_results
+from wmbench.io import atomic_write_text
 from wmbench.report.integrity import check
 from wmbench.report.leaderboard import REFERENCE, render
 from wmbench.report.overview import plot_overview
@@ -53,7 +55,7 @@ def report(results_dir: str | Path, out_dir: str | Path | None = None, command: 
     overview = [Path(os.path.relpath(p, out_dir)).as_posix() for p in plot_overview(levels_pooled, plots_dir)]
     path = out_dir / "leaderboard.md"
     png = next((p for p in overview if p.endswith(".png")), None)
-    path.write_text(render(checked, plots, command, reference or REFERENCE, overview=png))
+    atomic_write_text(path, render(checked, plots, command, reference or REFERENCE, overview=png))
     _write_reproduction(checked.rows, out_dir, command)
     return path
 
@@ -66,7 +68,7 @@ def _write_reproduction(rows: pd.DataFrame, out_dir: Path, command: str) -> Path
         return None
     name, title, body = REPRODUCTIONS[words[2]]
     path = out_dir / name
-    path.write_text(f"# {title} on this machine\n\nRuns: `{commands[0]}` (rerunning it resumes). This file, "
-                    f"`leaderboard.md` and `plots/`: `{command}`. Curves, paired comparisons and the Oracle "
-                    f"ceiling: `leaderboard.md`.\n\n{body(rows)}")
+    atomic_write_text(path, f"# {title} on this machine\n\nRuns: `{commands[0]}` (rerunning it resumes). "
+                      f"This file, `leaderboard.md` and `plots/`: `{command}`. Curves, paired comparisons "
+                      f"and the Oracle ceiling: `leaderboard.md`.\n\n{body(rows)}")
     return path

@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from wmbench.io import atomic_write
 from wmbench.report.stats import budget_seconds
 from wmbench.report.styles import entry_styles
 
@@ -65,6 +66,7 @@ def plot_curves(summary: pd.DataFrame, out_dir: Path) -> dict[tuple[str, str, st
             ax.legend(fontsize="small")
             fig.tight_layout()
             path = out_dir / re.sub(r"[^A-Za-z0-9._+-]", "_", f"{env}_{mode}_{kind}_{currency}.png")
-            fig.savefig(path, dpi=120, metadata={"Software": None})
+            atomic_write(path, lambda fh, fig=fig: fig.savefig(fh, format="png", dpi=120,
+                                                               metadata={"Software": None}))
             paths.setdefault((env, mode, kind), []).append(path)
     return paths

@@ -14,6 +14,7 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from wmbench.harness.entries import ENTRIES
+from wmbench.io import atomic_write
 
 SOLID, DASHED, DASHDOT = "-", (0, (4, 1.5)), "-."
 
@@ -65,12 +66,13 @@ _METADATA = {"png": {"Software": None}, "pdf": {"Creator": None, "Producer": Non
 
 
 def save_figure(fig: Figure, stem: Path, formats: Iterable[str] = ("png",), dpi: int = 150) -> list[Path]:
-    """Save ``fig`` as ``stem.FORMAT`` per format without timestamps or software versions, so the same data
-    give the same bytes; returns the paths."""
+    """Save ``fig`` as ``stem.FORMAT`` per format (atomically) without timestamps or software versions, so the
+    same data give the same bytes; returns the paths."""
     paths = []
     with mpl.rc_context(DETERMINISTIC_RC):
         for fmt in formats:
             path = stem.with_suffix(f".{fmt}")
-            fig.savefig(path, dpi=dpi, metadata=_METADATA[fmt], bbox_inches="tight")
+            atomic_write(path, lambda fh, fmt=fmt: fig.savefig(fh, format=fmt, dpi=dpi,
+                                                               metadata=_METADATA[fmt], bbox_inches="tight"))
             paths.append(path)
     return paths

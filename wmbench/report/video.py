@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.entries import ORACLE, resolve_entry
 from wmbench.harness.episodes import EpisodeRecord, model_obs_type, run_episodes
+from wmbench.io import atomic_path
 from wmbench.planning import Budget
 from wmbench.registry import make_env
 
@@ -176,19 +177,21 @@ def check_video_path(path: str | Path) -> Path:
 
 
 def write_video(frames: list[np.ndarray], path: Path, fps: int = FPS) -> Path:
-    """Encode ``frames`` (uint8 ``[H, W, 3]``) as mp4 (H.264 through imageio-ffmpeg) or GIF (Pillow)."""
+    """Encode ``frames`` (uint8 ``[H, W, 3]``) as mp4 (H.264 through imageio-ffmpeg) or GIF (Pillow),
+    atomically."""
     path = check_video_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".gif":
-        imageio.mimwrite(path, frames, format="GIF-PIL", duration=1000 / fps, loop=0)
+        with atomic_path(path) as tmp:
+            imageio.mimwrite(tmp, frames, format="GIF-PIL", duration=1000 / fps, loop=0)
         return path
     try:
         import imageio_ffmpeg  # noqa: F401  (imageio's ffmpeg plugin needs it)
     except ImportError:
         raise RuntimeError("mp4 videos need the optional 'video' extra: pip install 'wmbench[video]' (or "
                            "write a .gif)") from None
-    imageio.mimwrite(path, frames, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=16,
-                     ffmpeg_log_level="error", output_params=["-threads", "1"])
+    with atomic_path(path) as tmp:
+        imageio.mimwrite(tmp, frames, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=16,
+                         ffmpeg_log_level="error", output_params=["-threads", "1"])
     return path
 
 

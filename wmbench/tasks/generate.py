@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wmbench.registry import env_classes
-from wmbench.tasks.suite import VERSION, VERSIONS, LevelSteps, digest, suite_path
+from wmbench.tasks.suite import VERSION, VERSIONS, LevelSteps, digest, suite_path, write_manifest
 from wmbench_envs import ENVS
 from wmbench_envs.base import GoalEnv
 from wmbench_envs.pointmaze_expert import maze_hops
@@ -154,7 +154,8 @@ def write(env: str, split: str, version: str = VERSION) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Regenerate every suite file of the given versions (default: the current one)."""
+    """Regenerate every suite file of the given versions (default: the current one) and the manifest of
+    their hashes."""
     versions = (sys.argv[1:] if argv is None else argv) or [VERSION]
     unknown = sorted(set(versions) - set(VERSIONS))
     if unknown:
@@ -163,3 +164,4 @@ def main(argv: list[str] | None = None) -> None:
         for env in ENVS:
             for split in RECIPES[version].numbers:
                 write(env, split, version)
+    print(f"wrote {write_manifest()}")

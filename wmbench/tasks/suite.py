@@ -1,10 +1,15 @@
-"""Task suites as shipped: the :class:`TaskSuite` type, the suite files and their sha256 check.
+"""Task suites as shipped: the :class:`TaskSuite` type, the suite files and their checks.
 
 A suite file ``task_suites/{env}-{version}-{split}.json`` holds ``starts`` and ``goals`` (one full env state
 each per task, floats written so that they read back exactly), the generating ``seeds`` and a ``sha256`` over
 everything else (sorted-key JSON). From v1 on it also holds a ``levels`` list (one level per task) and
 ``level_steps``: per level, the MPC env-step cap ``max_steps`` and the env steps ``open_loop_steps`` an
 open-loop plan covers; a v0 file has a single ``max_steps`` and ``open_loop_steps`` and no levels.
+
+The hash inside a file cannot protect it (an edit can recompute it), so every file's sha256 is also listed in
+``task_suites/SHA256SUMS`` (:data:`MANIFEST`, ``sha256sum`` format, written by ``python -m wmbench.tasks``)
+and checked on load, and so is the content: the env, split and version the file name gives, whole-number step
+caps, and (after v0) no task solved at reset by the env's own ``success``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from wmbench.io import atomic_write_text
+from wmbench.registry import env_classes
+
 SUITE_DIR = Path(__file__).parent.parent / "task_suites"
+#: The file beside the suites listing each suite file's sha256 (``sha256sum -c SHA256SUMS`` checks them too).
+MANIFEST = "SHA256SUMS"
+#: Versions frozen as shipped with tasks solved at reset (v0: 7 of its PointMaze tasks); later ones have none.
+SOLVED_AT_RESET_FROZEN = ("v0",)
 #: Suite versions, oldest first; the last one is the default.
 VERSIONS = ("v0", "v1")
 VERSION = VERSIONS[-1]
@@ -115,8 +127,28 @@ def suite_path(env: str, split: str, version: str = VERSION) -> Path:
     return SUITE_DIR / f"{env}-{version}-{split}.json"
 
 
+def write_manifest() -> Path:
+    """Write :data:`MANIFEST`: the sha256 of every suite file in the suite folder, sorted by name."""
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n"
+             for p in sorted(SUITE_DIR.glob("*.json"))]
+    return atomic_write_text(SUITE_DIR / MANIFEST, "".join(lines))
+
+
+def _listed_sha256(path: Path) -> str:
+    """The sha256 :data:`MANIFEST` lists for suite file ``path``; ``ValueError`` if it lists none."""
+    manifest = SUITE_DIR / MANIFEST
+    try:
+        listed = dict(reversed(line.split(maxsplit=1)) for line in manifest.read_text().splitlines())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"task-suite manifest {manifest} is missing or unreadable ({exc}); reinstall "
+                         "wmbench") from exc
+    if path.name not in listed:
+        raise ValueError(f"task suite {path} is not listed in {manifest}; reinstall wmbench")
+    return listed[path.name]
+
+
 def load(env: str, split: str = "test", version: str = VERSION) -> TaskSuite:
-    """Load a shipped task suite and verify its hash."""
+    """Load a shipped task suite, verified against :data:`MANIFEST`, its own hash and its content."""
     if split not in SPLITS:
         raise ValueError(f"unknown task split {split!r}; choose one of {list(SPLITS)}")
     if version not in VERSIONS:
@@ -125,19 +157,48 @@ def load(env: str, split: str = "test", version: str = VERSION) -> TaskSuite:
     if not path.exists():
         raise FileNotFoundError(f"no task suite for env {env!r} at {path}; known envs: "
                                 f"{sorted({p.name.split('-')[0] for p in SUITE_DIR.glob('*.json')})}")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != _listed_sha256(path):
+        raise ValueError(f"task suite {path} does not match its sha256 in {SUITE_DIR / MANIFEST}; it was "
+                         "modified. Reinstall wmbench or regenerate with `python -m wmbench.tasks` (changes "
+                         "the benchmark: bump VERSION)")
     try:
-        payload = json.loads(path.read_text())
+        payload = json.loads(data)
         body = {k: v for k, v in payload.items() if k != "sha256"}
         ok = digest(body) == payload["sha256"]
-    except (json.JSONDecodeError, KeyError, AttributeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, AttributeError) as exc:
         raise ValueError(f"task suite {path} is unreadable ({exc!r}); reinstall wmbench") from exc
     if not ok:
         raise ValueError(f"task suite {path} fails its sha256 check; it was modified. Reinstall wmbench or "
                          f"regenerate with `python -m wmbench.tasks` (changes the benchmark: bump VERSION)")
     try:
-        return _suite(payload)
+        suite = _suite(payload)
+        _check_content(suite, env, split, version)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"task suite {path} is malformed ({exc!r}); reinstall wmbench") from exc
+        raise ValueError(f"task suite {path} is malformed ({exc}); reinstall wmbench") from exc
+    return suite
+
+
+def _check_content(suite: TaskSuite, env: str, split: str, version: str) -> None:
+    """``ValueError`` unless ``suite`` is the ``env`` / ``split`` / ``version`` its file name says and (after
+    the frozen versions) none of its tasks is solved at reset."""
+    for name, wanted in (("env", env), ("split", split), ("version", version)):
+        if getattr(suite, name) != wanted:
+            raise ValueError(f"it holds {name} {getattr(suite, name)!r}, not {wanted!r} as its file name "
+                             "says")
+    if version in SOLVED_AT_RESET_FROZEN:
+        return
+    solved = np.flatnonzero(env_classes(env)[0].success(suite.starts, suite.goals))
+    if len(solved):
+        raise ValueError(f"task(s) {', '.join(map(str, solved[:5]))}{' ...' if len(solved) > 5 else ''} are "
+                         "solved at reset (the start already satisfies the goal)")
+
+
+def _whole(value: object, what: str) -> int:
+    """A step count as stored: a whole number >= 1 (never a silently truncated float)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} is {value!r}, not a whole number >= 1")
+    return value
 
 
 def _steps(level_steps: Mapping[str, LevelSteps], levels: np.ndarray, default: tuple[int, int]
@@ -155,9 +216,10 @@ def _suite(payload: dict) -> TaskSuite:
         raise ValueError(f"starts {starts.shape} and goals {goals.shape} must both be [N, S]")
     names = payload["env"], payload["split"], payload["version"]
     if "level_steps" not in payload:  # v0: one setting for the whole suite, no levels
-        return TaskSuite(*names, starts, goals, int(payload["max_steps"]), int(payload["open_loop_steps"]),
-                         payload["sha256"])
-    level_steps = {str(k): LevelSteps(int(v["max_steps"]), int(v["open_loop_steps"]))
+        return TaskSuite(*names, starts, goals, _whole(payload["max_steps"], "max_steps"),
+                         _whole(payload["open_loop_steps"], "open_loop_steps"), payload["sha256"])
+    level_steps = {str(k): LevelSteps(_whole(v["max_steps"], f"max_steps of level {k!r}"),
+                                      _whole(v["open_loop_steps"], f"open_loop_steps of level {k!r}"))
                    for k, v in payload["level_steps"].items()}
     levels = np.asarray(payload["levels"], dtype=object)
     if levels.shape != (len(starts),):

@@ -83,6 +83,15 @@ def sample_batch(data: Batch, batch_size: int, generator: torch.Generator) -> Ba
     return data[0][idx], data[1][idx]
 
 
+class NonFiniteLoss(ValueError):
+    """A training loss or validation value that is NaN or infinite: the model diverged or returns non-finite
+    values."""
+
+    def __init__(self, what: str, step: int, value: float):
+        super().__init__(f"the {what} is {value} at step {step}")
+        self.what, self.step, self.value = what, step, value
+
+
 def make_optimizer(model, lr: float, cfg: TrainConfig) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     return torch.optim.AdamW(params, lr=lr, weight_decay=cfg.weight_decay)
@@ -98,7 +107,8 @@ def run_steps(model, optimizer: torch.optim.Optimizer, generator: torch.Generato
     Returns the loss history of these steps (shorter than ``stop - start`` when stopped early).
     ``lr_at(step)`` sets the learning rate of each step (a pure function of the step, so resuming is exact).
     ``after_step(steps_done, loss, last)`` runs after every step (validation); returning True stops training.
-    ``save_fn(step)`` is called at every checkpoint boundary, after ``after_step``.
+    ``save_fn(step)`` is called at every checkpoint boundary, after ``after_step``. A non-finite loss raises
+    :class:`NonFiniteLoss` before the optimiser steps on it.
     """
     model.train()
     losses: list[float] = []
@@ -108,12 +118,15 @@ def run_steps(model, optimizer: torch.optim.Optimizer, generator: torch.Generato
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step)
         loss = step_fn(generator)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise NonFiniteLoss("training loss", step + 1, value)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], cfg.grad_clip)
         optimizer.step()
-        losses.append(loss.item())
+        losses.append(value)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{losses[-1]:.4g}", refresh=False)
         if after_step is not None and after_step(step + 1, losses[-1], step + 1 == stop):

@@ -10,12 +10,12 @@ bytes; the driver verifies their content hash and moves them into its own ``$WMB
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from wmbench.io import atomic_path
 from wmbench.models import checkpoint
 from wmbench.models.checkpoint import checkpoint_path
 from wmbench.training.config import TrainConfig
@@ -72,16 +72,10 @@ def train_job(spec: TrainSpec, dataset: Any, start_from: dict[str, bytes]) -> by
 def install_checkpoint(data: bytes, path: Path) -> Path:
     """Verify checkpoint bytes from a worker (format and content hash) and move them into ``path``
     atomically; ``ValueError`` naming ``path`` if they fail."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".incoming", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
         try:
             checkpoint.read(tmp)
         except ValueError as exc:
             raise ValueError(f"the checkpoint trained for {path} arrived corrupt ({exc}); rerun") from None
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path

@@ -23,6 +23,7 @@ from wmbench.registry import make_env
 from wmbench.training import diagnostics
 from wmbench.training.awm import AWMStep, adversarial_loss
 from wmbench.training.base import (
+    NonFiniteLoss,
     base_step_fn,
     cosine_lr,
     encode_in_chunks,
@@ -73,7 +74,7 @@ def train(env: str, model: str = "state", variant: str = "base", dataset_size: s
         from wmbench.data import load as load_dataset
 
         dataset = load_dataset(name, dataset_size, home)
-    ctx = _Context(env, variant, seed, cfg, dataset, sim_env, planner, progress, path, name)
+    ctx = _Context(env, model, variant, seed, cfg, dataset, sim_env, planner, progress, path, name)
     t_build = time.perf_counter()
     if training is not None:
         net = checkpoint.load(path, device)
@@ -110,8 +111,9 @@ def train(env: str, model: str = "state", variant: str = "base", dataset_size: s
 class _Context:
     """Settings shared by the variant trainers."""
 
-    def __init__(self, env, variant, seed, cfg, dataset, sim_env, planner, progress, path, dataset_name):
-        self.env_name, self.variant, self.seed, self.cfg = env, variant, seed, cfg
+    def __init__(self, env, model, variant, seed, cfg, dataset, sim_env, planner, progress, path,
+                 dataset_name):
+        self.env_name, self.model, self.variant, self.seed, self.cfg = env, model, variant, seed, cfg
         self.dataset, self.sim_env, self.plan_fn = dataset, sim_env, planner
         self.progress, self.path, self.dataset_name = progress, path, dataset_name
 
@@ -133,7 +135,7 @@ class _Run:
     """
 
     def __init__(self, ctx: _Context, net, lr: float, training: dict | None, extra=dict):
-        self.ctx, self.net, self.extra, self.training = ctx, net, extra, training
+        self.ctx, self.net, self.lr, self.extra, self.training = ctx, net, lr, extra, training
         self.optimizer = make_optimizer(net, lr, ctx.cfg)
         self.generator = torch.Generator().manual_seed(ctx.seed * 1009 + VARIANTS.index(ctx.variant))
         self.step, self.seconds0, self.losses, self.budget = 0, 0.0, [], 0
@@ -165,14 +167,27 @@ class _Run:
         self.budget = stop
         if self.step >= stop or self.stopped:
             return
-        losses = run_steps(
-            self.net, self.optimizer, self.generator, self.step, stop, step_fn, self.ctx.cfg,
-            lambda step: checkpoint.save(self.net, self.ctx.path, self.state(step)),
-            desc=f"{self.ctx.env_name} {self.ctx.variant}", progress=self.ctx.progress, lr_at=lr_at,
-            after_step=self.validator.after_step)
+        try:
+            losses = run_steps(
+                self.net, self.optimizer, self.generator, self.step, stop, step_fn, self.ctx.cfg,
+                lambda step: checkpoint.save(self.net, self.ctx.path, self.state(step)),
+                desc=f"{self.ctx.env_name} {self.ctx.variant}", progress=self.ctx.progress, lr_at=lr_at,
+                after_step=self.validator.after_step)
+        except NonFiniteLoss as exc:
+            raise self.diverged(exc) from None
         self.losses += losses
         self.step += len(losses)
         self.stopped = self.step < stop
+
+    def diverged(self, exc: NonFiniteLoss) -> ValueError:
+        """The one-line error for a non-finite loss: which model, and what to try."""
+        ctx, field = self.ctx, "lr" if self.ctx.variant == "base" else f"{self.ctx.variant}_lr"
+        option = "--lr" if field == "lr" else f"TrainConfig.{field}"
+        metric = f" ({self.metric_name})" if exc.what.startswith("validation") else ""
+        return ValueError(
+            f"training the {ctx.model} world model for {ctx.env_name} ({ctx.variant} variant, seed "
+            f"{ctx.seed}): {exc}{metric}: the model diverged or returns non-finite values; lower the "
+            f"learning rate ({option}, now {self.lr:g}) or check the model's step and rollout")
 
     def stats(self) -> dict[str, Any]:
         tail = self.losses[-50:]

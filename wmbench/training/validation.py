@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from wmbench.training.base import Batch, window_latents
+from wmbench.training.base import Batch, NonFiniteLoss, window_latents
 from wmbench.training.config import TrainConfig
 
 
@@ -65,10 +65,13 @@ class Validator:
         return 0 < self.patience <= self.wait
 
     def evaluate(self, step: int) -> float:
-        """Evaluate now (model in eval mode, restored after) and update the best weights and patience."""
+        """Evaluate now (model in eval mode, restored after) and update the best weights and patience; a
+        non-finite value raises :class:`~wmbench.training.base.NonFiniteLoss`."""
         training = self.model.training
         self.model.eval()
         value = float(self.metric())
+        if not math.isfinite(value):
+            raise NonFiniteLoss("validation value", step, value)
         self.model.train(training)
         train_loss = self.loss_sum / self.loss_count if self.loss_count else math.nan
         self.history.append([float(step), train_loss, value])
