@@ -230,11 +230,12 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_entries_and_models(envs: Sequence[str], entries: Sequence[str], model: str, size: str,
-                              home: Path | None) -> None:
+                              home: Path | None, frozen: bool) -> None:
     """Before a sweep starts: every entry resolves and builds its planner, and every world model it plans
-    through is a trained, intact checkpoint."""
+    through (frozen or trained, :func:`wmbench.models.zoo.find_checkpoint`) is an intact checkpoint."""
     from wmbench.harness.entries import ORACLE, resolve_entry
     from wmbench.models import checkpoint
+    from wmbench.models.zoo import find_checkpoint
     from wmbench.training.config import VARIANTS
 
     resolved = [resolve_entry(name) for name in entries]
@@ -245,7 +246,7 @@ def _check_entries_and_models(envs: Sequence[str], entries: Sequence[str], model
         entry.make_planner()
     for env in envs:
         for variant in dict.fromkeys(e.variant for e in resolved if e.variant != ORACLE):
-            path = checkpoint.checkpoint_path(env, model, variant, size, 0, home)
+            path = find_checkpoint(env, model, variant, size, 0, home, frozen)
             if not path.exists():
                 raise FileNotFoundError(f"no {variant} {model} world model for {env} at {path}; run "
                                         f"`wmbench train {env} --model {model} --variant {variant} "
@@ -280,10 +281,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
                          n_tasks=args.n_tasks, max_steps=args.max_steps, objective=args.objective,
                          threads=1 if args.threads is None else args.threads, device=_device(args))
     validate_config(config)
-    _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args))
+    _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args), not args.trained)
     results = _output_dir(args.results, "--results")
     command = "wmbench " + shlex.join(sys.argv[1:])
-    source = checkpoint_source(args.model, args.size, _home(args), device=config.device)
+    source = checkpoint_source(args.model, args.size, _home(args), device=config.device,
+                               frozen=not args.trained)
     with _executor(args) as executor:
         outcome = run_sweep(config, results, source, command=command, executor=executor)
     print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
@@ -318,7 +320,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_home(args, "datasets", "models")
     with _executor(args) as executor:
         outcome = run_preset(args.preset, out, _home(args), leaderboard=leaderboard, executor=executor,
-                             threads=args.threads, device=_device(args))
+                             threads=args.threads, device=_device(args), trained=args.trained)
     return _failures(outcome.failed)
 
 
@@ -335,7 +337,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
     with _executor(args) as executor:
         outcome = run(args.preset, out, _home(args), args.model, args.seeds, executor=executor,
-                      threads=args.threads, device=_device(args), envs=args.env, split=args.tasks)
+                      threads=args.threads, device=_device(args), envs=args.env, split=args.tasks,
+                      trained=args.trained)
     return _failures(outcome.failed)
 
 
@@ -393,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="local processes, or Ray tasks on a cluster (needs pip install wmbench[ray])")
     execution.add_argument("--ray-address", help="Ray cluster to join, e.g. auto (the one on this node) or "
                                                  "HEAD_IP:6379 (default: start a local Ray instance)")
+    execution.add_argument("--trained", action="store_true",
+                           help="plan through the world models trained under $WMBENCH_HOME (run/reproduce: "
+                                "train them if missing) instead of the frozen reference models wmbench ships")
     sub = parser.add_subparsers(dest="command", required=True)
     add = functools.partial(sub.add_parser, parents=[common])
 

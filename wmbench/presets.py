@@ -38,7 +38,8 @@ class Preset:
 
     ``model_seeds``: training seeds, one independently trained world model per variant and seed;
     ``seeds``: planner seeds; ``oracle_budgets``: the Oracle's grid (None: no Oracle rows);
-    ``open_loop_horizon``: (level, planning steps) pairs.
+    ``open_loop_horizon``: (level, planning steps) pairs; ``frozen``: plan through the frozen reference
+    models where wmbench ships them (:mod:`wmbench.models.zoo`) instead of training.
     """
 
     name: str
@@ -59,6 +60,7 @@ class Preset:
     execute_steps: int = 5
     objective: str = "last"
     open_loop_horizon: tuple[tuple[str, int], ...] = (("near", 5), ("far", 10))
+    frozen: bool = True
 
     def sweeps(self, mode: str) -> list[dict[str, Any]]:
         """The ``SweepConfig`` settings besides entries and budgets of ``mode``, one per level."""
@@ -96,31 +98,42 @@ def prepare_models(preset: Preset, home: Path | None = None, progress: bool = Tr
     """Build the preset's datasets and train its world models (every variant, every model seed) on
     ``device`` with ``config`` (default ``TrainConfig()``), reusing what already exists.
 
-    Datasets are built here. Without an executor (or with an in-process one) the models train here, one
-    after the other, on ``preset.threads`` torch threads; otherwise they train as parallel jobs on
-    ``executor`` (:func:`_train_jobs`).
+    Models the zoo ships (``preset.frozen``) are neither trained nor need their dataset. Datasets are built
+    here. Without an executor (or with an in-process one) the models train here, one after the other, on
+    ``preset.threads`` torch threads; otherwise they train as parallel jobs on ``executor``
+    (:func:`_train_jobs`).
     """
     import torch
 
     from wmbench import data, training
 
     config = config or TrainConfig()
-    for env in preset.envs:
+    todo = [(seed, env) for seed in preset.model_seeds for env in preset.envs
+            if not _frozen(preset, env, seed)]
+    for env in dict.fromkeys(env for _, env in todo):
         data.build(data.default_dataset(env), preset.dataset_size, home=home, progress=progress)
     if executor is not None and not executor.in_process:
-        _train_jobs(preset, home, progress, executor, config, device)
+        _train_jobs(preset, todo, home, progress, executor, config, device)
         return
     torch.set_num_threads(preset.threads)
-    for seed in preset.model_seeds:
-        for env in preset.envs:
-            for variant in VARIANTS:
-                training.train(env, preset.model, variant, preset.dataset_size, home=home, seed=seed,
-                               config=config, progress=progress, device=device)
+    for seed, env in todo:
+        for variant in VARIANTS:
+            training.train(env, preset.model, variant, preset.dataset_size, home=home, seed=seed,
+                           config=config, progress=progress, device=device)
 
 
-def _train_jobs(preset: Preset, home: Path | None, progress: bool, executor: Executor,
-                config: TrainConfig, device: str) -> None:
-    """One job per env x variant x seed still to train, OWM and AWM submitted when their base is done.
+def _frozen(preset: Preset, env: str, seed: int) -> bool:
+    """Whether the preset plans through frozen models for ``env`` and training seed ``seed``, all variants."""
+    from wmbench.models.zoo import frozen_checkpoint
+
+    return preset.frozen and all(frozen_checkpoint(env, preset.model, variant, preset.dataset_size, seed)
+                                 for variant in VARIANTS)
+
+
+def _train_jobs(preset: Preset, todo: list[tuple[int, str]], home: Path | None, progress: bool,
+                executor: Executor, config: TrainConfig, device: str) -> None:
+    """One job per env x variant x seed of ``todo`` still to train, OWM and AWM submitted when their base is
+    done.
 
     Each job receives the loaded dataset and the checkpoints it starts from, and returns checkpoint bytes,
     which are verified and written under ``home`` here (:mod:`wmbench.training.jobs`): workers need no
@@ -151,10 +164,9 @@ def _train_jobs(preset: Preset, home: Path | None, progress: bool, executor: Exe
         bar.total += 1
 
     with bar:
-        for seed in preset.model_seeds:
-            for env in preset.envs:
-                submit(TrainSpec(env, preset.model, "base", preset.dataset_size, seed=seed, config=config,
-                                 device=device))
+        for seed, env in todo:
+            submit(TrainSpec(env, preset.model, "base", preset.dataset_size, seed=seed, config=config,
+                             device=device))
         for job, outcome in executor.completed():
             spec = specs[job.key]
             if outcome.error is not None:
@@ -168,23 +180,25 @@ def _train_jobs(preset: Preset, home: Path | None, progress: bool, executor: Exe
 
 def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: bool = True,
                leaderboard: Path | None = None, executor: Executor | None = None,
-               threads: int | None = None, device: str = "cpu") -> RunOutcome:
+               threads: int | None = None, device: str = "cpu", trained: bool = False) -> RunOutcome:
     """Run preset ``name`` end to end into ``out_dir``, training and planning on ``device``; returns the
     leaderboard path and failed units.
 
     ``executor`` runs the training jobs and the sweep units (default: serially here); ``threads`` overrides
-    the preset's torch threads per job.
+    the preset's torch threads per job; ``trained`` plans through models trained under ``home`` (trained
+    first if missing) instead of the frozen reference models.
     """
     from wmbench.models.device import resolve_device
     from wmbench.report import report
 
-    preset = get_preset(name)
+    preset = replace(get_preset(name), frozen=not trained)
     preset = preset if threads is None else replace(preset, threads=threads)
     device = resolve_device(device)
     start = time.perf_counter()
     prepare_models(preset, home, progress, executor, device=device)
     trained = time.perf_counter()
-    command = f"wmbench run --preset {name}" + ("" if device == "cpu" else f" --device {device}")
+    command = f"wmbench run --preset {name}" + ("" if device == "cpu" else f" --device {device}") \
+        + (" --trained" if trained else "")
     failed = evaluate(preset, out_dir, home, command, progress, executor, device)
     done = time.perf_counter()
     out = report(out_dir, out_dir if leaderboard is None else leaderboard.parent,
@@ -228,7 +242,7 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
         config = SweepConfig(entries=entries, budgets=spec, device=device, **{**settings, **overrides})
         for seed in (0,) if oracle else preset.model_seeds:
             source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, home, seed,
-                                                         device)
+                                                         device, preset.frozen)
             outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
                                 executor=None if spec.kind == "seconds" else executor)
             failed.extend(outcome.failed)
@@ -236,13 +250,13 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
 
 
 def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0,
-                      device: str = "cpu"):
-    """A harness model source reading the checkpoints of ``wmbench train`` (training seed ``seed``) onto
-    ``device``."""
+                      device: str = "cpu", frozen: bool = True):
+    """A harness model source reading, onto ``device``, the frozen reference checkpoints where the zoo has
+    them (``frozen``) and otherwise those of ``wmbench train`` (training seed ``seed``)."""
     from wmbench.harness.sweep import checkpoint_models
-    from wmbench.models.checkpoint import checkpoint_path
+    from wmbench.models.zoo import find_checkpoint
 
     def path_for(env: str, variant: str) -> Path:
-        return checkpoint_path(env, model, variant, dataset_size, seed, home)
+        return find_checkpoint(env, model, variant, dataset_size, seed, home, frozen)
 
     return checkpoint_models(path_for, device)

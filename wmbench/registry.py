@@ -3,8 +3,12 @@ plugin strings."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
-from importlib.metadata import entry_points
+import sys
+from importlib.metadata import PackageNotFoundError, entry_points, packages_distributions, version
+from pathlib import Path
 from typing import Any
 
 #: The entry-point group where planners register (the reference planners too, as a submission does).
@@ -77,3 +81,37 @@ def planner_path(name: str) -> str:
                        "install the package that registers it (the reference planners: pip install "
                        "./baselines) or give 'package.module:PlannerClass'")
     return registered[name]
+
+
+def code_identity(cls: type) -> dict[str, str]:
+    """What identifies the code of a plugin class (a planner or a world model): ``source_sha256``, the hash of
+    every ``.py`` file of its top-level package (or of its module, for a single-file module), and
+    ``version``, its installed distribution's version ("" when it is not installed, e.g. on
+    ``PYTHONPATH``). Classes of wmbench itself get ``{"source_sha256": "", "version": wmbench version}``:
+    its commit is recorded in every row, and its own edits do not invalidate results."""
+    top = cls.__module__.split(".")[0]
+    if top == "wmbench":
+        from wmbench import __version__
+
+        return {"source_sha256": "", "version": __version__}
+    return {"source_sha256": _source_sha256(top), "version": _distribution_version(top)}
+
+
+@functools.cache
+def _source_sha256(top: str) -> str:
+    module = sys.modules.get(top) or importlib.import_module(top)
+    origin = Path(module.__file__ or "")
+    files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(origin.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _distribution_version(top: str) -> str:
+    for name in packages_distributions().get(top, []):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return ""

@@ -48,16 +48,16 @@ class _Run:
 
 def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None, model: str,
            seeds: tuple[int, ...] | None, executor: Executor | None, threads: int | None,
-           device: str, envs: tuple[str, ...] | None, split: str) -> _Run:
+           device: str, envs: tuple[str, ...] | None, split: str, trained: bool) -> _Run:
     """Resolve the preset (the whole ``split``, default ``test``; ``envs``, default all) and train or reuse
-    its world models on ``device``."""
+    its world models on ``device`` (the frozen reference models unless ``trained``)."""
     from wmbench import tasks
     from wmbench.models.device import resolve_device
     from wmbench.registry import make_env
 
     started = time.perf_counter()
     device = resolve_device(device)
-    preset = replace(get_preset(preset_name), model=model, split=split, n_tasks=None)
+    preset = replace(get_preset(preset_name), model=model, split=split, n_tasks=None, frozen=not trained)
     preset = preset if envs is None else replace(preset, envs=tuple(envs))
     for env in preset.envs:  # the sweep's own checks, before any training
         make_env(env)
@@ -66,9 +66,10 @@ def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None,
     preset = preset if threads is None else replace(preset, threads=threads)
     options = {"--seeds": None if seeds is None else ",".join(map(str, seeds)),
                "--env": None if envs is None else ",".join(envs),
-               "--tasks": None if split == "test" else split, "--device": None if device == "cpu" else device}
+               "--tasks": None if split == "test" else split, "--device": None if device == "cpu" else device,
+               "--trained": "" if trained else None}
     command = f"wmbench reproduce {what} --preset {preset_name} --model {model}" + "".join(
-        f" {flag} {value}" for flag, value in options.items() if value is not None)
+        f" {flag} {value}".rstrip() for flag, value in options.items() if value is not None)
     prepare_models(preset, home, executor=executor, device=device)
     return _Run(preset, Path(out_dir or default_out_dir(what, preset_name)), home, command, started, executor,
                 device)
@@ -99,11 +100,13 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
                      model: str = "state", seeds: tuple[int, ...] | None = None,
                      executor: Executor | None = None, threads: int | None = None,
                      device: str = "cpu", envs: tuple[str, ...] | None = None,
-                     split: str = "test") -> RunOutcome:
-    """Train (if needed), run every Table 1 cell and the Oracle on ``device``, and write ``TABLE1.md``."""
+                     split: str = "test", trained: bool = False) -> RunOutcome:
+    """Train (if needed: ``trained``, or models the zoo does not ship), run every Table 1 cell and the Oracle
+    on ``device``, and write ``TABLE1.md``."""
     from wmbench.report.table1 import table1_entries
 
-    run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split)
+    run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
+                 trained)
     entries = [table1_entries(variant) for variant in VARIANTS]
     families = {"gbp": tuple(name for gd, adam, _ in entries for name in (gd, adam)),
                 "cem": tuple(name for *_, name in entries)}
@@ -120,8 +123,10 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
                      model: str = "state", seeds: tuple[int, ...] | None = None,
                      executor: Executor | None = None, threads: int | None = None,
                      device: str = "cpu", envs: tuple[str, ...] | None = None,
-                     split: str = "test") -> RunOutcome:
-    """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md``."""
-    run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split)
+                     split: str = "test", trained: bool = False) -> RunOutcome:
+    """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md`` (models as for
+    :func:`reproduce_table1`)."""
+    run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
+                 trained)
     _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")
     return _finish(run, "BUDGET.md")

@@ -1,8 +1,12 @@
-"""Run metadata recorded with every result row: software versions, git commit, threads, CPU and device."""
+"""Run metadata recorded with every result row: software versions, git commit, threads, CPU and device, and
+the machine fingerprint that decides whether wall-clock results of two machines may be compared."""
 
 from __future__ import annotations
 
+import functools
+import os
 import platform
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -33,6 +37,22 @@ def git_commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
+
+
+@functools.cache
+def machine_fingerprint() -> str:
+    """What decides this machine's planning speed, never its name: CPU model, usable cores, torch version,
+    its BLAS and CPU-capability build, and each GPU's name and memory; e.g. ``"Intel Xeon ... | 2 cores |
+    torch 2.13.0 | BLAS mkl, AVX512 | no GPU"``. Seconds budgets pair only between equal fingerprints."""
+    build = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", build)
+    capability = re.search(r"CPU capability usage: (\w+)", build)
+    gpus = [f"{torch.cuda.get_device_name(i)} {torch.cuda.get_device_properties(i).total_memory >> 30} GiB"
+            for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    build = f"BLAS {blas.group(1) if blas else 'unknown'}, {capability.group(1) if capability else 'unknown'}"
+    return " | ".join([cpu_model(), f"{cores} cores", f"torch {torch.__version__}", build,
+                       ", ".join(gpus) or "no GPU"])
 
 
 def device_name(device: torch.device) -> str:

@@ -196,14 +196,16 @@ def write_video(frames: list[np.ndarray], path: Path, fps: int = FPS) -> Path:
 
 
 def load_model(env_name: str, variant: str, model_kind: str, dataset_size: str, home: Path | None) -> Any:
-    """The world model an entry plans through: the simulator for the Oracle, else the trained checkpoint."""
+    """The world model an entry plans through: the simulator for the Oracle, else the frozen reference
+    checkpoint or, where wmbench ships none, the trained one (:func:`wmbench.models.zoo.find_checkpoint`)."""
     if variant == ORACLE:
         from wmbench.models.simulator import SimulatorModel
 
         return SimulatorModel(env_name)
-    from wmbench.models.checkpoint import checkpoint_path, load
+    from wmbench.models.checkpoint import load
+    from wmbench.models.zoo import find_checkpoint
 
-    return load(checkpoint_path(env_name, model_kind, variant, dataset_size, 0, home))
+    return load(find_checkpoint(env_name, model_kind, variant, dataset_size, 0, home))
 
 
 def episode_video(env_name: str, entry: str, task: int, out: str | Path, *, budget: str = "1",
