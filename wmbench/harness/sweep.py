@@ -32,7 +32,7 @@ from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
 from wmbench.harness.executors import Executor, Job, Outcome, SerialExecutor
 from wmbench.harness.machine import device_name, machine_info
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
-from wmbench.harness.transport import ModelPayload, pack, simulator, unpack
+from wmbench.harness.transport import ModelPayload, pack, simulator, unpack, weights_hash
 from wmbench.harness.units import Unit
 from wmbench.models.device import resolve_device
 from wmbench.planning import Objective
@@ -323,18 +323,23 @@ def _outcome_rows(unit: Unit, suite: Any, model: Any, done: Outcome) -> list[dic
 
 def run_unit(unit: Unit, suite: Any, model: Any) -> list[dict]:
     """The unit's result rows (without the machine and command columns); any failure of the model, the
-    planner's construction or the episode loop becomes error rows."""
+    planner's construction or the episode loop becomes error rows, and so does a unit after which the
+    model's :func:`~wmbench.harness.transport.weights_hash` differs from before it."""
     if isinstance(model, Exception):
         return error_rows(unit, suite, model, f"model {unit.env}/{unit.entry.variant}: "
                                               f"{type(model).__name__}: {model}")
+    before = weights_hash(model)
     try:
         records = run_episodes(unit.env, model, unit.entry.make_planner(), unit.budgets, suite, unit.mode,
                                horizon=unit.horizon, max_steps=unit.max_steps,
                                execute_steps=unit.execute_steps, seed=unit.seed,
                                objective=Objective(unit.objective))
-        return _rows(records, unit, suite, model)
     except Exception as exc:  # a broken unit gives error rows, never a crashed sweep
         return error_rows(unit, suite, model, f"{type(exc).__name__}: {exc}")
+    if weights_hash(model) != before:
+        return error_rows(unit, suite, model, f"planner {unit.entry.planner} changed the world model's "
+                                              "weights; its rows are void")
+    return _rows(records, unit, suite, model)
 
 
 def error_rows(unit: Unit, suite: Any, model: Any, error: str) -> list[dict]:
