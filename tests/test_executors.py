@@ -235,6 +235,15 @@ def test_a_killed_ray_worker_is_retried_once_then_gives_error_rows(ray_executor,
     assert _sweep(tmp_path / "out", ray_executor, entries=entries, seeds=(0,)).ran == 0
 
 
+def test_the_watchdog_stops_a_ray_task_that_never_returns(ray_executor, tmp_path):
+    entries = ("test_tampering:ConstantClock", "test_control:Straight")
+    outcome = _sweep(tmp_path, ray_executor, entries=entries, seeds=(0,), plan_timeout=1.0)
+    assert len(outcome.failed) == 1 and outcome.failed[0].startswith(entries[0])
+    errors = read_results(tmp_path).groupby("entry")["error"].agg(lambda e: set(e.fillna("ok")))
+    assert errors[entries[0]] == {"PlanTimeout: plan call stopped by the watchdog after 1 s"}
+    assert errors[entries[1]] == {"ok"}
+
+
 def test_a_job_that_raises_is_a_bug_reported_by_its_key(pool, ray_executor):
     for executor in (pool, ray_executor):
         with pytest.raises(RuntimeError, match=r"job-7 failed in a .*ValueError: invalid literal"):

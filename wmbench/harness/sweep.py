@@ -34,6 +34,7 @@ from wmbench.harness.machine import device_name, machine_info
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
 from wmbench.harness.transport import ModelPayload, pack, simulator, unpack, weights_hash
 from wmbench.harness.units import Unit
+from wmbench.harness.watchdog import PLAN_TIMEOUT
 from wmbench.models.device import resolve_device
 from wmbench.planning import Objective
 from wmbench.planning.objective import WEIGHTINGS
@@ -54,7 +55,9 @@ class SweepConfig:
     ``n_tasks`` then takes a prefix; ``max_steps`` overrides the suite's MPC cap (by default the largest cap
     of the levels run); ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential"
     or "last"); ``device`` is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``,
-    resolved by :func:`wmbench.models.device.resolve_device`)."""
+    resolved by :func:`wmbench.models.device.resolve_device`); ``plan_timeout`` is the watchdog's limit in
+    seconds for one plan call under an iteration or evaluation budget (:mod:`wmbench.harness.watchdog`; it is
+    not part of a unit's identity)."""
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]
@@ -70,6 +73,7 @@ class SweepConfig:
     objective: str = "exponential"
     threads: int = 1
     device: str = "cpu"
+    plan_timeout: float = PLAN_TIMEOUT
 
 
 @dataclass
@@ -90,6 +94,8 @@ def validate_config(config: SweepConfig) -> list[Entry]:
         raise ValueError(f"unknown objective {config.objective!r}; choose one of {WEIGHTINGS}")
     if not config.entries or not config.envs or not config.seeds:
         raise ValueError("a sweep needs at least one entry, env and seed")
+    if not config.plan_timeout > 0:
+        raise ValueError(f"plan_timeout must be > 0 seconds, got {config.plan_timeout}")
     for name, value, low in (("n_tasks", config.n_tasks, 1), ("max_steps", config.max_steps, 1),
                              ("horizon", config.horizon, 1), ("execute_steps", config.execute_steps, 1),
                              ("threads", config.threads, 1)):
@@ -286,7 +292,7 @@ def _jobs(config: SweepConfig, units: list[Unit], suites: Mapping[str, Any],
     gpus = 1.0 if config.device.startswith("cuda") else 0.0
     return [Job(job_key(unit), run_unit_job,
                 (unit.entry.name, {name: getattr(unit, name) for name in unit_fields}, unit.id,
-                 shared_suites[unit.env], payloads[unit.env, unit.entry.variant]),
+                 shared_suites[unit.env], payloads[unit.env, unit.entry.variant], config.plan_timeout),
                 threads=unit.threads, gpus=gpus)
             for unit in units if (unit.env, unit.entry.variant) in payloads]
 
@@ -296,8 +302,8 @@ def job_key(unit: Unit) -> str:
     return f"{unit.label} [unit {unit.id}]"
 
 
-def run_unit_job(entry: str, unit_fields: dict[str, Any], unit_id: str, suite: Any, model: ModelPayload
-                 ) -> list[dict]:
+def run_unit_job(entry: str, unit_fields: dict[str, Any], unit_id: str, suite: Any, model: ModelPayload,
+                 plan_timeout: float = PLAN_TIMEOUT) -> list[dict]:
     """A unit where it runs: rebuild the unit (by entry name) and its model, run it, and return its rows
     with this machine's columns (``concurrent_units`` is filled in by the driver)."""
     unit = Unit(entry=resolve_entry(entry), **unit_fields)
@@ -309,7 +315,7 @@ def run_unit_job(entry: str, unit_fields: dict[str, Any], unit_id: str, suite: A
         world_model = unpack(model, unit.device)
     except Exception as exc:  # a model that cannot be rebuilt here gives error rows
         world_model = exc
-    return [{**row, **_machine(unit.threads)} for row in run_unit(unit, suite, world_model)]
+    return [{**row, **_machine(unit.threads)} for row in run_unit(unit, suite, world_model, plan_timeout)]
 
 
 def _outcome_rows(unit: Unit, suite: Any, model: Any, done: Outcome) -> list[dict]:
@@ -321,7 +327,7 @@ def _outcome_rows(unit: Unit, suite: Any, model: Any, done: Outcome) -> list[dic
             for row in error_rows(unit, suite, model, f"worker: {done.error}")]
 
 
-def run_unit(unit: Unit, suite: Any, model: Any) -> list[dict]:
+def run_unit(unit: Unit, suite: Any, model: Any, plan_timeout: float = PLAN_TIMEOUT) -> list[dict]:
     """The unit's result rows (without the machine and command columns); any failure of the model, the
     planner's construction or the episode loop becomes error rows, and so does a unit after which the
     model's :func:`~wmbench.harness.transport.weights_hash` differs from before it."""
@@ -333,7 +339,7 @@ def run_unit(unit: Unit, suite: Any, model: Any) -> list[dict]:
         records = run_episodes(unit.env, model, unit.entry.make_planner(), unit.budgets, suite, unit.mode,
                                horizon=unit.horizon, max_steps=unit.max_steps,
                                execute_steps=unit.execute_steps, seed=unit.seed,
-                               objective=Objective(unit.objective))
+                               objective=Objective(unit.objective), plan_timeout=plan_timeout)
     except Exception as exc:  # a broken unit gives error rows, never a crashed sweep
         return error_rows(unit, suite, model, f"{type(exc).__name__}: {exc}")
     if weights_hash(model) != before:
