@@ -4,11 +4,13 @@ Open-loop runs one unit per (entry, env, seed) whose anytime milestones give eve
 budget as its own unit (:mod:`wmbench.harness.units`). Units run on an executor (serial, local processes or
 Ray, :mod:`wmbench.harness.executors`): each travels with its task suite and world model
 (:mod:`wmbench.harness.transport`) and comes back as rows carrying the machine that ran it. Each finished
-unit is written atomically to ``RESULTS_DIR/parts/<unit>.parquet`` by the driver process only. Rerunning the
-same command skips a unit only when its part is readable, complete and carries the unit's identity hash; a
-corrupt or incomplete part is recomputed, and a changed setting or retrained checkpoint is a new unit. A unit
-that fails (model, planner, episode loop, or a worker that died twice) gives error rows, one line on stderr,
-and counts in :attr:`SweepOutcome.failed`.
+unit is written atomically to ``RESULTS_DIR/parts/<unit>.parquet`` by the driver process only. Before any unit
+runs, the sweep's manifest lists them all (:mod:`wmbench.harness.manifest`), so that a sweep whose process
+dies leaves a folder whose report names the missing units. Rerunning the same command skips a unit only when
+its part is readable, complete, carries the unit's identity hash and holds no error rows: a corrupt or
+incomplete part is recomputed, a failed unit is retried, and a changed setting or retrained checkpoint is a
+new unit. A unit that fails (model, planner, episode loop, watchdog, tampering, or a worker that died twice)
+gives error rows, one line on stderr, and counts in :attr:`SweepOutcome.failed`.
 """
 
 from __future__ import annotations
@@ -22,16 +24,16 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
 import torch
 from tqdm import tqdm
 
+from wmbench.harness import manifest
 from wmbench.harness.budgets import BudgetSpec
 from wmbench.harness.entries import ORACLE, Entry, resolve_entry
 from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
 from wmbench.harness.executors import Executor, Job, Outcome, SerialExecutor
 from wmbench.harness.machine import device_name, machine_info
-from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
+from wmbench.harness.schema import PARTS, SCHEMA_VERSION, write_part
 from wmbench.harness.transport import ModelPayload, pack, simulator, unpack, weights_hash
 from wmbench.harness.units import Unit
 from wmbench.harness.watchdog import PLAN_TIMEOUT
@@ -188,21 +190,6 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
     return units
 
 
-def part_problem(path: Path, unit: Unit) -> str | None:
-    """Why the part at ``path`` cannot stand for ``unit`` (None if it is complete and its own)."""
-    if not path.exists():
-        return "missing"
-    try:
-        table = read_part(path)
-    except ValueError as exc:
-        return str(exc)
-    if table.num_rows != unit.n_rows:
-        return f"{table.num_rows} rows, expected {unit.n_rows}"
-    if not pc.all(pc.equal(table.column("unit_id"), unit.id)).as_py():
-        return "rows of another unit"
-    return None
-
-
 def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource, *,
               tasks: TaskSource | None = None, command: str = "", progress: bool = True,
               executor: Executor | None = None) -> SweepOutcome:
@@ -229,16 +216,24 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
         suites = {env: s.head(config.n_tasks) for env, s in suites.items()}
     loaded = _load_models(config, entries, models)
     units = plan_units(config, entries, suites, loaded)
+    manifest.write(results_dir, units, command)
     outcome = SweepOutcome(parts=[results_dir / PARTS / u.file_name for u in units])
     todo: dict[str, tuple[Unit, Path]] = {}
+    retried = 0
     for unit, path in zip(units, outcome.parts, strict=True):
-        problem = part_problem(path, unit)
-        if problem is None or unit.id in todo:
+        state, why = manifest.part_state(path, unit.id, unit.n_rows)
+        if state == "done" or unit.id in todo:
             continue
-        if problem != "missing":
-            outcome.recomputed.append(f"{path.name}: {problem}")
-            tqdm.write(f"wmbench sweep: recomputing {path.name} ({problem})", file=sys.stderr)
+        if why != "missing":
+            retried += state == "failed"
+            outcome.recomputed.append(f"{path.name}: {why}")
+            action = f"retrying {unit.label}" if state == "failed" else f"recomputing {path.name}"
+            tqdm.write(f"wmbench sweep: {action} ({why})", file=sys.stderr)
         todo[unit.id] = (unit, path)
+    total = len({u.id for u in units})
+    if len(todo) < total or retried:
+        tqdm.write(f"wmbench sweep: {total - len(todo)} of {total} units already done; running "
+                   f"{len(todo) - retried} missing and retrying {retried} failed", file=sys.stderr)
     bar = tqdm(total=len(units), initial=len(units) - len(todo), desc="sweep", unit="unit",
                disable=not progress, dynamic_ncols=True)
     failed: dict[str, str] = {}
