@@ -17,6 +17,7 @@ import pytest
 import torch
 from test_control import TOY, RandomShooting, ToyModel
 from test_harness import toy_models, toy_tasks
+from toys import wall_home
 
 from wmbench.cli import main
 from wmbench.harness.budgets import parse_budgets
@@ -25,8 +26,6 @@ from wmbench.harness.executors import ProcessExecutor
 from wmbench.harness.schema import read_results
 from wmbench.harness.sweep import SweepConfig, run_sweep
 from wmbench.harness.watchdog import plan_limit
-from wmbench.models import checkpoint
-from wmbench.models.state_model import StateWorldModel
 from wmbench.planning import Budget, planner, run_planner
 
 torch.set_num_threads(1)
@@ -125,12 +124,7 @@ REAL_CLOCK = time.perf_counter
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    """A models home with one (untrained, fixed) Wall state model where `wmbench eval` looks for it."""
-    home = tmp_path_factory.mktemp("home")
-    torch.manual_seed(0)
-    model = StateWorldModel("wall", 2, hidden=32, layers=1)
-    checkpoint.save(model, checkpoint.checkpoint_path("wall", "state", "base", "small", 0, home))
-    return home
+    return wall_home(tmp_path_factory.mktemp("home"))
 
 
 def _eval(home: Path, out: Path, entries: tuple[str, ...], *options: str) -> int:

@@ -17,12 +17,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow.compute as pc
 
 from wmbench.harness.schema import PARTS, read_part
-from wmbench.harness.units import Unit
 from wmbench.io import atomic_write_text
+
+if TYPE_CHECKING:  # units import torch; reading manifests (wmbench report) does not need it
+    from wmbench.harness.units import Unit
 
 #: Folder of a results folder that holds the sweep manifests.
 SWEEPS = "sweeps"
