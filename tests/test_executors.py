@@ -232,7 +232,17 @@ def test_a_killed_ray_worker_is_retried_once_then_gives_error_rows(ray_executor,
     assert died.startswith("worker: Ray task died twice")
     assert errors[entries[0]] == {"ok"} and errors["test_control:Straight"] == {"ok"}
     assert len(outcome.failed) == 1 and "KillAlways" in outcome.failed[0]
-    assert _sweep(tmp_path / "out", ray_executor, entries=entries, seeds=(0,)).ran == 0
+    again = _sweep(tmp_path / "out", ray_executor, entries=entries, seeds=(0,))  # retries the failed unit
+    assert again.ran == 1 and len(again.failed) == 1 and "KillAlways" in again.failed[0]
+
+
+def test_the_watchdog_stops_a_ray_task_that_never_returns(ray_executor, tmp_path):
+    entries = ("test_tampering:ConstantClock", "test_control:Straight")
+    outcome = _sweep(tmp_path, ray_executor, entries=entries, seeds=(0,), plan_timeout=1.0)
+    assert len(outcome.failed) == 1 and outcome.failed[0].startswith(entries[0])
+    errors = read_results(tmp_path).groupby("entry")["error"].agg(lambda e: set(e.fillna("ok")))
+    assert errors[entries[0]] == {"PlanTimeout: plan call stopped by the watchdog after 1 s"}
+    assert errors[entries[1]] == {"ok"}
 
 
 def test_a_job_that_raises_is_a_bug_reported_by_its_key(pool, ray_executor):

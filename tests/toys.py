@@ -35,3 +35,14 @@ def interrupt_unfinished_saves(monkeypatch):
 
     monkeypatch.setattr(checkpoint, "save", interrupted)
     return save
+
+
+def wall_home(home):
+    """``home`` with an untrained, fixed Wall state model where ``wmbench eval`` looks for its base model."""
+    from wmbench.models import checkpoint
+    from wmbench.models.state_model import StateWorldModel
+
+    torch.manual_seed(0)
+    model = StateWorldModel("wall", 2, hidden=32, layers=1)
+    checkpoint.save(model, checkpoint.checkpoint_path("wall", "state", "base", "small", 0, home))
+    return home

@@ -1,8 +1,10 @@
 """The ``wmbench`` command line. Heavy modules are imported inside each subcommand (fast start-up).
 
 Exit status: 0 success, 1 when sweep units failed (their error rows were written), 2 for a user error (one
-line ``wmbench: error: ...`` on stderr, never a traceback), 130 on Ctrl-C. Every choice and default list comes
-from the constant of the layer that owns it.
+line ``wmbench: error: ...`` on stderr, never a traceback), 130 on Ctrl-C, 143 on SIGTERM (both stop the
+workers first). Every choice and default list comes from the constant of the layer that owns it. Run as the
+``wmbench`` program, it exits ``EXIT_GRACE`` seconds after its work is done even if a plugin left a
+non-daemon thread running.
 """
 
 from __future__ import annotations
@@ -12,14 +14,27 @@ import functools
 import os
 import select
 import shlex
+import signal
 import sys
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 #: Exceptions that are the user's to fix (bad input, missing or corrupt files, unimportable plugins): one
 #: line and exit status 2. ``OSError`` covers permission denied, file name too long, not a directory, ...
 USER_ERRORS = (ValueError, KeyError, ImportError, OSError, RuntimeError)
-EXIT_FAILED_UNITS, EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED_UNITS, EXIT_USER_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
+#: Seconds the program waits at exit for threads a plugin left running before it exits anyway.
+EXIT_GRACE = 5.0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the run stops as on Ctrl-C (workers first)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def _split_list(text: str) -> list[str]:
@@ -555,6 +570,38 @@ def _check_utf8(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); the exit status. Without ``argv`` (as the
+    ``wmbench`` program) the process also exits, after ``EXIT_GRACE`` seconds at most, even if plugin
+    threads are still running then."""
+    here = threading.current_thread() is threading.main_thread()  # signal handlers live in the main thread
+    previous = signal.signal(signal.SIGTERM, _terminate) if here else None
+    try:
+        status = _main(argv)
+    finally:
+        if here:
+            signal.signal(signal.SIGTERM, previous)
+    if argv is None:
+        _exit_anyway(status)
+    return status
+
+
+def _exit_anyway(status: int) -> None:
+    """Make sure this process exits with ``status`` at most ``EXIT_GRACE`` seconds from now, naming the
+    non-daemon threads that would keep it alive."""
+
+    def leave() -> None:
+        time.sleep(EXIT_GRACE)
+        names = [t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+        if names:
+            print(f"wmbench: exiting without waiting for threads a plugin left running: {', '.join(names)}",
+                  file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(status)
+
+    threading.Thread(target=leave, daemon=True, name="wmbench-exit").start()
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         _check_utf8(sys.argv[1:] if argv is None else argv)
         try:
@@ -566,10 +613,10 @@ def main(argv: list[str] | None = None) -> int:
         status = args.func(args) or 0
         sys.stdout.flush()
         return status
-    except KeyboardInterrupt:
-        print("wmbench: interrupted; finished work is kept, rerun the same command to resume",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"wmbench: {how}; finished work is kept, rerun the same command to resume", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except USER_ERRORS as exc:
         if isinstance(exc, BrokenPipeError) and _stdout_reader_gone():
             _silence_stdout()  # the reader took what it wanted: not an error

@@ -17,7 +17,9 @@ goal is the goal observation repeated h times.
 A budget applies to one plan call for the whole batch. Planner outputs are validated: non-finite or
 out-of-bounds actions mark the episode's record with an error and stop it, a plan call that raises (or calls
 ``sys.exit``) marks all its episodes, and a plan call that takes more than twice a seconds budget sets
-``overrun``. Time and model evaluations are counted by the planning loop, never by the planner.
+``overrun``. Time and model evaluations are counted by the planning loop, never by the planner. Every plan
+call runs under the watchdog (:mod:`wmbench.harness.watchdog`): one far past its budget, or whose loop clock
+disagrees with the watchdog's, marks all its episodes too.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from wmbench.harness.watchdog import PLAN_TIMEOUT, PlanTimeout, Watchdog, check_clock, plan_limit
 from wmbench.models.history import model_history
-from wmbench.planning import Budget, Objective, Planner, PlanProblem, run_planner
+from wmbench.planning import Budget, Objective, Planner, PlanProblem, PlanResult, run_planner
 from wmbench.registry import make_env
 
 MODES = ("mpc", "open-loop")
@@ -46,7 +49,7 @@ StepHook = Callable[[int, np.ndarray, np.ndarray], None]
 
 #: Exceptions a planner can raise that become error rows (``SystemExit`` included: a planner calling
 #: ``sys.exit`` ends its own episodes, not the sweep); ``KeyboardInterrupt`` still stops the run.
-PLANNER_FAILURES = (Exception, SystemExit)
+PLANNER_FAILURES = (Exception, SystemExit, PlanTimeout)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,7 +183,7 @@ def _task_arrays(tasks: Any) -> tuple[np.ndarray, np.ndarray]:
 def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | Sequence[Budget], tasks: Any,
                  mode: str = "mpc", *, horizon: int = 5, max_steps: int | None = None, execute_steps: int = 1,
                  seed: int = 0, objective: Objective | None = None, obs_type: str | None = None,
-                 on_step: StepHook | None = None) -> list[EpisodeRecord]:
+                 on_step: StepHook | None = None, plan_timeout: float = PLAN_TIMEOUT) -> list[EpisodeRecord]:
     """Run all tasks (a ``TaskSuite`` or a ``(starts [N, S], goals [N, S])`` pair) with one planner.
 
     ``planner`` must be a :class:`~wmbench.planning.Planner`: its ``init``/``iterate`` run in the shared loop.
@@ -214,7 +217,7 @@ def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | S
         raise ValueError(f"model.action_dim {model.action_dim} != frameskip {model.frameskip} x env action "
                          f"dim {env_action_dim}; the model was trained for another env")
     ctx = _Context(env_name, model, planner, starts, goals, obs_type, image_size, objective, device, low,
-                   high, horizon, seed, history, on_step)
+                   high, horizon, seed, history, on_step, plan_timeout)
     if mode == "open-loop":
         return _open_loop(ctx, budgets)
     if len(budgets) != 1:
@@ -243,6 +246,7 @@ class _Context:
     seed: int
     history: int
     on_step: StepHook | None
+    plan_timeout: float
 
     def sims(self) -> _Sims:
         return _Sims(self.env_name, self.starts, self.goals, self.obs_type, self.image_size, self.history,
@@ -258,6 +262,14 @@ class _Context:
         return PlanProblem(self.model, z0, z_goal[idx], self.horizon, self.low, self.high, self.objective,
                            warm_start=warm_start)
 
+    def plan(self, problem: PlanProblem, budget: Budget, seed: int, milestones: Sequence[Budget] = ()
+             ) -> PlanResult:
+        """``run_planner`` under the watchdog, its seconds checked against the watchdog's."""
+        with Watchdog(plan_limit(budget, self.plan_timeout)) as watch:
+            result = run_planner(self.planner, problem, budget, seed=seed, milestones=milestones)
+        check_clock(result.seconds, watch.seconds)
+        return result
+
     def env_actions(self, plan: torch.Tensor) -> np.ndarray:
         """A plan [H, A] -> env actions [H * frameskip, env action dim]."""
         return plan.detach().cpu().double().numpy().reshape(-1, self.low.numel() // self.model.frameskip)
@@ -269,8 +281,7 @@ def _open_loop(ctx: _Context, budgets: list[Budget]) -> list[EpisodeRecord]:
     z_goal = ctx.goal_latents(sims)
     idx = np.arange(n)
     try:
-        result = run_planner(ctx.planner, ctx.problem(sims, idx, z_goal, None), budgets[-1], seed=ctx.seed,
-                             milestones=tuple(budgets[:-1]))
+        result = ctx.plan(ctx.problem(sims, idx, z_goal, None), budgets[-1], ctx.seed, tuple(budgets[:-1]))
     except PLANNER_FAILURES as exc:  # a failing planner gives error rows, never a crashed sweep
         return [r for b in budgets for r in sims.failed(b, _error_text(exc), replans=1)]
     records = []
@@ -308,7 +319,7 @@ def _mpc(ctx: _Context, budget: Budget, max_steps: int, execute_steps: int) -> l
         plan_seed = int(np.random.SeedSequence([ctx.seed, int(replans.max())]).generate_state(1)[0])
         try:
             problem = ctx.problem(sims, idx, z_goal, warm[idx] if replans.any() else None)
-            result = run_planner(ctx.planner, problem, budget, seed=plan_seed)
+            result = ctx.plan(problem, budget, plan_seed)
         except PLANNER_FAILURES as exc:  # a failing planner gives error rows, never a crashed sweep
             for i in idx:
                 errors[i] = _error_text(exc)

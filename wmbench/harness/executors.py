@@ -14,7 +14,9 @@ submitted while it runs.
 Faults: a job whose worker process or node dies is retried once; if it dies again the outcome carries an
 ``error`` instead of a value and the run goes on. An exception raised by a job's function is a bug in the
 job, not a fault: it propagates to the caller (as ``RuntimeError`` from a worker). Closing an executor (also
-on Ctrl-C) stops its workers; finished outcomes have already been handed over.
+on Ctrl-C and SIGTERM) stops its workers, local ones by SIGTERM (a normal exit that releases their
+multiprocessing locks, so no "leaked semaphore" warnings) and SIGKILL after ``STOP_GRACE`` seconds;
+finished outcomes have already been handed over.
 
 Timing: every outcome records the host the job ran on, its seconds there, and ``concurrent_units``: the most
 jobs that ran at the same time on that host while this one ran (1 = alone), tracked by
@@ -40,6 +42,8 @@ from typing import Any
 from tqdm import tqdm
 
 EXECUTORS = ("local", "ray")
+#: Seconds a local worker has to exit after SIGTERM when the executor closes, before SIGKILL.
+STOP_GRACE = 2.0
 
 
 @dataclass(frozen=True)
@@ -160,9 +164,22 @@ class SerialExecutor(Executor):
             yield job, Outcome(value, None, host, time.perf_counter() - start, 1)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _worker_main(conn: Connection, env: dict[str, str]) -> None:
-    """A local worker: run jobs from ``conn`` until it closes; Ctrl-C is the driver's to handle."""
+    """A local worker: run jobs from ``conn`` until it closes; Ctrl-C is the driver's to handle, and SIGTERM
+    (how the driver stops it) ends it through a normal exit, which releases its multiprocessing locks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _serve(conn, env)
+    except KeyboardInterrupt:
+        return
+
+
+def _serve(conn: Connection, env: dict[str, str]) -> None:
     os.environ.update(env)
     while True:
         try:
@@ -273,8 +290,12 @@ class ProcessExecutor(Executor):
         return job, Outcome(value, None, self._host, seconds, peak)
 
     @staticmethod
-    def _stop(worker: _Worker) -> int | None:
-        """Kill ``worker`` (idle or dead ones hold nothing) and reap it; its exit code."""
+    def _stop(worker: _Worker, grace: float = 0.0) -> int | None:
+        """Stop ``worker`` and reap it; its exit code. With a ``grace``, SIGTERM first (the worker exits
+        normally, releasing what it holds), then SIGKILL if it is still running after ``grace`` seconds."""
+        if grace and worker.process.is_alive():
+            worker.process.terminate()
+            worker.process.join(timeout=grace)
         worker.process.kill()
         worker.process.join()
         worker.conn.close()
@@ -283,9 +304,8 @@ class ProcessExecutor(Executor):
     def close(self) -> None:
         for worker in self._idle:  # idle workers exit on their own once their pipe closes
             worker.conn.close()
-            worker.process.join(timeout=10)
         for worker in [*self._busy, *self._idle]:
-            self._stop(worker)
+            self._stop(worker, STOP_GRACE)
         self._busy.clear()
         self._idle.clear()
         self._queue.clear()

@@ -4,11 +4,13 @@ Open-loop runs one unit per (entry, env, seed) whose anytime milestones give eve
 budget as its own unit (:mod:`wmbench.harness.units`). Units run on an executor (serial, local processes or
 Ray, :mod:`wmbench.harness.executors`): each travels with its task suite and world model
 (:mod:`wmbench.harness.transport`) and comes back as rows carrying the machine that ran it. Each finished
-unit is written atomically to ``RESULTS_DIR/parts/<unit>.parquet`` by the driver process only. Rerunning the
-same command skips a unit only when its part is readable, complete and carries the unit's identity hash; a
-corrupt or incomplete part is recomputed, and a changed setting or retrained checkpoint is a new unit. A unit
-that fails (model, planner, episode loop, or a worker that died twice) gives error rows, one line on stderr,
-and counts in :attr:`SweepOutcome.failed`.
+unit is written atomically to ``RESULTS_DIR/parts/<unit>.parquet`` by the driver process only. Before any unit
+runs, the sweep's manifest lists them all (:mod:`wmbench.harness.manifest`), so that a sweep whose process
+dies leaves a folder whose report names the missing units. Rerunning the same command skips a unit only when
+its part is readable, complete, carries the unit's identity hash and holds no error rows: a corrupt or
+incomplete part is recomputed, a failed unit is retried, and a changed setting or retrained checkpoint is a
+new unit. A unit that fails (model, planner, episode loop, watchdog, tampering, or a worker that died twice)
+gives error rows, one line on stderr, and counts in :attr:`SweepOutcome.failed`.
 """
 
 from __future__ import annotations
@@ -22,18 +24,19 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
 import torch
 from tqdm import tqdm
 
+from wmbench.harness import manifest
 from wmbench.harness.budgets import BudgetSpec
 from wmbench.harness.entries import ORACLE, Entry, resolve_entry
 from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
 from wmbench.harness.executors import Executor, Job, Outcome, SerialExecutor
 from wmbench.harness.machine import device_name, machine_info
-from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
-from wmbench.harness.transport import ModelPayload, pack, simulator, unpack
+from wmbench.harness.schema import PARTS, SCHEMA_VERSION, write_part
+from wmbench.harness.transport import ModelPayload, pack, simulator, unpack, weights_hash
 from wmbench.harness.units import Unit
+from wmbench.harness.watchdog import PLAN_TIMEOUT
 from wmbench.models.device import resolve_device
 from wmbench.planning import Objective
 from wmbench.planning.objective import WEIGHTINGS
@@ -54,7 +57,9 @@ class SweepConfig:
     ``n_tasks`` then takes a prefix; ``max_steps`` overrides the suite's MPC cap (by default the largest cap
     of the levels run); ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential"
     or "last"); ``device`` is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``,
-    resolved by :func:`wmbench.models.device.resolve_device`)."""
+    resolved by :func:`wmbench.models.device.resolve_device`); ``plan_timeout`` is the watchdog's limit in
+    seconds for one plan call under an iteration or evaluation budget (:mod:`wmbench.harness.watchdog`; it is
+    not part of a unit's identity)."""
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]
@@ -70,6 +75,7 @@ class SweepConfig:
     objective: str = "exponential"
     threads: int = 1
     device: str = "cpu"
+    plan_timeout: float = PLAN_TIMEOUT
 
 
 @dataclass
@@ -90,6 +96,8 @@ def validate_config(config: SweepConfig) -> list[Entry]:
         raise ValueError(f"unknown objective {config.objective!r}; choose one of {WEIGHTINGS}")
     if not config.entries or not config.envs or not config.seeds:
         raise ValueError("a sweep needs at least one entry, env and seed")
+    if not config.plan_timeout > 0:
+        raise ValueError(f"plan_timeout must be > 0 seconds, got {config.plan_timeout}")
     for name, value, low in (("n_tasks", config.n_tasks, 1), ("max_steps", config.max_steps, 1),
                              ("horizon", config.horizon, 1), ("execute_steps", config.execute_steps, 1),
                              ("threads", config.threads, 1)):
@@ -182,21 +190,6 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
     return units
 
 
-def part_problem(path: Path, unit: Unit) -> str | None:
-    """Why the part at ``path`` cannot stand for ``unit`` (None if it is complete and its own)."""
-    if not path.exists():
-        return "missing"
-    try:
-        table = read_part(path)
-    except ValueError as exc:
-        return str(exc)
-    if table.num_rows != unit.n_rows:
-        return f"{table.num_rows} rows, expected {unit.n_rows}"
-    if not pc.all(pc.equal(table.column("unit_id"), unit.id)).as_py():
-        return "rows of another unit"
-    return None
-
-
 def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource, *,
               tasks: TaskSource | None = None, command: str = "", progress: bool = True,
               executor: Executor | None = None) -> SweepOutcome:
@@ -223,16 +216,24 @@ def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource,
         suites = {env: s.head(config.n_tasks) for env, s in suites.items()}
     loaded = _load_models(config, entries, models)
     units = plan_units(config, entries, suites, loaded)
+    manifest.write(results_dir, units, command)
     outcome = SweepOutcome(parts=[results_dir / PARTS / u.file_name for u in units])
     todo: dict[str, tuple[Unit, Path]] = {}
+    retried = 0
     for unit, path in zip(units, outcome.parts, strict=True):
-        problem = part_problem(path, unit)
-        if problem is None or unit.id in todo:
+        state, why = manifest.part_state(path, unit.id, unit.n_rows)
+        if state == "done" or unit.id in todo:
             continue
-        if problem != "missing":
-            outcome.recomputed.append(f"{path.name}: {problem}")
-            tqdm.write(f"wmbench sweep: recomputing {path.name} ({problem})", file=sys.stderr)
+        if why != "missing":
+            retried += state == "failed"
+            outcome.recomputed.append(f"{path.name}: {why}")
+            action = f"retrying {unit.label}" if state == "failed" else f"recomputing {path.name}"
+            tqdm.write(f"wmbench sweep: {action} ({why})", file=sys.stderr)
         todo[unit.id] = (unit, path)
+    total = len({u.id for u in units})
+    if len(todo) < total or retried:
+        tqdm.write(f"wmbench sweep: {total - len(todo)} of {total} units already done; running "
+                   f"{len(todo) - retried} missing and retrying {retried} failed", file=sys.stderr)
     bar = tqdm(total=len(units), initial=len(units) - len(todo), desc="sweep", unit="unit",
                disable=not progress, dynamic_ncols=True)
     failed: dict[str, str] = {}
@@ -286,7 +287,7 @@ def _jobs(config: SweepConfig, units: list[Unit], suites: Mapping[str, Any],
     gpus = 1.0 if config.device.startswith("cuda") else 0.0
     return [Job(job_key(unit), run_unit_job,
                 (unit.entry.name, {name: getattr(unit, name) for name in unit_fields}, unit.id,
-                 shared_suites[unit.env], payloads[unit.env, unit.entry.variant]),
+                 shared_suites[unit.env], payloads[unit.env, unit.entry.variant], config.plan_timeout),
                 threads=unit.threads, gpus=gpus)
             for unit in units if (unit.env, unit.entry.variant) in payloads]
 
@@ -296,8 +297,8 @@ def job_key(unit: Unit) -> str:
     return f"{unit.label} [unit {unit.id}]"
 
 
-def run_unit_job(entry: str, unit_fields: dict[str, Any], unit_id: str, suite: Any, model: ModelPayload
-                 ) -> list[dict]:
+def run_unit_job(entry: str, unit_fields: dict[str, Any], unit_id: str, suite: Any, model: ModelPayload,
+                 plan_timeout: float = PLAN_TIMEOUT) -> list[dict]:
     """A unit where it runs: rebuild the unit (by entry name) and its model, run it, and return its rows
     with this machine's columns (``concurrent_units`` is filled in by the driver)."""
     unit = Unit(entry=resolve_entry(entry), **unit_fields)
@@ -309,7 +310,7 @@ def run_unit_job(entry: str, unit_fields: dict[str, Any], unit_id: str, suite: A
         world_model = unpack(model, unit.device)
     except Exception as exc:  # a model that cannot be rebuilt here gives error rows
         world_model = exc
-    return [{**row, **_machine(unit.threads)} for row in run_unit(unit, suite, world_model)]
+    return [{**row, **_machine(unit.threads)} for row in run_unit(unit, suite, world_model, plan_timeout)]
 
 
 def _outcome_rows(unit: Unit, suite: Any, model: Any, done: Outcome) -> list[dict]:
@@ -321,20 +322,25 @@ def _outcome_rows(unit: Unit, suite: Any, model: Any, done: Outcome) -> list[dic
             for row in error_rows(unit, suite, model, f"worker: {done.error}")]
 
 
-def run_unit(unit: Unit, suite: Any, model: Any) -> list[dict]:
+def run_unit(unit: Unit, suite: Any, model: Any, plan_timeout: float = PLAN_TIMEOUT) -> list[dict]:
     """The unit's result rows (without the machine and command columns); any failure of the model, the
-    planner's construction or the episode loop becomes error rows."""
+    planner's construction or the episode loop becomes error rows, and so does a unit after which the
+    model's :func:`~wmbench.harness.transport.weights_hash` differs from before it."""
     if isinstance(model, Exception):
         return error_rows(unit, suite, model, f"model {unit.env}/{unit.entry.variant}: "
                                               f"{type(model).__name__}: {model}")
+    before = weights_hash(model)
     try:
         records = run_episodes(unit.env, model, unit.entry.make_planner(), unit.budgets, suite, unit.mode,
                                horizon=unit.horizon, max_steps=unit.max_steps,
                                execute_steps=unit.execute_steps, seed=unit.seed,
-                               objective=Objective(unit.objective))
-        return _rows(records, unit, suite, model)
+                               objective=Objective(unit.objective), plan_timeout=plan_timeout)
     except Exception as exc:  # a broken unit gives error rows, never a crashed sweep
         return error_rows(unit, suite, model, f"{type(exc).__name__}: {exc}")
+    if weights_hash(model) != before:
+        return error_rows(unit, suite, model, f"planner {unit.entry.planner} changed the world model's "
+                                              "weights; its rows are void")
+    return _rows(records, unit, suite, model)
 
 
 def error_rows(unit: Unit, suite: Any, model: Any, error: str) -> list[dict]:

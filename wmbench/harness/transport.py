@@ -9,11 +9,17 @@
 * the Oracle's simulator travels as its env name and is rebuilt where it runs;
 * any other model (e.g. built in memory without a ``config``) travels as the object itself.
 
-Workers keep the models they rebuilt (by content hash and device), so a model is rebuilt once per process.
+Each call of :func:`unpack` returns a model no other unit sees: checkpoint bytes are rebuilt every time
+(about 3 ms for a state model, 12 ms for a patch model, on one CPU thread) and an object is deep-copied and
+checked against the :func:`weights_hash` it had when packed. Only the simulator, which has no learned
+weights, is kept per process; it is checked before every use and rebuilt if a unit changed it. The sweep
+compares :func:`weights_hash` before and after every unit (:func:`wmbench.harness.sweep.run_unit`).
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -23,25 +29,38 @@ import torch
 from wmbench.models import checkpoint
 from wmbench.models.protocol import class_path, resolve_class
 
-#: Rebuilt models kept per worker process.
+#: Simulators kept per process (by env and device), with the weights hash each had when built.
 _CACHE_SIZE = 16
-_cache: dict[tuple[str, str], Any] = {}
+_cache: dict[tuple[str, str], tuple[Any, str]] = {}
 
 
 @dataclass(frozen=True)
 class ModelPayload:
     """A model in transit: ``kind`` "checkpoint" (``data``: bytes, ``sha256``: their content hash),
-    "simulator" (``data``: the env name) or "object" (``data``: the model)."""
+    "simulator" (``data``: the env name) or "object" (``data``: the model, ``sha256``: its
+    :func:`weights_hash` when packed)."""
 
     kind: str
     data: Any
     sha256: str = ""
 
 
+def weights_hash(model: Any) -> str:
+    """sha256 over the names, dtypes, shapes and values of ``model``'s parameters and buffers (of nothing
+    for a model that is not a ``torch.nn.Module``)."""
+    digest = hashlib.sha256()
+    if isinstance(model, torch.nn.Module):
+        for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+            tensor = tensor.detach().cpu().contiguous()
+            digest.update(f"{name}:{tensor.dtype}:{list(tensor.shape)}".encode())
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def pack(model: Any) -> ModelPayload:
     """``model`` ready to travel (see the module docstring)."""
     if not (isinstance(model, torch.nn.Module) and isinstance(getattr(model, "config", None), dict)):
-        return ModelPayload("object", model)
+        return ModelPayload("object", model, weights_hash(model))
     payload = {"format": checkpoint.FORMAT, "class_path": class_path(model), "config": model.config,
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                "metadata": dict(getattr(model, "metadata", {})), "training": None}
@@ -57,16 +76,25 @@ def simulator(env: str) -> ModelPayload:
 
 
 def unpack(payload: ModelPayload, device: str = "cpu") -> Any:
-    """The model of ``payload`` on ``device``; ``ValueError`` if checkpoint bytes fail their hash check."""
+    """A model of ``payload`` on ``device`` for one unit (see the module docstring); ``ValueError`` if
+    checkpoint bytes fail their hash check or an object model changed since it was packed."""
     if payload.kind == "object":
-        model = payload.data
+        model = copy.deepcopy(payload.data)
+        if payload.sha256 and weights_hash(model) != payload.sha256:
+            raise ValueError(f"world model {type(model).__name__} changed after the sweep started (a planner "
+                             "changed its weights); rerun the sweep")
         return model.to(device) if isinstance(model, torch.nn.Module) else model
-    key = (payload.sha256 or f"simulator:{payload.data}", device)
+    if payload.kind != "simulator":
+        return _rebuild(payload).to(device).eval()
+    key = (payload.data, device)
+    if key in _cache and weights_hash(_cache[key][0]) != _cache[key][1]:
+        _cache.pop(key)
     if key not in _cache:
         if len(_cache) >= _CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
-        _cache[key] = _rebuild(payload).to(device).eval()
-    return _cache[key]
+        model = _rebuild(payload).to(device).eval()
+        _cache[key] = model, weights_hash(model)
+    return _cache[key][0]
 
 
 def _rebuild(payload: ModelPayload) -> torch.nn.Module:

@@ -26,13 +26,15 @@ milestone snapshots, counting). A complete user planner, random shooting in the 
 Use it as ``RandomShooting().plan(problem, Budget(seconds=1.0))``; reference it as
 ``my_pkg.my_mod:RandomShooting`` or register it in the ``wmbench.planners`` entry-point group. The loop is
 :func:`run_planner`, a plain function: the harness calls it directly, so a planner cannot change how its time
-and model evaluations are counted.
+and model evaluations are counted. Its clock is bound when this module is imported (rebinding this module's
+``time`` changes nothing), and it checks after every iteration that the problem's evaluation counter is the
+one it started with and never went down.
 '''
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -118,7 +120,8 @@ def planner_class(name: str) -> type[Planner]:
 
 
 def run_planner(planner: Planner, problem: PlanProblem, budget: Budget, seed: int = 0,
-                milestones: Sequence[Budget] = ()) -> PlanResult:
+                milestones: Sequence[Budget] = (), *, _clock: Callable[[], float] = time.perf_counter
+                ) -> PlanResult:
     """Run ``planner``'s iterations until ``budget`` is spent; return the best plan seen (the anytime loop).
 
     The generator is seeded with ``seed`` (iteration-budgeted runs are bit-reproducible). The best plan per
@@ -127,40 +130,42 @@ def run_planner(planner: Planner, problem: PlanProblem, budget: Budget, seed: in
     ``budget.allows_next`` with the previous iteration's seconds and evaluations. A milestone's snapshot is
     taken by the same rule, so it equals the result of a run with that budget (exactly for iteration and
     evaluation budgets). Time and evaluations are measured here and read from the problem's counters, never
-    from the planner.
+    from the planner. ``_clock`` is ``time.perf_counter`` as it was at import (not a module attribute that a
+    planner could rebind). A planner that replaces or lowers the problem's counter raises ``RuntimeError``.
     """
     _check_budget(budget, "budget")
     milestones = tuple(milestones)
     for i, milestone in enumerate(milestones):
         _check_budget(milestone, f"milestones[{i}]")
-    t0 = time.perf_counter()
+    t0 = _clock()
     generator = torch.Generator(device=problem.device)
     generator.manual_seed(int(seed))
-    fe0, be0 = problem.forward_evals, problem.backward_evals
+    tally = problem._tally  # the problem's counter, which the loop checks is never replaced
+    fe0, be0 = counts = tally()
     best = problem.initial_plan()
     best_cost = torch.full((problem.batch_size,), torch.inf, device=problem.device, dtype=problem.dtype)
     state = planner.init(problem, generator)
     trace: list[TracePoint] = []
     snapshots: list[Milestone | None] = [None] * len(milestones)
     while True:
-        t_iter, ev_iter = time.perf_counter(), problem.evaluations
+        t_iter, before = _clock(), counts
         candidates, costs = planner.iterate(problem, state, generator)
+        counts = _check_counts(planner, problem, tally, before)
         _check_output(planner, problem, candidates, costs)
         best, best_cost = _update_best(problem, best, best_cost, candidates.detach(), costs.detach())
         # float() also synchronises an accelerator before the clock is read
         mean_cost = float(best_cost.masked_fill(~torch.isfinite(best_cost), torch.nan).nanmean())
-        now = time.perf_counter()
-        point = TracePoint(now - t0, len(trace) + 1, problem.forward_evals - fe0,
-                           problem.backward_evals - be0, mean_cost)
+        now = _clock()
+        point = TracePoint(now - t0, len(trace) + 1, counts[0] - fe0, counts[1] - be0, mean_cost)
         trace.append(point)
         spent = (point.seconds, point.iterations, point.forward_evals + point.backward_evals)
-        step = (now - t_iter, problem.evaluations - ev_iter)
+        step = (now - t_iter, sum(counts) - sum(before))
         for i, milestone in enumerate(milestones):
             if snapshots[i] is None and not milestone.allows_next(*spent, *step):
                 snapshots[i] = _milestone(milestone, best, best_cost, point)
         if not budget.allows_next(*spent, *step):
             break
-    final = TracePoint(time.perf_counter() - t0, *point[1:])
+    final = TracePoint(_clock() - t0, *point[1:])
     return PlanResult(actions=best, cost=best_cost, iterations=final.iterations,
                       forward_evals=final.forward_evals, backward_evals=final.backward_evals,
                       seconds=final.seconds, trace=trace,
@@ -173,6 +178,15 @@ def _milestone(budget: Budget, best: torch.Tensor, best_cost: torch.Tensor, poin
     return Milestone(budget=budget, actions=best.clone(), cost=best_cost.clone(), iterations=point.iterations,
                      forward_evals=point.forward_evals, backward_evals=point.backward_evals,
                      seconds=point.seconds, reached=reached)
+
+
+def _check_counts(planner: Planner, problem: PlanProblem, tally: Callable[..., tuple[int, int]],
+                  before: tuple[int, int]) -> tuple[int, int]:
+    """The problem's counts after an iteration; ``RuntimeError`` if its counter was replaced or went down."""
+    counts = tally()
+    if problem._tally is not tally or counts[0] < before[0] or counts[1] < before[1]:
+        raise RuntimeError(f"{type(planner).__name__} changed the plan problem's evaluation counters")
+    return counts
 
 
 def _check_output(planner: Planner, problem: PlanProblem, candidates: Any, costs: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -21,8 +22,10 @@ class PlanProblem:
 
     The problem owns the accounting: ``forward_evals`` / ``backward_evals`` count rollouts per episode (K per
     call) and ``evaluations`` is their sum, the unit of ``Budget(evaluations=...)``. They, the bounds and the
-    model are read-only to planners: ``low``, ``high``, ``start``, ``goal`` and ``warm_start`` return copies,
-    and the model is reachable only through :meth:`cost` and :meth:`cost_and_grad`.
+    model are read-only to planners: the counts live in a closure (:func:`tally`), no attribute can be set
+    or deleted once the problem is built (``AttributeError``), ``low``, ``high``, ``start``, ``goal`` and
+    ``warm_start`` return copies, and the model is meant to be reached only through :meth:`cost` and
+    :meth:`cost_and_grad` (the harness verifies its weights after every unit).
     """
 
     def __init__(self, model: Any, start: torch.Tensor, goal: torch.Tensor, horizon: int, low: Any, high: Any,
@@ -48,8 +51,7 @@ class PlanProblem:
         self._low, self._high = low.clone(), high.clone()
         self.objective = objective if objective is not None else Objective()
         self.chunk = chunk
-        self._forward = 0
-        self._backward = 0
+        self._tally = tally()
         self._warm_start = None
         if warm_start is not None:
             warm_start = torch.as_tensor(warm_start).to(start.device, start.dtype)
@@ -57,21 +59,31 @@ class PlanProblem:
                 raise ValueError(f"PlanProblem warm_start must be [B, H, A] = {list(self.plan_shape)}, got "
                                  f"{list(warm_start.shape)}")
             self._warm_start = warm_start.clone()
+        self._sealed = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"PlanProblem is read-only once built: cannot set {name!r} (its accounting, "
+                                 "bounds and model belong to the planning loop)")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"PlanProblem is read-only once built: cannot delete {name!r}")
 
     @property
     def forward_evals(self) -> int:
         """Forward rollouts per episode so far."""
-        return self._forward
+        return self._tally()[0]
 
     @property
     def backward_evals(self) -> int:
         """Backward passes per episode so far."""
-        return self._backward
+        return self._tally()[1]
 
     @property
     def evaluations(self) -> int:
         """Model evaluations per episode so far: forward rollouts + backward passes."""
-        return self._forward + self._backward
+        return sum(self._tally())
 
     @property
     def low(self) -> torch.Tensor:
@@ -134,7 +146,7 @@ class PlanProblem:
         k = self._check(actions)
         with torch.no_grad():
             costs = torch.cat([self._rollout_cost(a, s, g) for a, s, g in self._chunks(actions)])
-        self._forward += k
+        self._tally(k, 0)
         return costs.view(self.batch_size, k)
 
     def cost_and_grad(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,8 +162,7 @@ class PlanProblem:
                                     "gradient-free planner (e.g. CEM) with this model")
                 grads.append(torch.autograd.grad(c.sum(), a)[0])
                 costs.append(c.detach())
-        self._forward += k
-        self._backward += k
+        self._tally(k, k)
         return torch.cat(costs).view(self.batch_size, k), torch.cat(grads).view(actions.shape)
 
     def _check(self, actions: torch.Tensor) -> int:
@@ -174,3 +185,18 @@ class PlanProblem:
     def _rollout_cost(self, actions: torch.Tensor, start: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         return self.objective.cost(self._model.rollout(start, self.clip(actions)), goal,
                                    getattr(self._model, "goal_weights", None))
+
+
+def tally() -> Callable[..., tuple[int, int]]:
+    """A counter of (forward, backward) evaluations held in a closure, not in attributes:
+    ``add(forward=0, backward=0)`` adds non-negative counts and returns the totals."""
+    forward = backward = 0
+
+    def add(more_forward: int = 0, more_backward: int = 0) -> tuple[int, int]:
+        nonlocal forward, backward
+        if more_forward < 0 or more_backward < 0:
+            raise ValueError(f"evaluation counts only grow; got {more_forward}, {more_backward}")
+        forward, backward = forward + int(more_forward), backward + int(more_backward)
+        return forward, backward
+
+    return add

@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
 
+from wmbench.harness import manifest
 from wmbench.harness.schema import read_results
 from wmbench.io import atomic_write_text
 from wmbench.report.integrity import check
@@ -35,6 +37,9 @@ def report(results_dir: str | Path, out_dir: str | Path | None = None, command: 
     curves refused). ``reference`` is the entry the others are compared with (default ``CEM``; a name given
     explicitly must have rows). ``out_dir`` defaults to ``results_dir``; ``command`` (shown in the file as the
     way to regenerate it) defaults to ``wmbench report RESULTS_DIR [--out OUT_DIR] [--reference NAME]``.
+
+    Units of the folder's sweep manifests without results or with error rows
+    (:func:`wmbench.harness.manifest.check`) are counted in a warning line and at the top of the leaderboard.
     """
     checked = check(read_results(results_dir), where=str(results_dir))
     if reference is not None and not (checked.rows["entry"] == reference).any():
@@ -55,7 +60,13 @@ def report(results_dir: str | Path, out_dir: str | Path | None = None, command: 
     overview = [Path(os.path.relpath(p, out_dir)).as_posix() for p in plot_overview(levels_pooled, plots_dir)]
     path = out_dir / "leaderboard.md"
     png = next((p for p in overview if p.endswith(".png")), None)
-    atomic_write_text(path, render(checked, plots, command, reference or REFERENCE, overview=png))
+    text = render(checked, plots, command, reference or REFERENCE, overview=png)
+    incomplete = manifest.check(results_dir).summary(results_dir)
+    if incomplete:
+        print(f"wmbench report: warning: {incomplete}", file=sys.stderr)
+        title = "\n# wmbench leaderboard\n"
+        text = text.replace(title, f"{title}\n> **Incomplete:** {incomplete}\n", 1)
+    atomic_write_text(path, text)
     _write_reproduction(checked.rows, out_dir, command)
     return path
 
