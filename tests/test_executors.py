@@ -19,7 +19,6 @@ from test_control import TOY, Straight
 from test_harness import KEY, SlowStraight, toy_models, toy_tasks
 
 from wmbench.cli import main
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.executors import (
     Job,
     PeakConcurrency,
@@ -34,6 +33,7 @@ from wmbench.harness.transport import ModelPayload, pack, simulator, unpack
 from wmbench.models import checkpoint
 from wmbench.models.simulator import SimulatorModel
 from wmbench.models.state_model import StateWorldModel
+from wmbench.planning import parse_budgets
 from wmbench.presets import Preset, prepare_models
 from wmbench.training.config import VARIANTS, TrainConfig
 

@@ -16,10 +16,10 @@ import torch
 from test_control import TOY, Straight, ToyModel
 
 from wmbench import registry
-from wmbench.harness.budgets import BudgetSpec, parse_budgets
 from wmbench.harness.entries import ENTRIES, resolve_entry
 from wmbench.harness.schema import COLUMNS, SCHEMA_VERSION, part_paths, read_results
 from wmbench.harness.sweep import SweepConfig, run_sweep
+from wmbench.planning import Budget, parse_budgets
 from wmbench.tasks import LevelSteps, TaskSuite
 
 torch.set_num_threads(1)
@@ -188,10 +188,16 @@ def test_clear_one_line_errors(tmp_path):
         _one_line_error(lambda bad=bad: parse_budgets(bad), "malformed budget list")
 
 
-def test_budget_lists_parse():
-    assert parse_budgets("0.1,0.01,0.03") == BudgetSpec("seconds", (0.01, 0.03, 0.1))
-    assert parse_budgets("it:10,30,100") == BudgetSpec("iterations", (10.0, 30.0, 100.0))
-    assert parse_budgets("ev:300").budget(300).evaluations == 300
+def test_budget_lists_parse_into_budgets_of_one_kind(tmp_path):
+    assert parse_budgets("0.1,0.01,0.03") == tuple(Budget(seconds=s) for s in (0.01, 0.03, 0.1))
+    assert parse_budgets("it:10,30,100") == tuple(Budget(iterations=i) for i in (10, 30, 100))
+    (budget,) = parse_budgets("ev:300")
+    assert (budget.kind, budget.value, budget.evaluations) == ("evaluations", 300, 300)
+    assert isinstance(budget.value, int)
+    for budgets, message in [((), "a sweep needs a tuple of Budgets"),
+                             ((Budget(iterations=1), Budget(seconds=1.0)), "must be of one kind"),
+                             ((Budget(iterations=2), Budget(iterations=1)), "ascending without duplicates")]:
+        _one_line_error(lambda budgets=budgets: _sweep(tmp_path, budgets=budgets), message)
 
 
 def test_named_entries_run_on_a_real_env(tmp_path):

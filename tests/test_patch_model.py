@@ -17,7 +17,6 @@ from toys import interrupt_unfinished_saves
 
 from wmbench.cli import main
 from wmbench.data.windows import make_windows
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.episodes import run_episodes
 from wmbench.harness.schema import read_results
 from wmbench.harness.sweep import SweepConfig, plan_units, run_sweep, validate_config
@@ -28,7 +27,7 @@ from wmbench.models.dynamics import ROLLOUT_CHUNK, rollout
 from wmbench.models.history import frame_windows, reset_windows, still_window
 from wmbench.models.patch_model import PatchWorldModel
 from wmbench.models.state_model import StateWorldModel
-from wmbench.planning import Budget, Planner
+from wmbench.planning import Budget, Planner, parse_budgets
 from wmbench.training.base import base_step_fn, encode_in_chunks, make_optimizer, run_steps, window_latents
 from wmbench.training.config import TrainConfig
 from wmbench.training.owm import collect_round

@@ -243,8 +243,8 @@ def _executor(args: argparse.Namespace):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from wmbench.harness.budgets import parse_budgets
     from wmbench.harness.sweep import SweepConfig, run_sweep, validate_config
+    from wmbench.planning import parse_budgets
     from wmbench.presets import checkpoint_source
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),

@@ -219,18 +219,18 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
     Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``: they are never
     measured under contention from the sweep itself.
     """
-    from wmbench.harness.budgets import parse_budgets
     from wmbench.harness.sweep import SweepConfig, run_sweep
+    from wmbench.planning import parse_budgets
 
-    spec, failed = parse_budgets(budgets), []
+    parsed, failed = parse_budgets(budgets), []
     oracle = entries == ("Oracle",)
     for settings in preset.sweeps(mode):
-        config = SweepConfig(entries=entries, budgets=spec, device=device, **{**settings, **overrides})
+        config = SweepConfig(entries=entries, budgets=parsed, device=device, **{**settings, **overrides})
         for seed in (0,) if oracle else preset.model_seeds:
             source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, home, seed,
                                                          device)
             outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
-                                executor=None if spec.kind == "seconds" else executor)
+                                executor=None if parsed[0].kind == "seconds" else executor)
             failed.extend(outcome.failed)
     return failed
 

@@ -26,7 +26,6 @@ import pyarrow.compute as pc
 import torch
 from tqdm import tqdm
 
-from wmbench.harness.budgets import BudgetSpec
 from wmbench.harness.entries import ORACLE, Entry, resolve_entry
 from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
 from wmbench.harness.executors import Executor, Job, Outcome, SerialExecutor
@@ -35,7 +34,8 @@ from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
 from wmbench.harness.transport import ModelPayload, pack, simulator, unpack
 from wmbench.harness.units import Unit
 from wmbench.models.device import resolve_device
-from wmbench.planning import Objective
+from wmbench.planning import Budget, Objective
+from wmbench.planning.budget import check_budget_list
 from wmbench.planning.objective import WEIGHTINGS
 from wmbench.registry import make_env
 
@@ -58,7 +58,7 @@ class SweepConfig:
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]
-    budgets: BudgetSpec
+    budgets: tuple[Budget, ...]
     seeds: tuple[int, ...] = (0,)
     mode: str = "mpc"
     split: str = "test"
@@ -97,6 +97,7 @@ def validate_config(config: SweepConfig) -> list[Entry]:
             raise ValueError(f"{name} must be >= {low}, got {value}")
     if config.execute_steps > config.horizon:
         raise ValueError(f"execute_steps ({config.execute_steps}) must be <= horizon ({config.horizon})")
+    check_budget_list(config.budgets)
     resolve_device(config.device)
     bad_seeds = [s for s in config.seeds if not 0 <= s <= MAX_SEED]
     if bad_seeds:
@@ -160,7 +161,7 @@ def _load_models(config: SweepConfig, entries: list[Entry], models: ModelSource
 def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, Any],
                models: Mapping[tuple[str, str], Any]) -> list[Unit]:
     """The sweep's units in run order (env, entry, seed, budgets)."""
-    groups = [config.budgets.values] if config.mode == "open-loop" else [(v,) for v in config.budgets.values]
+    groups = [config.budgets] if config.mode == "open-loop" else [(b,) for b in config.budgets]
     units = []
     for env in config.envs:
         suite = suites[env]
@@ -171,10 +172,10 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
                 digest = f"simulator-{digest[:16]}"
             max_steps = None if config.mode == "open-loop" else int(config.max_steps or suite.max_steps)
             for seed in config.seeds:
-                for values in groups:
+                for budgets in groups:
                     units.append(Unit(
-                        entry=entry, env=env, mode=config.mode, budget_kind=config.budgets.kind,
-                        values=tuple(values), seed=int(seed), split=config.split,
+                        entry=entry, env=env, mode=config.mode, budgets=tuple(budgets), seed=int(seed),
+                        split=config.split,
                         suite_version=str(suite.version), suite_sha256=str(suite.sha256),
                         task_ids=tuple(int(i) for i in suite.ids), horizon=config.horizon,
                         execute_steps=config.execute_steps, max_steps=max_steps, objective=config.objective,
@@ -360,7 +361,7 @@ def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> l
         else torch.device(unit.device)
     frameskip = int(getattr(model, "frameskip", 0)) if ok else 0
     shared = {
-        "entry": unit.entry.name, "env": unit.env, "budget_kind": unit.budget_kind, "seed": unit.seed,
+        "entry": unit.entry.name, "env": unit.env, "seed": unit.seed,
         "mode": unit.mode, "unit_id": unit.id, "variant": unit.entry.variant, "planner": unit.entry.planner,
         "planner_args": unit.entry.planner_args, "upper_bound": unit.entry.upper_bound,
         "horizon": unit.horizon, "execute_steps": unit.execute_steps, "objective": unit.objective,
@@ -372,5 +373,5 @@ def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> l
         "device": device_name(device),
     }
     return [{**shared, "task": int(suite.ids[r.episode]), "level": str(suite.levels[r.episode]),
-             "budget_value": float(getattr(r.budget, unit.budget_kind)),
+             "budget_kind": r.budget.kind, "budget_value": float(r.budget.value),
              **{k: getattr(r, k) for k in _RECORD_COLUMNS}} for r in records]

@@ -22,10 +22,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.entries import ORACLE, resolve_entry
 from wmbench.harness.episodes import EpisodeRecord, model_obs_type, run_episodes
-from wmbench.planning import Budget
+from wmbench.planning import Budget, parse_budgets
 from wmbench.registry import make_env
 
 FPS = 10
@@ -211,8 +210,8 @@ def episode_video(env_name: str, entry: str, task: int, out: str | Path, *, budg
     from wmbench import tasks
 
     check_video_path(out)
-    spec = parse_budgets(budget)
-    if len(spec.values) != 1:
+    budgets = parse_budgets(budget)
+    if len(budgets) != 1:
         raise ValueError(f"--budget {budget!r}: give one budget (a video shows one episode)")
 
     suite = tasks.load(env_name, split)
@@ -222,13 +221,14 @@ def episode_video(env_name: str, entry: str, task: int, out: str | Path, *, budg
     resolved = resolve_entry(entry)
     model = load_model(env_name, resolved.variant, model_kind, dataset_size, home)
     trace = record_episode(env_name, model, resolved.make_planner(), suite.starts[task], suite.goals[task],
-                           spec.budget(spec.values[0]), mode, max_steps=suite.max_steps, seed=seed)
+                           budgets[0], mode, max_steps=suite.max_steps, seed=seed)
     if trace.record.error:
         raise RuntimeError(f"the episode failed: {trace.record.error}")
     env = make_env(env_name)
     prediction = predict(model, env, trace, size) if mode == "open-loop" else None
     outcome = "success" if trace.record.success else "failure"
-    title = f"{env_name} {split} #{task} · {resolved.name} · {mode} · {spec.values[0]:g} {UNITS[spec.kind]}"
+    budget_text = f"{budgets[0].value:g} {UNITS[budgets[0].kind]}"
+    title = f"{env_name} {split} #{task} · {resolved.name} · {mode} · {budget_text}"
     frames = render_frames(env, trace, title, size, prediction, int(model.frameskip), outcome)
     path = write_video(frames, Path(out))
     return VideoInfo(path, len(frames), len(frames) / FPS, path.stat().st_size, trace.record.success)
