@@ -17,7 +17,7 @@ from wmbench.data import DATASETS
 
 LONG = "x" * 300  # longer than any file-name limit (255 bytes)
 ORACLE_EVAL = ["eval", "--env", "wall", "--entry", "Oracle", "--budgets", "it:1", "--n-tasks", "1", "--tasks",
-               "dev", "--max-steps", "2"]
+               "dev", "--step-cap", "2"]
 
 
 def test_importing_wmbench_does_not_import_torch():
@@ -114,8 +114,8 @@ def _file(tmp_path: Path) -> str:
     # numbers out of range
     ([*ORACLE_EVAL, "--n-tasks", "0"], "n_tasks must be >= 1"),
     ([*ORACLE_EVAL, "--n-tasks", "-1"], "n_tasks must be >= 1"),
-    ([*ORACLE_EVAL, "--max-steps", "0"], "max_steps must be >= 1"),
-    ([*ORACLE_EVAL, "--max-steps", "-1"], "max_steps must be >= 1"),
+    ([*ORACLE_EVAL, "--step-cap", "0"], "step_cap must be >= 1"),
+    ([*ORACLE_EVAL, "--step-cap", "-1"], "step_cap must be >= 1"),
     ([*ORACLE_EVAL, "--seeds", "99999999999999999999"], "seeds must be in [0, 2147483647]"),
     ([*ORACLE_EVAL, "--seeds", "-1"], "seeds must be in [0, 2147483647]"),
     (["train", "wall", "--seed", "99999999999999999999"], "--seed must be in [0, 2147483647]"),

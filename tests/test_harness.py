@@ -82,7 +82,7 @@ def test_mpc_runs_each_budget_as_a_unit_and_reruns_skip_finished_units(tmp_path)
     assert _sweep(tmp_path, mode="mpc") == paths
     assert [p.stat().st_mtime_ns for p in paths] == mtimes
     # a changed setting is a different unit, never a reused part
-    assert len(set(_sweep(tmp_path, mode="mpc", max_steps=6)) - set(paths)) == 2
+    assert len(set(_sweep(tmp_path, mode="mpc", step_cap=6)) - set(paths)) == 2
 
 
 def levelled_toy_tasks(env: str, split: str) -> TaskSuite:

@@ -211,7 +211,7 @@ class TowardsGoal(Planner):
 def test_the_episode_loop_feeds_the_last_history_observations_a_planning_step_apart():
     model = HistoryToyModel()
     records = run_episodes(TOY, model, TowardsGoal(), Budget(iterations=1), (np.zeros((1, 2)), [[1.0, 0.0]]),
-                           "mpc", max_steps=20)
+                           "mpc", step_cap=20)
     assert records[0].success and records[0].replans == 5
     goal, *plans = model.encoded
     assert torch.equal(goal, torch.tensor([[1.0, 0.0]] * 3, dtype=goal.dtype))  # a still goal window
@@ -241,7 +241,7 @@ def test_planning_through_a_patch_model_with_history(mode):
                                          progress=False, **TINY)
     budgets = [Budget(iterations=2), Budget(iterations=3)] if mode == "open-loop" else Budget(iterations=2)
     for planner in (CEM(samples=16, topk=4), GBP()):
-        records = run_episodes(TOY, model, planner, budgets, TOY_TASKS, mode, max_steps=6)
+        records = run_episodes(TOY, model, planner, budgets, TOY_TASKS, mode, step_cap=6)
         assert len(records) == (4 if mode == "open-loop" else 2)
         assert all(r.error is None for r in records), [r.error for r in records]
         assert all(r.steps == 10 if mode == "open-loop" else 1 <= r.steps <= 6 for r in records)
@@ -320,7 +320,7 @@ def test_training_and_planning_on_a_device(tmp_path, device, model, variant):
     assert all(np.isfinite(v) for v in net.metadata["diagnostics"].values())
     net.renderer = env
     for planner in (CEM(samples=16, topk=4), GBP()):
-        records = run_episodes(TOY, net, planner, Budget(iterations=2), TOY_TASKS, "mpc", max_steps=4)
+        records = run_episodes(TOY, net, planner, Budget(iterations=2), TOY_TASKS, "mpc", step_cap=4)
         assert all(r.error is None for r in records), [r.error for r in records]
 
 

@@ -249,7 +249,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
                          seeds=args.seeds, mode=args.mode, split=args.tasks, levels=args.levels,
-                         n_tasks=args.n_tasks, max_steps=args.max_steps, objective=args.objective,
+                         n_tasks=args.n_tasks, step_cap=args.step_cap, objective=args.objective,
                          threads=1 if args.threads is None else args.threads, device=_device(args))
     validate_config(config)
     _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args))
@@ -324,7 +324,7 @@ def cmd_tasks(args: argparse.Namespace) -> None:
     print(f"{suite.env} {suite.split} {suite.version}: {len(suite)} tasks, sha256 {suite.sha256[:12]}")
     for level, count in suite.level_counts().items():
         steps = suite.select_levels([level]) if level else suite
-        print(f"  {level or '(no levels)':<12} {count:>4} tasks, MPC budget {steps.max_steps} env steps, "
+        print(f"  {level or '(no levels)':<12} {count:>4} tasks, MPC step cap {steps.step_cap} env steps, "
               f"open-loop {steps.open_loop_steps} env steps")
 
 
@@ -411,8 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split (after --levels)")
     p.add_argument("--seeds", type=_ints, default=quick.seeds,
                    help=f"planner seeds, comma-separated (default: {','.join(map(str, quick.seeds))})")
-    p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the largest of the levels "
-                                                 "run, see `wmbench tasks ENV`)")
+    p.add_argument("--step-cap", type=int, help="MPC step cap: env steps per episode at most (default: the "
+                                                "largest of the levels run, see `wmbench tasks ENV`)")
     p.add_argument("--objective", default="exponential", choices=objectives, metavar="WEIGHTING",
                    help="planning objective's frame weighting: %(choices)s (default: %(default)s)")
     p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "

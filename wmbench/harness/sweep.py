@@ -51,7 +51,7 @@ MAX_SEED = 2**31 - 1
 @dataclass(frozen=True)
 class SweepConfig:
     """What to run. ``levels`` keeps only the suite's tasks of those difficulty levels (None: all) and
-    ``n_tasks`` then takes a prefix; ``max_steps`` overrides the suite's MPC cap (by default the largest cap
+    ``n_tasks`` then takes a prefix; ``step_cap`` overrides the suite's MPC step cap (by default the largest
     of the levels run); ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential"
     or "last"); ``device`` is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``,
     resolved by :func:`wmbench.models.device.resolve_device`)."""
@@ -66,7 +66,7 @@ class SweepConfig:
     n_tasks: int | None = None
     horizon: int = 5
     execute_steps: int = 1
-    max_steps: int | None = None
+    step_cap: int | None = None
     objective: str = "exponential"
     threads: int = 1
     device: str = "cpu"
@@ -90,7 +90,7 @@ def validate_config(config: SweepConfig) -> list[Entry]:
         raise ValueError(f"unknown objective {config.objective!r}; choose one of {WEIGHTINGS}")
     if not config.entries or not config.envs or not config.seeds:
         raise ValueError("a sweep needs at least one entry, env and seed")
-    for name, value, low in (("n_tasks", config.n_tasks, 1), ("max_steps", config.max_steps, 1),
+    for name, value, low in (("n_tasks", config.n_tasks, 1), ("step_cap", config.step_cap, 1),
                              ("horizon", config.horizon, 1), ("execute_steps", config.execute_steps, 1),
                              ("threads", config.threads, 1)):
         if value is not None and value < low:
@@ -170,7 +170,7 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
             digest = f"missing: {type(model).__name__}" if isinstance(model, Exception) else model_hash(model)
             if entry.variant == ORACLE:
                 digest = f"simulator-{digest[:16]}"
-            max_steps = None if config.mode == "open-loop" else int(config.max_steps or suite.max_steps)
+            step_cap = None if config.mode == "open-loop" else int(config.step_cap or suite.step_cap)
             for seed in config.seeds:
                 for budgets in groups:
                     units.append(Unit(
@@ -178,7 +178,7 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
                         split=config.split,
                         suite_version=str(suite.version), suite_sha256=str(suite.sha256),
                         task_ids=tuple(int(i) for i in suite.ids), horizon=config.horizon,
-                        execute_steps=config.execute_steps, max_steps=max_steps, objective=config.objective,
+                        execute_steps=config.execute_steps, step_cap=step_cap, objective=config.objective,
                         checkpoint_hash=digest, threads=config.threads, device=config.device))
     return units
 
@@ -330,7 +330,7 @@ def run_unit(unit: Unit, suite: Any, model: Any) -> list[dict]:
                                               f"{type(model).__name__}: {model}")
     try:
         records = run_episodes(unit.env, model, unit.entry.make_planner(), unit.budgets, suite, unit.mode,
-                               horizon=unit.horizon, max_steps=unit.max_steps,
+                               horizon=unit.horizon, step_cap=unit.step_cap,
                                execute_steps=unit.execute_steps, seed=unit.seed,
                                objective=Objective(unit.objective))
         return _rows(records, unit, suite, model)
@@ -365,7 +365,7 @@ def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> l
         "mode": unit.mode, "unit_id": unit.id, "variant": unit.entry.variant, "planner": unit.entry.planner,
         "planner_args": unit.entry.planner_args, "upper_bound": unit.entry.upper_bound,
         "horizon": unit.horizon, "execute_steps": unit.execute_steps, "objective": unit.objective,
-        "max_steps": unit.horizon * frameskip if unit.max_steps is None else unit.max_steps,
+        "max_steps": unit.horizon * frameskip if unit.step_cap is None else unit.step_cap,
         "batch_size": len(suite.starts), "split": unit.split, "task_suite": unit.suite_version,
         "task_suite_sha256": unit.suite_sha256, "dataset_hash": str(metadata.get("dataset_hash") or ""),
         "checkpoint_hash": unit.checkpoint_hash, "model_seed": int(metadata.get("seed", -1)),

@@ -27,7 +27,7 @@ MAX_NAME = 100
 
 @dataclass(frozen=True, kw_only=True)
 class Unit:
-    """One unit of a sweep (see the module docstring). ``max_steps`` is the MPC env-step cap (None for
+    """One unit of a sweep (see the module docstring). ``step_cap`` is the MPC step cap (None for
     open-loop, whose episodes execute the plan's ``horizon x frameskip`` env steps)."""
 
     entry: Entry
@@ -41,7 +41,7 @@ class Unit:
     task_ids: tuple[int, ...]
     horizon: int
     execute_steps: int
-    max_steps: int | None
+    step_cap: int | None
     objective: str
     checkpoint_hash: str
     threads: int
@@ -57,7 +57,7 @@ class Unit:
             "seed": self.seed, "split": self.split, "suite_version": self.suite_version,
             "suite_sha256": self.suite_sha256,
             "tasks": list(self.task_ids), "horizon": self.horizon, "execute_steps": self.execute_steps,
-            "max_steps": self.max_steps, "objective": self.objective, "checkpoint_hash": self.checkpoint_hash,
+            "max_steps": self.step_cap, "objective": self.objective, "checkpoint_hash": self.checkpoint_hash,
             "threads": self.threads, "device": self.device,
         }
 

@@ -75,7 +75,7 @@ class VideoInfo:
 def record_episode(env_name: str, model: Any, planner: Any, start: np.ndarray, goal: np.ndarray,
                    budget: Budget, mode: str = "mpc", **settings: Any) -> EpisodeTrace:
     """Run one episode with :func:`~wmbench.harness.episodes.run_episodes` (``settings``: its keyword
-    options, e.g. ``horizon``, ``max_steps``, ``seed``) and record every state and action."""
+    options, e.g. ``horizon``, ``step_cap``, ``seed``) and record every state and action."""
     states, actions = [np.asarray(start, dtype=np.float64)], []
 
     def on_step(_: int, action: np.ndarray, state: np.ndarray) -> None:
@@ -221,7 +221,7 @@ def episode_video(env_name: str, entry: str, task: int, out: str | Path, *, budg
     resolved = resolve_entry(entry)
     model = load_model(env_name, resolved.variant, model_kind, dataset_size, home)
     trace = record_episode(env_name, model, resolved.make_planner(), suite.starts[task], suite.goals[task],
-                           budgets[0], mode, max_steps=suite.max_steps, seed=seed)
+                           budgets[0], mode, step_cap=suite.step_cap, seed=seed)
     if trace.record.error:
         raise RuntimeError(f"the episode failed: {trace.record.error}")
     env = make_env(env_name)
