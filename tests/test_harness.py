@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from test_control import TOY, Straight, ToyModel
 
 from wmbench import registry
 from wmbench.harness.entries import ENTRIES, resolve_entry
+from wmbench.harness.executors import SerialExecutor
 from wmbench.harness.schema import COLUMNS, SCHEMA_VERSION, part_paths, read_results
-from wmbench.harness.sweep import SweepConfig, run_sweep
+from wmbench.harness.sweep import SweepConfig, prepare, run_sweep
 from wmbench.planning import Budget, parse_budgets
 from wmbench.tasks import LevelSteps, TaskSuite
 
@@ -90,6 +92,28 @@ def levelled_toy_tasks(env: str, split: str) -> TaskSuite:
     return TaskSuite(env, split, "toy-v1", np.zeros_like(goals), goals, 12, 10, "toysha",
                      levels=np.array(["near", "far"] * 3, dtype=object),
                      level_steps={"near": LevelSteps(6, 5), "far": LevelSteps(12, 10)})
+
+
+class Workers(SerialExecutor):
+    """A stand-in for parallel workers that counts the units it ran."""
+
+    in_process = False
+    ran = 0
+
+    def submit(self, job):
+        self.ran += 1
+        super().submit(job)
+
+
+def test_seconds_budgets_run_one_unit_at_a_time_whatever_the_executor(tmp_path, capsys):
+    workers = Workers()
+    config = SweepConfig(("test_control:Straight",), (TOY,), parse_budgets("it:1,2"), n_tasks=2)
+    run_sweep(config, tmp_path / "it", toy_models, tasks=toy_tasks, progress=False, executor=workers)
+    assert workers.ran == 2 and capsys.readouterr().err == ""
+    seconds = replace(config, budgets=parse_budgets("0.01,0.02"))
+    run_sweep(prepare(seconds, tasks=toy_tasks), tmp_path / "s", toy_models, progress=False, executor=workers)
+    assert workers.ran == 2 and len(part_paths(tmp_path / "s")) == 2  # ran here, serially
+    assert "seconds budgets run one unit at a time" in capsys.readouterr().err
 
 
 def test_levels_restrict_a_sweep_and_set_its_step_cap(tmp_path):

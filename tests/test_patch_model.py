@@ -19,7 +19,7 @@ from wmbench.cli import main
 from wmbench.data.windows import make_windows
 from wmbench.harness.episodes import run_episodes
 from wmbench.harness.schema import read_results
-from wmbench.harness.sweep import SweepConfig, plan_units, run_sweep, validate_config
+from wmbench.harness.sweep import SweepConfig, plan_units, prepare, run_sweep
 from wmbench.models import MODELS, checkpoint
 from wmbench.models.checkpoint import checkpoint_path
 from wmbench.models.device import resolve_device
@@ -343,8 +343,8 @@ def test_sweep_units_and_rows_carry_the_resolved_device(tmp_path):
     df = read_results(tmp_path)
     expected = resolve_device("auto")
     assert set(df["device"]) == {"cpu" if expected == "cpu" else f"cuda:{torch.cuda.get_device_name(0)}"}
-    suites = {TOY: toy_tasks(TOY, "test").head(2)}
-    cpu_unit = plan_units(replace(config, device="cpu"), validate_config(config), suites,
+    sweep = prepare(config, tasks=toy_tasks)
+    cpu_unit = plan_units(replace(config, device="cpu"), list(sweep.entries), sweep.suites,
                           {(TOY, "base"): ToyModel()})[0]
     assert (cpu_unit.id in outcome.parts[0].name) == (expected == "cpu")
 

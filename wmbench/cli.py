@@ -201,30 +201,6 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
                                                         "cuda, cuda:N or auto (cuda when available)")
 
 
-def _check_entries_and_models(envs: Sequence[str], entries: Sequence[str], model: str, size: str,
-                              home: Path | None) -> None:
-    """Before a sweep starts: every entry resolves and builds its planner, and every world model it plans
-    through is a trained, intact checkpoint."""
-    from wmbench.harness.entries import ORACLE, resolve_entry
-    from wmbench.models import checkpoint
-    from wmbench.training.config import VARIANTS
-
-    resolved = [resolve_entry(name) for name in entries]
-    for entry in resolved:
-        if entry.variant not in (*VARIANTS, ORACLE):
-            raise ValueError(f"entry {entry.name!r}: unknown world-model variant {entry.variant!r}; "
-                             f"choose one of {', '.join(VARIANTS)}")
-        entry.make_planner()
-    for env in envs:
-        for variant in dict.fromkeys(e.variant for e in resolved if e.variant != ORACLE):
-            path = checkpoint.checkpoint_path(env, model, variant, size, 0, home)
-            if not path.exists():
-                raise FileNotFoundError(f"no {variant} {model} world model for {env} at {path}; run "
-                                        f"`wmbench train {env} --model {model} --variant {variant} "
-                                        f"--size {size}`")
-            checkpoint.read(path)
-
-
 def _failures(failed: list[str]) -> int:
     """Exit status 1 with a summary when sweep units failed (their error rows were written), else 0."""
     if failed:
@@ -243,7 +219,7 @@ def _executor(args: argparse.Namespace):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from wmbench.harness.sweep import SweepConfig, run_sweep, validate_config
+    from wmbench.harness.sweep import SweepConfig, prepare, run_sweep
     from wmbench.planning import parse_budgets
     from wmbench.presets import checkpoint_source
 
@@ -251,13 +227,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
                          seeds=args.seeds, mode=args.mode, split=args.tasks, levels=args.levels,
                          n_tasks=args.n_tasks, step_cap=args.step_cap, objective=args.objective,
                          threads=1 if args.threads is None else args.threads, device=_device(args))
-    validate_config(config)
-    _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args))
+    source = checkpoint_source(args.model, args.size, _home(args), device=config.device)
+    sweep = prepare(config, source)
     results = _output_dir(args.results, "--results")
     command = "wmbench " + shlex.join(sys.argv[1:])
-    source = checkpoint_source(args.model, args.size, _home(args), device=config.device)
     with _executor(args) as executor:
-        outcome = run_sweep(config, results, source, command=command, executor=executor)
+        outcome = run_sweep(sweep, results, source, command=command, executor=executor)
     print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
     return _failures(outcome.failed)
 
@@ -295,8 +270,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from wmbench.reproduce import reproduce_budget, reproduce_table1
 
-    if args.seeds is not None:
-        _check_seeds(args.seeds, "--seeds")
     _check_model(args.model)
     out = _output_dir(args.out, "--out") if args.out is not None else None
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
@@ -307,9 +280,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_video(args: argparse.Namespace) -> None:
+    from wmbench.harness.sweep import SweepConfig, prepare
+    from wmbench.planning import parse_budgets
+    from wmbench.presets import checkpoint_source
     from wmbench.report.video import episode_video
 
-    _check_entries_and_models((args.env,), (args.entry,), args.model, args.size, _home(args))
+    prepare(SweepConfig(entries=(args.entry,), envs=(args.env,), budgets=parse_budgets(args.budget),
+                        seeds=(args.seed,), mode=args.mode, split=args.tasks),
+            checkpoint_source(args.model, args.size, _home(args)))
     info = episode_video(args.env, args.entry, args.task, args.out, budget=args.budget, mode=args.mode,
                          model_kind=args.model, dataset_size=args.size, split=args.tasks, seed=args.seed,
                          home=_home(args))

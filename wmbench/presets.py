@@ -216,8 +216,8 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
     ``overrides``), through the world models of every model seed (the Oracle once); returns one line per
     failed unit.
 
-    Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``: they are never
-    measured under contention from the sweep itself.
+    Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``
+    (:attr:`wmbench.harness.sweep.PreparedSweep.serial`).
     """
     from wmbench.harness.sweep import SweepConfig, run_sweep
     from wmbench.planning import parse_budgets
@@ -230,7 +230,7 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
             source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, home, seed,
                                                          device)
             outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
-                                executor=None if parsed[0].kind == "seconds" else executor)
+                                executor=executor)
             failed.extend(outcome.failed)
     return failed
 
@@ -238,11 +238,15 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
 def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0,
                       device: str = "cpu"):
     """A harness model source reading the checkpoints of ``wmbench train`` (training seed ``seed``) onto
-    ``device``."""
+    ``device``; a missing one names the command that trains it."""
     from wmbench.harness.sweep import checkpoint_models
     from wmbench.models.checkpoint import checkpoint_path
 
     def path_for(env: str, variant: str) -> Path:
         return checkpoint_path(env, model, variant, dataset_size, seed, home)
 
-    return checkpoint_models(path_for, device)
+    def train_hint(env: str, variant: str) -> str:
+        return f"wmbench train {env} --model {model} --variant {variant} --size {dataset_size}" + \
+            (f" --seed {seed}" if seed else "")
+
+    return checkpoint_models(path_for, device, train_hint)

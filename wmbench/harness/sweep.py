@@ -38,6 +38,7 @@ from wmbench.planning import Budget, Objective
 from wmbench.planning.budget import check_budget_list
 from wmbench.planning.objective import WEIGHTINGS
 from wmbench.registry import make_env
+from wmbench.training.config import VARIANTS
 
 ModelSource = Callable[[str, str], Any] | Mapping[tuple[str, str], Any]
 """``(env, variant) -> world model`` as a callable or a mapping; a failing lookup gives error rows. The
@@ -82,8 +83,51 @@ class SweepOutcome:
     failed: list[str] = field(default_factory=list)
 
 
-def validate_config(config: SweepConfig) -> list[Entry]:
-    """Resolve the entries of ``config``; a one-line ``ValueError`` for anything unknown or out of range."""
+@dataclass(frozen=True)
+class PreparedSweep:
+    """A sweep checked by :func:`prepare`: its configuration (device resolved), its entries and its task
+    suites (levels and ``n_tasks`` applied)."""
+
+    config: SweepConfig
+    entries: tuple[Entry, ...]
+    suites: Mapping[str, Any]
+
+    @property
+    def serial(self) -> bool:
+        """Whether its units run one at a time whatever the executor: wall-clock (seconds) budgets are never
+        measured under contention from the sweep itself."""
+        return self.config.budgets[0].kind == "seconds"
+
+
+def prepare(config: SweepConfig, checkpoints: CheckpointModels | None = None, tasks: TaskSource | None = None
+            ) -> PreparedSweep:
+    """Everything a sweep checks before it runs, done once: the configuration, its entries (resolved, their
+    planners built), its task suites (from ``tasks``, default :func:`wmbench.tasks.load`) and, given
+    ``checkpoints``, every world model it plans through (a trained variant, its checkpoint intact). A
+    one-line ``ValueError`` (``FileNotFoundError`` for a missing checkpoint) for anything wrong.
+    :func:`run_sweep` runs the result and applies :attr:`PreparedSweep.serial`."""
+    _validate(config)
+    entries = tuple(resolve_entry(name) for name in config.entries)
+    for entry in entries:
+        if checkpoints is not None and entry.variant not in (*VARIANTS, ORACLE):
+            raise ValueError(f"entry {entry.name!r}: unknown world-model variant {entry.variant!r}; "
+                             f"choose one of {', '.join(VARIANTS)}")
+        entry.make_planner()
+    load_tasks = tasks or _default_tasks
+    suites = {env: load_tasks(env, config.split) for env in config.envs}
+    if config.levels is not None:
+        suites = {env: s.select_levels(config.levels) for env, s in suites.items()}
+    if config.n_tasks is not None:
+        suites = {env: s.head(config.n_tasks) for env, s in suites.items()}
+    if checkpoints is not None:
+        for env in config.envs:
+            for variant in dict.fromkeys(e.variant for e in entries if e.variant != ORACLE):
+                checkpoints.check(env, variant)
+    return PreparedSweep(replace(config, device=resolve_device(config.device)), entries, suites)
+
+
+def _validate(config: SweepConfig) -> None:
+    """A one-line ``ValueError`` for anything in ``config`` unknown or out of range."""
     if config.mode not in MODES:
         raise ValueError(f"unknown control mode {config.mode!r}; choose one of {MODES}")
     if config.objective not in WEIGHTINGS:
@@ -104,7 +148,6 @@ def validate_config(config: SweepConfig) -> list[Entry]:
         raise ValueError(f"seeds must be in [0, {MAX_SEED}], got {bad_seeds[0]}")
     for env in config.envs:
         make_env(env)
-    return [resolve_entry(name) for name in config.entries]
 
 
 def model_hash(model: Any) -> str:
@@ -122,11 +165,36 @@ def model_hash(model: Any) -> str:
     return digest.hexdigest()
 
 
-def checkpoint_models(path_for: Callable[[str, str], str | Path], device: str = "cpu") -> ModelSource:
-    """A :data:`ModelSource`: ``checkpoint.load(path_for(env, variant), device)`` (hash-verified)."""
-    from wmbench.models import checkpoint
+@dataclass(frozen=True)
+class CheckpointModels:
+    """A :data:`ModelSource` of trained checkpoints: ``checkpoint.load(path_for(env, variant), device)``
+    (hash-verified); ``train_hint(env, variant)`` is the command that trains a missing one."""
 
-    return lambda env, variant: checkpoint.load(path_for(env, variant), device)
+    path_for: Callable[[str, str], str | Path]
+    device: str = "cpu"
+    train_hint: Callable[[str, str], str] | None = None
+
+    def __call__(self, env: str, variant: str) -> Any:
+        from wmbench.models import checkpoint
+
+        return checkpoint.load(self.path_for(env, variant), self.device)
+
+    def check(self, env: str, variant: str) -> None:
+        """The checkpoint of (env, variant) exists and is intact (``checkpoint.read``); else a one-line
+        error."""
+        from wmbench.models import checkpoint
+
+        path = Path(self.path_for(env, variant))
+        if not path.exists():
+            hint = f"; run `{self.train_hint(env, variant)}`" if self.train_hint else ""
+            raise FileNotFoundError(f"no {variant} world model for {env} at {path}{hint}")
+        checkpoint.read(path)
+
+
+def checkpoint_models(path_for: Callable[[str, str], str | Path], device: str = "cpu",
+                      train_hint: Callable[[str, str], str] | None = None) -> CheckpointModels:
+    """A :data:`ModelSource` reading trained checkpoints (see :class:`CheckpointModels`)."""
+    return CheckpointModels(path_for, device, train_hint)
 
 
 def _simulator(env: str) -> Any:
@@ -198,30 +266,29 @@ def part_problem(path: Path, unit: Unit) -> str | None:
     return None
 
 
-def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource, *,
+def run_sweep(sweep: SweepConfig | PreparedSweep, results_dir: str | Path, models: ModelSource, *,
               tasks: TaskSource | None = None, command: str = "", progress: bool = True,
               executor: Executor | None = None) -> SweepOutcome:
-    """Run every unfinished unit of ``config`` into ``results_dir`` on ``executor`` (default: serially here).
+    """Run every unfinished unit of ``sweep`` into ``results_dir`` on ``executor`` (default: serially here;
+    always serially for seconds budgets, :attr:`PreparedSweep.serial`).
 
-    Each unit runs on ``config.threads`` torch threads (recorded in every row, with the host and the units
-    running concurrently on it). Bad configuration (unknown env, entry or mode, out-of-range numbers, a
-    results path that is a file) raises ``ValueError`` before anything runs; a failing model or planner gives
-    error rows and a line in ``SweepOutcome.failed``.
+    A :class:`SweepConfig` is checked by :func:`prepare` first (with ``tasks``); a :class:`PreparedSweep` is
+    not checked again. Each unit runs on ``config.threads`` torch threads (recorded in every row, with the
+    host and the units running concurrently on it). Bad configuration (unknown env, entry or mode,
+    out-of-range numbers, a results path that is a file) raises ``ValueError`` before anything runs; a
+    failing model or planner gives error rows and a line in ``SweepOutcome.failed``.
     """
-    entries = validate_config(config)
-    config = replace(config, device=resolve_device(config.device))
+    sweep = sweep if isinstance(sweep, PreparedSweep) else prepare(sweep, tasks=tasks)
+    config, entries, suites = sweep.config, list(sweep.entries), sweep.suites
     results_dir = Path(results_dir)
     for path in (results_dir, results_dir / PARTS):
         if path.exists() and not path.is_dir():
             raise NotADirectoryError(f"results path {path} is a file, not a directory; choose another "
                                      "--results directory")
-    executor = executor or SerialExecutor()
-    load_tasks = tasks or _default_tasks
-    suites = {env: load_tasks(env, config.split) for env in config.envs}
-    if config.levels is not None:
-        suites = {env: s.select_levels(config.levels) for env, s in suites.items()}
-    if config.n_tasks is not None:
-        suites = {env: s.head(config.n_tasks) for env, s in suites.items()}
+    if sweep.serial and executor is not None and not executor.in_process:
+        tqdm.write("wmbench sweep: seconds budgets run one unit at a time (never timed under contention)",
+                   file=sys.stderr)
+    executor = SerialExecutor() if sweep.serial or executor is None else executor
     loaded = _load_models(config, entries, models)
     units = plan_units(config, entries, suites, loaded)
     outcome = SweepOutcome(parts=[results_dir / PARTS / u.file_name for u in units])
