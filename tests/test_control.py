@@ -14,7 +14,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from wmbench.harness.episodes import run_episodes
+from wmbench.harness.episodes import episode_records, run_episodes
 from wmbench.planning import Budget, Planner
 from wmbench.registry import make_env
 from wmbench_envs.base import GoalEnv
@@ -308,3 +308,13 @@ def test_mpc_with_a_model_on_the_gpu():
     records = run_episodes(TOY, ToyModel().cuda(), Straight(), Budget(iterations=1), _tasks([[0.5, 0.0]]),
                            "mpc", step_cap=10)
     assert records[0].success and records[0].steps == 4
+
+
+def test_episode_records_take_one_value_for_every_episode_or_one_per_episode():
+    first, second = episode_records(Budget(iterations=2), 2, success=np.array([True, False]),
+                                    final_distance=0.5, coverage=[1.0, 0.0], steps=np.array([3, 4]),
+                                    replans=1, planning_seconds=0.1, iterations=2, forward_evals=4,
+                                    backward_evals=0, overrun=False, error=[None, "boom"])
+    assert (first.episode, first.success, first.steps, first.error) == (0, True, 3, None)
+    assert (second.episode, second.success, second.final_distance, second.error) == (1, False, 0.5, "boom")
+    assert type(first.steps) is int and type(first.success) is bool and second.budget == Budget(iterations=2)

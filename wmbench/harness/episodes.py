@@ -72,6 +72,30 @@ class EpisodeRecord:
     error: str | None
 
 
+PerEpisode = Any
+"""One value for every episode, or a sequence / array with one value per episode."""
+
+
+def episode_records(budget: Budget, n: int, *, success: PerEpisode, final_distance: PerEpisode,
+                    coverage: PerEpisode, steps: PerEpisode, replans: PerEpisode,
+                    planning_seconds: PerEpisode, iterations: PerEpisode, forward_evals: PerEpisode,
+                    backward_evals: PerEpisode, overrun: PerEpisode, error: PerEpisode
+                    ) -> list[EpisodeRecord]:
+    """The records of episodes ``0 .. n - 1`` under ``budget``: the one place an :class:`EpisodeRecord` is
+    built (the episode loops' and the harness's error records alike)."""
+    def each(value: PerEpisode) -> list[Any]:
+        return list(value) if isinstance(value, list | tuple | np.ndarray) else [value] * n
+
+    fields = zip(each(success), each(final_distance), each(coverage), each(steps), each(replans),
+                 each(planning_seconds), each(iterations), each(forward_evals), each(backward_evals),
+                 each(overrun), each(error), strict=True)
+    return [EpisodeRecord(episode=i, budget=budget, success=bool(ok), final_distance=float(dist),
+                          coverage=float(cover), steps=int(n_steps), replans=int(plans),
+                          planning_seconds=float(seconds), iterations=int(its), forward_evals=int(fwd),
+                          backward_evals=int(bwd), overrun=bool(over), error=err)
+            for i, (ok, dist, cover, n_steps, plans, seconds, its, fwd, bwd, over, err) in enumerate(fields)]
+
+
 def model_obs_type(model: Any) -> str:
     """What a model encodes, "state" or "pixels": ``model.obs_type`` (default "state")."""
     return getattr(model, "obs_type", "state")
@@ -128,11 +152,10 @@ class _Sims:
 
     def failed(self, budget: Budget, error: str, replans: int = 0) -> list[EpisodeRecord]:
         """Records of every episode in its current state, failed with ``error``."""
-        dist, cover = self.distances(), self.coverages()
-        return [EpisodeRecord(episode=i, budget=budget, success=False, final_distance=float(dist[i]),
-                              coverage=float(cover[i]), steps=int(self.steps[i]), replans=replans,
-                              planning_seconds=0.0, iterations=0, forward_evals=0, backward_evals=0,
-                              overrun=False, error=error) for i in range(len(self.envs))]
+        return episode_records(budget, len(self.envs), success=False, final_distance=self.distances(),
+                               coverage=self.coverages(), steps=self.steps, replans=replans,
+                               planning_seconds=0.0, iterations=0, forward_evals=0, backward_evals=0,
+                               overrun=False, error=error)
 
 
 def _device(model: torch.nn.Module) -> torch.device:
@@ -281,14 +304,11 @@ def _open_loop(ctx: _Context, budgets: list[Budget]) -> list[EpisodeRecord]:
             if errors[i] is None:
                 sims.execute(i, ctx.env_actions(plan.actions[i]), None, sticky=False)
         success = sims.success & np.array([e is None for e in errors])
-        dist, cover = sims.distances(), sims.coverages()
-        records += [EpisodeRecord(episode=int(i), budget=b, success=bool(success[i]),
-                                  final_distance=float(dist[i]), coverage=float(cover[i]),
-                                  steps=int(sims.steps[i]), replans=1, planning_seconds=plan.seconds,
-                                  iterations=plan.iterations, forward_evals=plan.forward_evals,
-                                  backward_evals=plan.backward_evals, overrun=_overran(plan.seconds, b),
-                                  error=errors[i])
-                    for i in idx]
+        records += episode_records(b, n, success=success, final_distance=sims.distances(),
+                                   coverage=sims.coverages(), steps=sims.steps, replans=1,
+                                   planning_seconds=plan.seconds, iterations=plan.iterations,
+                                   forward_evals=plan.forward_evals, backward_evals=plan.backward_evals,
+                                   overrun=_overran(plan.seconds, b), error=errors)
     return records
 
 
@@ -327,9 +347,7 @@ def _mpc(ctx: _Context, budget: Budget, step_cap: int, execute_steps: int) -> li
             plan = result.actions[j].detach().to(ctx.device, ctx.low.dtype)
             sims.execute(i, ctx.env_actions(plan[:execute_steps]), step_cap, sticky=True)
             warm[i] = torch.cat([plan[execute_steps:], mid.expand(execute_steps, -1)])
-    dist, cover = sims.distances(), sims.coverages()
-    return [EpisodeRecord(episode=i, budget=budget, success=bool(sims.success[i]) and errors[i] is None,
-                          final_distance=float(dist[i]), coverage=float(cover[i]), steps=int(sims.steps[i]),
-                          replans=int(replans[i]), planning_seconds=float(seconds[i]), iterations=int(its[i]),
-                          forward_evals=int(fwd[i]), backward_evals=int(bwd[i]), overrun=bool(overrun[i]),
-                          error=errors[i]) for i in range(n)]
+    return episode_records(budget, n, success=sims.success & np.array([e is None for e in errors]),
+                           final_distance=sims.distances(), coverage=sims.coverages(), steps=sims.steps,
+                           replans=replans, planning_seconds=seconds, iterations=its, forward_evals=fwd,
+                           backward_evals=bwd, overrun=overrun, error=errors)

@@ -27,7 +27,7 @@ import torch
 from tqdm import tqdm
 
 from wmbench.harness.entries import ORACLE, Entry, resolve_entry
-from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
+from wmbench.harness.episodes import MODES, EpisodeRecord, episode_records, run_episodes
 from wmbench.harness.executors import Executor, Job, Outcome, SerialExecutor
 from wmbench.harness.machine import device_name, machine_info
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, read_part, write_part
@@ -408,10 +408,11 @@ def run_unit(unit: Unit, suite: Any, model: Any) -> list[dict]:
 def error_rows(unit: Unit, suite: Any, model: Any, error: str) -> list[dict]:
     """Failed rows for every episode and budget of ``unit``, with (the first line of) ``error``."""
     error = error.splitlines()[0][:500]
-    records = [EpisodeRecord(episode=i, budget=b, success=False, final_distance=float("nan"),
-                             coverage=float("nan"), steps=0, replans=0, planning_seconds=0.0, iterations=0,
-                             forward_evals=0, backward_evals=0, overrun=False, error=error)
-               for b in unit.budgets for i in range(len(suite.starts))]
+    records = [record for b in unit.budgets
+               for record in episode_records(b, len(suite.starts), success=False, final_distance=float("nan"),
+                                             coverage=float("nan"), steps=0, replans=0, planning_seconds=0.0,
+                                             iterations=0, forward_evals=0, backward_evals=0, overrun=False,
+                                             error=error)]
     return _rows(records, unit, suite, model)
 
 
