@@ -16,7 +16,7 @@ from wmbench.cli import build_parser, main
 from wmbench.data import DATASETS
 
 LONG = "x" * 300  # longer than any file-name limit (255 bytes)
-ORACLE_EVAL = ["eval", "--env", "wall", "--entry", "Oracle", "--budgets", "it:1", "--n-tasks", "1", "--tasks",
+ORACLE_EVAL = ["eval", "--env", "wall", "--entry", "Oracle", "--budgets", "it:1", "--n-tasks", "1", "--split",
                "dev", "--step-cap", "2"]
 
 
@@ -53,7 +53,7 @@ def test_choices_and_defaults_come_from_the_owning_constants():
 
     options = _options(build_parser())
     expected = {("data", "size"): SIZES, ("train", "env"): tuple(ENVS), ("train", "variant"): VARIANTS,
-                ("train", "size"): SIZES, ("eval", "mode"): MODES, ("eval", "tasks"): tuple(SPLITS),
+                ("train", "size"): SIZES, ("eval", "mode"): MODES, ("eval", "split"): tuple(SPLITS),
                 ("eval", "objective"): WEIGHTINGS, ("eval", "size"): SIZES, ("run", "preset"): tuple(PRESETS),
                 ("reproduce", "preset"): tuple(PRESETS), ("tasks", "env"): tuple(ENVS),
                 ("tasks", "split"): tuple(SPLITS)}
@@ -118,8 +118,8 @@ def _file(tmp_path: Path) -> str:
     ([*ORACLE_EVAL, "--step-cap", "-1"], "step_cap must be >= 1"),
     ([*ORACLE_EVAL, "--seeds", "99999999999999999999"], "seeds must be in [0, 2147483647]"),
     ([*ORACLE_EVAL, "--seeds", "-1"], "seeds must be in [0, 2147483647]"),
-    (["train", "wall", "--seed", "99999999999999999999"], "--seed must be in [0, 2147483647]"),
-    (["train", "wall", "--seed", "-1"], "--seed must be in [0, 2147483647]"),
+    (["train", "wall", "--model-seed", "99999999999999999999"], "--model-seed must be in [0, 2147483647]"),
+    (["train", "wall", "--model-seed", "-1"], "--model-seed must be in [0, 2147483647]"),
     (["reproduce", "table1", "--seeds", "99999999999999999999"], "seeds must be in [0, 2147483647]"),
     (["reproduce", "budget", "--env", "wall", "--threads", "2", "--seeds", "0,-1"], "seeds must be in"),
     # files and folders: missing, a file where a folder is expected, empty, names too long for the system

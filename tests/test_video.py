@@ -81,7 +81,7 @@ def test_goal_is_a_ghost_under_the_real_state():
 
 def test_cli_writes_a_gif_and_mp4_is_byte_reproducible(tmp_path, capsys):
     out = tmp_path / "oracle.gif"
-    argv = ["video", "--env", "wall", "--entry", "Oracle(samples=30, topk=5)", "--task", "1", "--tasks",
+    argv = ["video", "--env", "wall", "--entry", "Oracle(samples=30, topk=5)", "--task", "1", "--split",
             "dev", "--budget", "it:2", "--mode", "open-loop", "--out", str(out), "--home", str(tmp_path)]
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith(f"{out}: {26 + FPS} frames, 3.6 s")

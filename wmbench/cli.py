@@ -175,12 +175,12 @@ def cmd_train(args: argparse.Namespace) -> None:
     from wmbench import training
     from wmbench.models import checkpoint
 
-    _check_seeds([args.seed], "--seed")
+    _check_seeds([args.model_seed], "--model-seed")
     _check_model(args.model)
     torch.set_num_threads(args.threads)
-    path = training.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
-                          config=train_config(args), overwrite=args.overwrite, dataset_name=args.dataset,
-                          device=_device(args))
+    path = training.train(args.env, args.model, args.variant, args.size, home=_home(args),
+                          seed=args.model_seed, config=train_config(args), overwrite=args.overwrite,
+                          dataset_name=args.dataset, device=_device(args))
     metadata = checkpoint.load(path).metadata
     stats = metadata.get("training", {})
     summary = {key: stats[key] for key in ("steps", "max_steps", "stopped_early", "seconds", "best_val",
@@ -224,7 +224,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from wmbench.presets import checkpoint_source
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
-                         seeds=args.seeds, mode=args.mode, split=args.tasks, levels=args.levels,
+                         seeds=args.seeds, mode=args.mode, split=args.split, levels=args.levels,
                          n_tasks=args.n_tasks, step_cap=args.step_cap, objective=args.objective,
                          threads=1 if args.threads is None else args.threads, device=_device(args))
     source = checkpoint_source(args.model, args.size, _home(args), device=config.device)
@@ -275,7 +275,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
     with _executor(args) as executor:
         outcome = run(args.preset, out, _home(args), args.model, args.seeds, executor=executor,
-                      threads=args.threads, device=_device(args), envs=args.env, split=args.tasks)
+                      threads=args.threads, device=_device(args), envs=args.env, split=args.split)
     return _failures(outcome.failed)
 
 
@@ -286,10 +286,10 @@ def cmd_video(args: argparse.Namespace) -> None:
     from wmbench.report.video import episode_video
 
     prepare(SweepConfig(entries=(args.entry,), envs=(args.env,), budgets=parse_budgets(args.budget),
-                        seeds=(args.seed,), mode=args.mode, split=args.tasks),
+                        seeds=(args.seed,), mode=args.mode, split=args.split),
             checkpoint_source(args.model, args.size, _home(args)))
     info = episode_video(args.env, args.entry, args.task, args.out, budget=args.budget, mode=args.mode,
-                         model_kind=args.model, dataset_size=args.size, split=args.tasks, seed=args.seed,
+                         model_kind=args.model, dataset_size=args.size, split=args.split, seed=args.seed,
                          home=_home(args))
     print(f"{info.path}: {info.frames} frames, {info.seconds:.1f} s, {info.bytes / 1024:.0f} KiB; episode "
           f"{'succeeded' if info.success else 'failed'}")
@@ -355,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
     p.add_argument("--variant", default="base", choices=VARIANTS)
     p.add_argument("--size", default="small", choices=SIZES, help="dataset size")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model-seed", type=int, default=0,
+                   help="the world model's training seed (default 0)")
     p.add_argument("--dataset", help="dataset name (default ENV-expert-v1, wmbench.data.default_dataset)")
     p.add_argument("--steps", type=_positive_int, help="most base training steps (default: by data size)")
     p.add_argument("--lr", type=float, help="base learning rate (default 1e-3, cosine-decayed)")
@@ -383,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     p.add_argument("--mode", default="mpc", choices=modes, metavar="MODE",
                    help="control mode: %(choices)s (default: %(default)s)")
-    p.add_argument("--tasks", default="test", choices=tuple(SPLITS), help="task split")
+    p.add_argument("--split", default="test", choices=tuple(SPLITS), help="task split")
     p.add_argument("--levels", type=_csv, help="only tasks of these difficulty levels, e.g. 'far' (see "
                                                "`wmbench tasks ENV`; default: all)")
     p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split (after --levels)")
@@ -421,9 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=("table1", "budget"))
     p.add_argument("--preset", default="quick", choices=tuple(PRESETS), help="dataset size and seeds")
     p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
-    p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
+    p.add_argument("--seeds", type=_ints, help="planner seeds, comma-separated (default: the preset's)")
     p.add_argument("--env", type=_csv, help=f"only these env(s), comma-separated: {envs} (default: all)")
-    p.add_argument("--tasks", default="test", choices=tuple(SPLITS),
+    p.add_argument("--split", default="test", choices=tuple(SPLITS),
                    help="task split (default test: 500 tasks per env; dev: 60, for models too slow on a CPU)")
     p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
     _add_device(p)
@@ -437,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", default="1", help="one budget per plan call: '1' (s), 'it:30' or 'ev:3000'")
     p.add_argument("--mode", default="mpc", choices=modes, metavar="MODE",
                    help="control mode: %(choices)s (default: %(default)s)")
-    p.add_argument("--tasks", default="test", choices=tuple(SPLITS), help="task split")
+    p.add_argument("--split", default="test", choices=tuple(SPLITS), help="task split")
     p.add_argument("--seed", type=int, default=0, help="planner seed")
     p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "
                                                     f"({models} or 'package.module:Class')")

@@ -247,6 +247,6 @@ def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, s
 
     def train_hint(env: str, variant: str) -> str:
         return f"wmbench train {env} --model {model} --variant {variant} --size {dataset_size}" + \
-            (f" --seed {seed}" if seed else "")
+            (f" --model-seed {seed}" if seed else "")
 
     return checkpoint_models(path_for, device, train_hint)

@@ -67,7 +67,7 @@ def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None,
                         seeds=preset.seeds, split=split, threads=preset.threads, device=device))
     options = {"--seeds": None if seeds is None else ",".join(map(str, seeds)),
                "--env": None if envs is None else ",".join(envs),
-               "--tasks": None if split == "test" else split, "--device": None if device == "cpu" else device}
+               "--split": None if split == "test" else split, "--device": None if device == "cpu" else device}
     command = f"wmbench reproduce {what} --preset {preset_name} --model {model}" + "".join(
         f" {flag} {value}" for flag, value in options.items() if value is not None)
     prepare_models(preset, home, executor=executor, device=device)
