@@ -27,11 +27,11 @@ from pathlib import Path
 
 import torch
 
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.executors import Executor, Job, ProcessExecutor, RayExecutor, SerialExecutor
 from wmbench.harness.schema import read_results
 from wmbench.harness.sweep import SweepConfig, run_sweep
 from wmbench.models.state_model import StateWorldModel
+from wmbench.planning import parse_budgets
 from wmbench.registry import make_env
 
 ENV = "pointmaze"

@@ -18,8 +18,8 @@ from wmbench.cli import build_parser, main
 from wmbench.data import DATASETS
 
 LONG = "x" * 300  # longer than any file-name limit (255 bytes)
-ORACLE_EVAL = ["eval", "--env", "wall", "--entry", "Oracle", "--budgets", "it:1", "--n-tasks", "1", "--tasks",
-               "dev", "--max-steps", "2"]
+ORACLE_EVAL = ["eval", "--env", "wall", "--entry", "Oracle", "--budgets", "it:1", "--n-tasks", "1", "--split",
+               "dev", "--step-cap", "2"]
 
 
 def test_importing_wmbench_does_not_import_torch():
@@ -55,7 +55,7 @@ def test_choices_and_defaults_come_from_the_owning_constants():
 
     options = _options(build_parser())
     expected = {("data", "size"): SIZES, ("train", "env"): tuple(ENVS), ("train", "variant"): VARIANTS,
-                ("train", "size"): SIZES, ("eval", "mode"): MODES, ("eval", "tasks"): tuple(SPLITS),
+                ("train", "size"): SIZES, ("eval", "mode"): MODES, ("eval", "split"): tuple(SPLITS),
                 ("eval", "objective"): WEIGHTINGS, ("eval", "size"): SIZES, ("run", "preset"): tuple(PRESETS),
                 ("reproduce", "preset"): tuple(PRESETS), ("tasks", "env"): tuple(ENVS),
                 ("tasks", "split"): tuple(SPLITS)}
@@ -116,15 +116,20 @@ def _file(tmp_path: Path) -> str:
     # numbers out of range
     ([*ORACLE_EVAL, "--n-tasks", "0"], "n_tasks must be >= 1"),
     ([*ORACLE_EVAL, "--n-tasks", "-1"], "n_tasks must be >= 1"),
-    ([*ORACLE_EVAL, "--max-steps", "0"], "max_steps must be >= 1"),
-    ([*ORACLE_EVAL, "--max-steps", "-1"], "max_steps must be >= 1"),
+    ([*ORACLE_EVAL, "--step-cap", "0"], "step_cap must be >= 1"),
+    ([*ORACLE_EVAL, "--step-cap", "-1"], "step_cap must be >= 1"),
     ([*ORACLE_EVAL, "--seeds", "99999999999999999999"], "seeds must be in [0, 2147483647]"),
     ([*ORACLE_EVAL, "--seeds", "-1"], "seeds must be in [0, 2147483647]"),
-    (["train", "wall", "--seed", "99999999999999999999"], "--seed must be in [0, 2147483647]"),
-    (["train", "wall", "--seed", "-1"], "--seed must be in [0, 2147483647]"),
-    (["reproduce", "table1", "--seeds", "99999999999999999999"], "--seeds must be in [0, 2147483647]"),
+    (["train", "wall", "--model-seed", "99999999999999999999"], "--model-seed must be in [0, 2147483647]"),
+    (["train", "wall", "--model-seed", "-1"], "--model-seed must be in [0, 2147483647]"),
+    (["reproduce", "table1", "--seeds", "99999999999999999999"], "seeds must be in [0, 2147483647]"),
+    (["reproduce", "budget", "--env", "wall", "--threads", "2", "--seeds", "0,-1"], "seeds must be in"),
     # files and folders: missing, a file where a folder is expected, empty, names too long for the system
-    (["eval", "--env", "wall", "--entry", "GBP+AWM"], "no awm state world model for wall"),
+    (["eval", "--env", "wall", "--entry", "GBP+AWM", "--trained"], "no awm world model for wall"),
+    (["eval", "--env", "wall", "--entry", "GBP+AWM", "--trained"],
+     "run `wmbench train wall --model state --variant awm --size small`"),
+    (["eval", "--env", "wall", "--entry", "GBP+AWM", "--size", "full"], "no awm world model for wall"),
+    (["eval", "--env", "wall", "--entry", "GBP", "--levels", "medium"], "unknown task level"),
     (["train", "wall"], "wmbench data build wall-expert-v1 --size small"),
     (["train", "wall", "--dataset", "wall-expert-v0"], "wmbench data build wall-expert-v0 --size small"),
     (["data", "build", "nope-expert-v0"], "unknown dataset"),
@@ -219,7 +224,8 @@ def test_a_folder_under_a_file_is_named(argv, message, tmp_path, capsys):
 
 def test_wmbench_home_that_is_a_file(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WMBENCH_HOME", _file(tmp_path))
-    for argv in (["data", "list"], ["eval", "--env", "wall", "--entry", "GBP"], ["train", "wall"]):
+    trained_eval = ["eval", "--env", "wall", "--entry", "GBP", "--trained"]
+    for argv in (["data", "list"], trained_eval, ["train", "wall"]):
         assert f"WMBENCH_HOME {tmp_path / 'afile'} is a file" in _error(argv, capsys)
 
 
@@ -230,8 +236,8 @@ def test_corrupt_checkpoint_fails_before_the_sweep(tmp_path, capsys):
     path.parent.mkdir(parents=True)
     path.write_bytes(b"junk")
     results = tmp_path / "results"
-    err = _error(["eval", "--env", "wall", "--entry", "GBP", "--home", str(tmp_path), "--results",
-                  str(results)], capsys)
+    err = _error(["eval", "--env", "wall", "--entry", "GBP", "--home", str(tmp_path), "--trained",
+                  "--results", str(results)], capsys)
     assert f"{path} is corrupt" in err and "train again" in err
     assert not results.exists()
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from wmbench.harness.episodes import run_episodes
+from wmbench.harness.episodes import episode_records, run_episodes
 from wmbench.planning import Budget, Planner
 from wmbench.registry import make_env
 from wmbench_envs.base import GoalEnv
@@ -190,7 +190,7 @@ def _tasks(goals):
 def test_mpc_success_is_sticky_and_step_budget_caps_episodes():
     model, planner = ToyModel(), Straight()
     records = run_episodes(TOY, model, planner, Budget(iterations=1), _tasks([[0.5, 0.0], [1.9, 0.0]]), "mpc",
-                           horizon=5, max_steps=10, execute_steps=1)
+                           horizon=5, step_cap=10, execute_steps=1)
     near, far = records
     # 0.1 per env step: inside 0.15 after 4 steps; success stops the episode mid-plan (2 env steps/plan step)
     assert near.success and near.steps == 4 and near.replans == 2
@@ -206,7 +206,7 @@ def test_mpc_success_is_sticky_and_step_budget_caps_episodes():
 def test_mpc_warm_start_is_the_shifted_previous_plan():
     planner = Straight()
     run_episodes(TOY, ToyModel(), planner, Budget(iterations=1), _tasks([[1.0, 1.0]]), "mpc", horizon=4,
-                 max_steps=4, execute_steps=1)
+                 step_cap=4, execute_steps=1)
     first, second = planner.calls
     assert first.warm_start is None
     expected = torch.full((1, 4, 4), 2 ** -0.5)
@@ -237,7 +237,7 @@ def test_open_loop_milestones_match_separate_runs():
 @pytest.mark.parametrize("mode", ["mpc", "open-loop"])
 def test_bad_actions_become_error_rows(mode):
     records = run_episodes(TOY, ToyModel(), BadPlanner(), Budget(seconds=0.01), _tasks([[1.0, 0.0]] * 3),
-                           mode, max_steps=6)
+                           mode, step_cap=6)
     assert "non-finite" in records[0].error and records[0].steps == 0 and not records[0].success
     assert records[1].error is None and records[1].steps > 0  # clipped into the bounds by the loop
     assert records[2].error is None and records[2].steps > 0
@@ -247,18 +247,18 @@ def test_bad_actions_become_error_rows(mode):
 @pytest.mark.parametrize("mode", ["mpc", "open-loop"])
 def test_a_planner_cannot_touch_its_accounting_or_bounds(mode):
     tasks = _tasks([[1.0, 0.0]] * 2)
-    records = run_episodes(TOY, ToyModel(), CounterResetter(), Budget(iterations=1), tasks, mode, max_steps=6)
+    records = run_episodes(TOY, ToyModel(), CounterResetter(), Budget(iterations=1), tasks, mode, step_cap=6)
     assert all("AttributeError" in r.error for r in records)
-    records = run_episodes(TOY, ToyModel(), BoundWidener(), Budget(iterations=3), tasks, mode, max_steps=6)
+    records = run_episodes(TOY, ToyModel(), BoundWidener(), Budget(iterations=3), tasks, mode, step_cap=6)
     assert all(r.error is None and r.forward_evals == 24 * r.replans for r in records)
-    records = run_episodes(TOY, ToyModel(), OwnLoop(), Budget(iterations=2), tasks, mode, max_steps=6)
+    records = run_episodes(TOY, ToyModel(), OwnLoop(), Budget(iterations=2), tasks, mode, step_cap=6)
     assert all(r.error is None and r.iterations == 2 * r.replans for r in records)
 
 
 @pytest.mark.parametrize("mode", ["mpc", "open-loop"])
 def test_a_planner_calling_sys_exit_ends_only_its_episodes(mode):
     records = run_episodes(TOY, ToyModel(), ExitingPlanner(), Budget(iterations=1), _tasks([[1.0, 0.0]] * 2),
-                           mode, max_steps=6)
+                           mode, step_cap=6)
     assert [r.error for r in records] == ["SystemExit: planner gave up"] * 2
 
 
@@ -266,7 +266,7 @@ def test_a_planner_calling_sys_exit_ends_only_its_episodes(mode):
 def test_raising_planner_becomes_error_rows(mode):
     tasks = _tasks([[1.0, 0.0]] * 2)
     records = run_episodes(TOY, ToyModel(), RaisingPlanner(), [Budget(iterations=1)], tasks, mode,
-                           max_steps=6)
+                           step_cap=6)
     assert [r.error for r in records] == ["RuntimeError: boom"] * 2
     assert not any(r.success for r in records)
 
@@ -274,7 +274,7 @@ def test_raising_planner_becomes_error_rows(mode):
 def test_pixel_models_get_images():
     model = PixelToyModel()
     records = run_episodes(TOY, model, Straight(), Budget(iterations=1), _tasks([[0.5, 0.5]]), "mpc",
-                           max_steps=20)
+                           step_cap=20)
     assert records[0].success
     assert all(obs.dtype == torch.uint8 and obs.shape[1:] == (64, 64, 3) for obs in model.encoded)
 
@@ -284,7 +284,7 @@ def test_bad_arguments_raise_clear_errors():
         make_env("nope")
     with pytest.raises(ValueError, match="unknown control mode"):
         run_episodes(TOY, ToyModel(), Straight(), Budget(iterations=1), _tasks([[1.0, 0.0]]), "closed-loop")
-    with pytest.raises(ValueError, match="max_steps"):
+    with pytest.raises(ValueError, match="step_cap"):
         run_episodes(TOY, ToyModel(), Straight(), Budget(iterations=1), _tasks([[1.0, 0.0]]), "mpc")
 
 
@@ -297,7 +297,7 @@ class WrongShapePlanner(Straight):
 def test_wrongly_shaped_plans_become_error_rows():
     tasks = _tasks([[1.0, 0.0]] * 2)
     records = run_episodes(TOY, ToyModel(), WrongShapePlanner(), Budget(iterations=1), tasks, "mpc",
-                           max_steps=6)
+                           step_cap=6)
     expected = ("ValueError: WrongShapePlanner.iterate must return candidates [B, K, H, A] = [2, K, 5, 4] "
                 "and costs [B, K]; got [2, 1, 2, 4] and [2, 1]")
     assert [r.error for r in records] == [expected] * 2
@@ -306,5 +306,15 @@ def test_wrongly_shaped_plans_become_error_rows():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_mpc_with_a_model_on_the_gpu():
     records = run_episodes(TOY, ToyModel().cuda(), Straight(), Budget(iterations=1), _tasks([[0.5, 0.0]]),
-                           "mpc", max_steps=10)
+                           "mpc", step_cap=10)
     assert records[0].success and records[0].steps == 4
+
+
+def test_episode_records_take_one_value_for_every_episode_or_one_per_episode():
+    first, second = episode_records(Budget(iterations=2), 2, success=np.array([True, False]),
+                                    final_distance=0.5, coverage=[1.0, 0.0], steps=np.array([3, 4]),
+                                    replans=1, planning_seconds=0.1, iterations=2, forward_evals=4,
+                                    backward_evals=0, overrun=False, error=[None, "boom"])
+    assert (first.episode, first.success, first.steps, first.error) == (0, True, 3, None)
+    assert (second.episode, second.success, second.final_distance, second.error) == (1, False, 0.5, "boom")
+    assert type(first.steps) is int and type(first.success) is bool and second.budget == Budget(iterations=2)

@@ -19,7 +19,6 @@ from test_control import TOY, Straight
 from test_harness import KEY, SlowStraight, toy_models, toy_tasks
 
 from wmbench.cli import main
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.executors import (
     Job,
     PeakConcurrency,
@@ -34,6 +33,7 @@ from wmbench.harness.transport import ModelPayload, pack, simulator, unpack
 from wmbench.models import checkpoint
 from wmbench.models.simulator import SimulatorModel
 from wmbench.models.state_model import StateWorldModel
+from wmbench.planning import parse_budgets
 from wmbench.presets import Preset, prepare_models
 from wmbench.training.config import VARIANTS, TrainConfig
 
@@ -284,7 +284,7 @@ def test_executor_options_are_checked():
 
 
 def test_parallel_training_jobs_give_the_serial_checkpoints(pool, tmp_path):
-    preset = Preset("tiny", "small", "dev", n_tasks=2, budgets="it:1", envs=("wall",))
+    preset = Preset("tiny", "small", "dev", n_tasks=2, budgets="it:1", envs=("wall",), frozen=False)
     config = TrainConfig(steps=20, batch_size=32, awm_steps=5, owm_rounds=1, owm_rollouts=4, owm_steps=5,
                          plan_iterations=5, gap_episodes=4, model_options={"hidden": 16, "layers": 1})
     prepare_models(preset, tmp_path / "serial", progress=False, config=config)

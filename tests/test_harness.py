@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -16,10 +17,11 @@ import torch
 from test_control import TOY, Straight, ToyModel
 
 from wmbench import registry
-from wmbench.harness.budgets import BudgetSpec, parse_budgets
 from wmbench.harness.entries import ENTRIES, resolve_entry
+from wmbench.harness.executors import SerialExecutor
 from wmbench.harness.schema import COLUMNS, SCHEMA_VERSION, part_paths, read_results
-from wmbench.harness.sweep import SweepConfig, run_sweep
+from wmbench.harness.sweep import SweepConfig, prepare, run_sweep
+from wmbench.planning import Budget, parse_budgets
 from wmbench.tasks import LevelSteps, TaskSuite
 
 torch.set_num_threads(1)
@@ -82,7 +84,7 @@ def test_mpc_runs_each_budget_as_a_unit_and_reruns_skip_finished_units(tmp_path)
     assert _sweep(tmp_path, mode="mpc") == paths
     assert [p.stat().st_mtime_ns for p in paths] == mtimes
     # a changed setting is a different unit, never a reused part
-    assert len(set(_sweep(tmp_path, mode="mpc", max_steps=6)) - set(paths)) == 2
+    assert len(set(_sweep(tmp_path, mode="mpc", step_cap=6)) - set(paths)) == 2
 
 
 def levelled_toy_tasks(env: str, split: str) -> TaskSuite:
@@ -90,6 +92,28 @@ def levelled_toy_tasks(env: str, split: str) -> TaskSuite:
     return TaskSuite(env, split, "toy-v1", np.zeros_like(goals), goals, 12, 10, "toysha",
                      levels=np.array(["near", "far"] * 3, dtype=object),
                      level_steps={"near": LevelSteps(6, 5), "far": LevelSteps(12, 10)})
+
+
+class Workers(SerialExecutor):
+    """A stand-in for parallel workers that counts the units it ran."""
+
+    in_process = False
+    ran = 0
+
+    def submit(self, job):
+        self.ran += 1
+        super().submit(job)
+
+
+def test_seconds_budgets_run_one_unit_at_a_time_whatever_the_executor(tmp_path, capsys):
+    workers = Workers()
+    config = SweepConfig(("test_control:Straight",), (TOY,), parse_budgets("it:1,2"), n_tasks=2)
+    run_sweep(config, tmp_path / "it", toy_models, tasks=toy_tasks, progress=False, executor=workers)
+    assert workers.ran == 2 and capsys.readouterr().err == ""
+    seconds = replace(config, budgets=parse_budgets("0.01,0.02"))
+    run_sweep(prepare(seconds, tasks=toy_tasks), tmp_path / "s", toy_models, progress=False, executor=workers)
+    assert workers.ran == 2 and len(part_paths(tmp_path / "s")) == 2  # ran here, serially
+    assert "seconds budgets run one unit at a time" in capsys.readouterr().err
 
 
 def test_levels_restrict_a_sweep_and_set_its_step_cap(tmp_path):
@@ -188,10 +212,16 @@ def test_clear_one_line_errors(tmp_path):
         _one_line_error(lambda bad=bad: parse_budgets(bad), "malformed budget list")
 
 
-def test_budget_lists_parse():
-    assert parse_budgets("0.1,0.01,0.03") == BudgetSpec("seconds", (0.01, 0.03, 0.1))
-    assert parse_budgets("it:10,30,100") == BudgetSpec("iterations", (10.0, 30.0, 100.0))
-    assert parse_budgets("ev:300").budget(300).evaluations == 300
+def test_budget_lists_parse_into_budgets_of_one_kind(tmp_path):
+    assert parse_budgets("0.1,0.01,0.03") == tuple(Budget(seconds=s) for s in (0.01, 0.03, 0.1))
+    assert parse_budgets("it:10,30,100") == tuple(Budget(iterations=i) for i in (10, 30, 100))
+    (budget,) = parse_budgets("ev:300")
+    assert (budget.kind, budget.value, budget.evaluations) == ("evaluations", 300, 300)
+    assert isinstance(budget.value, int)
+    for budgets, message in [((), "a sweep needs a tuple of Budgets"),
+                             ((Budget(iterations=1), Budget(seconds=1.0)), "must be of one kind"),
+                             ((Budget(iterations=2), Budget(iterations=1)), "ascending without duplicates")]:
+        _one_line_error(lambda budgets=budgets: _sweep(tmp_path, budgets=budgets), message)
 
 
 def test_named_entries_run_on_a_real_env(tmp_path):

@@ -10,8 +10,8 @@ from test_control import ToyModel
 from test_harness import _sweep
 
 from wmbench.cli import main
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.schema import read_results, write_part
+from wmbench.planning import parse_budgets
 from wmbench.report import report
 from wmbench.report.integrity import DETERMINING, check
 from wmbench.report.table1 import budget_claim, table1_frame

@@ -15,9 +15,9 @@ from test_harness import toy_models, toy_tasks
 
 from wmbench.cli import main
 from wmbench.harness import manifest
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.schema import part_paths, read_results
 from wmbench.harness.sweep import SweepConfig, run_sweep
+from wmbench.planning import parse_budgets
 
 TESTS = Path(__file__).parent
 

@@ -17,10 +17,9 @@ from toys import interrupt_unfinished_saves
 
 from wmbench.cli import main
 from wmbench.data.windows import make_windows
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.episodes import run_episodes
 from wmbench.harness.schema import read_results
-from wmbench.harness.sweep import SweepConfig, plan_units, run_sweep, validate_config
+from wmbench.harness.sweep import SweepConfig, plan_units, prepare, run_sweep
 from wmbench.models import MODELS, checkpoint
 from wmbench.models.checkpoint import checkpoint_path
 from wmbench.models.device import resolve_device
@@ -28,7 +27,7 @@ from wmbench.models.dynamics import ROLLOUT_CHUNK, rollout
 from wmbench.models.history import frame_windows, reset_windows, still_window
 from wmbench.models.patch_model import PatchWorldModel
 from wmbench.models.state_model import StateWorldModel
-from wmbench.planning import Budget, Planner
+from wmbench.planning import Budget, Planner, parse_budgets
 from wmbench.training.base import base_step_fn, encode_in_chunks, make_optimizer, run_steps, window_latents
 from wmbench.training.config import TrainConfig
 from wmbench.training.owm import collect_round
@@ -212,7 +211,7 @@ class TowardsGoal(Planner):
 def test_the_episode_loop_feeds_the_last_history_observations_a_planning_step_apart():
     model = HistoryToyModel()
     records = run_episodes(TOY, model, TowardsGoal(), Budget(iterations=1), (np.zeros((1, 2)), [[1.0, 0.0]]),
-                           "mpc", max_steps=20)
+                           "mpc", step_cap=20)
     assert records[0].success and records[0].replans == 5
     goal, *plans = model.encoded
     assert torch.equal(goal, torch.tensor([[1.0, 0.0]] * 3, dtype=goal.dtype))  # a still goal window
@@ -242,7 +241,7 @@ def test_planning_through_a_patch_model_with_history(mode):
                                          progress=False, **TINY)
     budgets = [Budget(iterations=2), Budget(iterations=3)] if mode == "open-loop" else Budget(iterations=2)
     for planner in (CEM(samples=16, topk=4), GBP()):
-        records = run_episodes(TOY, model, planner, budgets, TOY_TASKS, mode, max_steps=6)
+        records = run_episodes(TOY, model, planner, budgets, TOY_TASKS, mode, step_cap=6)
         assert len(records) == (4 if mode == "open-loop" else 2)
         assert all(r.error is None for r in records), [r.error for r in records]
         assert all(r.steps == 10 if mode == "open-loop" else 1 <= r.steps <= 6 for r in records)
@@ -321,7 +320,7 @@ def test_training_and_planning_on_a_device(tmp_path, device, model, variant):
     assert all(np.isfinite(v) for v in net.metadata["diagnostics"].values())
     net.renderer = env
     for planner in (CEM(samples=16, topk=4), GBP()):
-        records = run_episodes(TOY, net, planner, Budget(iterations=2), TOY_TASKS, "mpc", max_steps=4)
+        records = run_episodes(TOY, net, planner, Budget(iterations=2), TOY_TASKS, "mpc", step_cap=4)
         assert all(r.error is None for r in records), [r.error for r in records]
 
 
@@ -331,7 +330,8 @@ def test_training_and_planning_on_a_device(tmp_path, device, model, variant):
     (["reproduce", "table1", "--device", "gpu"], "unknown device 'gpu'"),
     (["run", "--device", "cuda:99"], "cuda:99"),
 ])
-def test_bad_devices_give_one_line_errors(argv, message, tmp_path, capsys):
+def test_bad_devices_give_one_line_errors(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     assert main([*argv, "--home", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("wmbench: error:") and message in err and len(err.splitlines()) == 1
@@ -344,8 +344,8 @@ def test_sweep_units_and_rows_carry_the_resolved_device(tmp_path):
     df = read_results(tmp_path)
     expected = resolve_device("auto")
     assert set(df["device"]) == {"cpu" if expected == "cpu" else f"cuda:{torch.cuda.get_device_name(0)}"}
-    suites = {TOY: toy_tasks(TOY, "test").head(2)}
-    cpu_unit = plan_units(replace(config, device="cpu"), validate_config(config), suites,
+    sweep = prepare(config, tasks=toy_tasks)
+    cpu_unit = plan_units(replace(config, device="cpu"), list(sweep.entries), sweep.suites,
                           {(TOY, "base"): ToyModel()})[0]
     assert (cpu_unit.id in outcome.parts[0].name) == (expected == "cpu")
 

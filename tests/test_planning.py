@@ -58,20 +58,24 @@ def make_problem(model=None, warm_start=None, low=(-1.0, -1.0), high=(1.0, 1.0),
 
 # ---------------------------------------------------------------- Budget
 @pytest.mark.parametrize("kwargs", [{}, {"seconds": 0}, {"iterations": -1}, {"evaluations": 0},
-                                    {"iterations": 2.5}, {"seconds": True}, {"seconds": "1"}])
+                                    {"iterations": 2.5}, {"seconds": True}, {"seconds": "1"},
+                                    {"seconds": 1.0, "iterations": 10}])
 def test_budget_rejects_bad_limits(kwargs):
     with pytest.raises((ValueError, TypeError)):
         Budget(**kwargs)
 
 
-def test_budget_allows_next_checks_every_limit():
-    b = Budget(seconds=1.0, iterations=10, evaluations=100)
-    assert b.allows_next(0.5, 9, 50, 0.4, 50)
-    assert not b.allows_next(0.7, 3, 0, 0.4, 10)  # time would pass
-    assert not b.allows_next(0.0, 10, 0, 0.0, 10)  # iterations spent
-    assert not b.allows_next(0.0, 1, 60, 0.0, 50)  # evaluations would pass
+def test_a_budget_is_one_kind_and_value_and_allows_the_next_iteration_within_it():
+    seconds, iterations, evaluations = Budget(seconds=1.0), Budget(iterations=10), Budget(evaluations=100)
+    assert [(b.kind, b.value) for b in (seconds, iterations, evaluations)] == \
+        [("seconds", 1.0), ("iterations", 10), ("evaluations", 100)]
+    assert Budget.of("iterations", 10.0) == iterations and type(Budget.of("iterations", 10.0).value) is int
+    assert all(b.allows_next(0.5, 9, 50, 0.4, 50) for b in (seconds, iterations, evaluations))
+    assert not seconds.allows_next(0.7, 3, 0, 0.4, 10)  # time would pass
+    assert not iterations.allows_next(0.0, 10, 0, 0.0, 10)  # iterations spent
+    assert not evaluations.allows_next(0.0, 1, 60, 0.0, 50)  # evaluations would pass
     with pytest.raises(AttributeError):
-        b.seconds = 2.0  # frozen
+        seconds.seconds = 2.0  # frozen
 
 
 # ---------------------------------------------------------------- Objective
@@ -143,7 +147,7 @@ def test_problem_rejects_gradients_through_non_differentiable_model():
 def test_iteration_and_evaluation_budgets():
     r = Shooting(samples=8).plan(make_problem(), Budget(iterations=7))
     assert (r.iterations, r.forward_evals, r.backward_evals, len(r.trace)) == (7, 56, 0, 7)
-    r = Shooting(samples=8).plan(make_problem(), Budget(evaluations=60, iterations=100))
+    r = Shooting(samples=8).plan(make_problem(), Budget(evaluations=60))
     assert (r.iterations, r.forward_evals) == (7, 56)  # an 8th iteration would reach 64 > 60
     r = Shooting(samples=8).plan(make_problem(), Budget(evaluations=5))
     assert (r.iterations, r.forward_evals) == (1, 8)  # the first iteration always runs

@@ -144,7 +144,7 @@ def test_draw_orientation_and_colours():
 def test_expert_reaches_random_goals():
     env = PointMazeEnv()
     pairs = [env.sample_start_goal(np.random.default_rng(seed)) for seed in range(30)]
-    successes = sum(PointMazeExpert(env, seed=seed).solves(start, goal, max_steps=100)
+    successes = sum(PointMazeExpert(env, seed=seed).solves(start, goal, step_cap=100)
                     for seed, (start, goal) in enumerate(pairs))
     assert successes >= 29  # measured: 200/200 within 28 steps
 

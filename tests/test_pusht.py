@@ -164,7 +164,7 @@ def test_block_polygons_match_pymunk():
 def test_expert_reaches_near_goals():
     """Threshold: >= 9 of 10 evaluation-style near-goal tasks within 200 steps (measured 200/200)."""
     env = PushTEnv()
-    solved = [PushTExpert(env).solves(*_near_goal(env, seed), max_steps=200) for seed in range(10)]
+    solved = [PushTExpert(env).solves(*_near_goal(env, seed), step_cap=200) for seed in range(10)]
     assert sum(solved) >= 9
 
 
@@ -172,7 +172,7 @@ def test_expert_solves_random_pairs():
     """Threshold: >= 7 of 10 random start/goal pairs within 500 steps (measured 94% on 200 pairs)."""
     env = PushTEnv()
     pairs = [env.sample_start_goal(np.random.default_rng(1000 + seed)) for seed in range(10)]
-    assert sum(PushTExpert(env).solves(start, goal, max_steps=500) for start, goal in pairs) >= 7
+    assert sum(PushTExpert(env).solves(start, goal, step_cap=500) for start, goal in pairs) >= 7
 
 
 def test_expert_noise_is_seeded_and_bounded():

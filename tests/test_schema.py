@@ -11,8 +11,9 @@ from result_rows import episode_rows
 from test_harness import _sweep
 
 from wmbench.cli import main
-from wmbench.harness import budgets, episodes, schema
+from wmbench.harness import episodes, schema
 from wmbench.harness.schema import SCHEMA_VERSION, read_part, read_results, write_part
+from wmbench.planning import budget as budgets
 
 N = 6
 

@@ -49,7 +49,7 @@ def home(tmp_path_factory) -> Path:
 
 def _start(home: Path, out: Path, entry: str, *options: str, pids: Path | None = None, **popen):
     command = [sys.executable, "-m", "wmbench.cli", "eval", "--env", "wall", "--entry", entry, "--budgets",
-               "it:1,2", "--mode", "open-loop", "--tasks", "dev", "--n-tasks", "2", "--results", str(out),
+               "it:1,2", "--mode", "open-loop", "--split", "dev", "--n-tasks", "2", "--results", str(out),
                "--home", str(home), *options]
     env = {**os.environ, "PYTHONPATH": str(TESTS), "WMBENCH_TEST_PIDS": str(pids)}
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

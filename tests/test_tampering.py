@@ -20,13 +20,12 @@ from test_harness import toy_models, toy_tasks
 from toys import wall_home
 
 from wmbench.cli import main
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.episodes import run_episodes
 from wmbench.harness.executors import ProcessExecutor
 from wmbench.harness.schema import read_results
 from wmbench.harness.sweep import SweepConfig, run_sweep
 from wmbench.harness.watchdog import plan_limit
-from wmbench.planning import Budget, planner, run_planner
+from wmbench.planning import Budget, parse_budgets, planner, run_planner
 
 torch.set_num_threads(1)
 #: Columns that differ between runs of the same unit: timing, where it ran, the command line.
@@ -129,7 +128,7 @@ def home(tmp_path_factory) -> Path:
 
 def _eval(home: Path, out: Path, entries: tuple[str, ...], *options: str) -> int:
     return main(["eval", "--env", "wall", "--entry", ",".join(entries), "--budgets", "it:1,2",
-                 "--mode", "open-loop", "--tasks", "dev", "--n-tasks", "2", "--seeds", "0",
+                 "--mode", "open-loop", "--split", "dev", "--n-tasks", "2", "--seeds", "0",
                  "--results", str(out), "--home", str(home), *options])
 
 
@@ -233,7 +232,7 @@ def test_the_watchdog_works_outside_the_main_thread():
     records = []
     thread = threading.Thread(target=lambda: records.extend(run_episodes(
         TOY, ToyModel(), ConstantClock(), Budget(iterations=1), (np.zeros((2, 2)), np.ones((2, 2))), "mpc",
-        max_steps=4, plan_timeout=0.5)))
+        step_cap=4, plan_timeout=0.5)))
     thread.start()
     thread.join(timeout=30)
     assert not thread.is_alive()

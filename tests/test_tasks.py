@@ -25,7 +25,7 @@ def test_v1_suites_are_large_balanced_and_levelled(env):
     assert list(suite.head(4).levels) == ["near", "far", "near", "far"]  # interleaved: prefixes are balanced
     dev = tasks.load(env, "dev")
     assert 30 <= len(dev) <= 60 and dev.level_counts() == {"near": len(dev) // 2, "far": len(dev) // 2}
-    assert suite.max_steps == max(s.max_steps for s in suite.level_steps.values())
+    assert suite.step_cap == max(s.step_cap for s in suite.level_steps.values())
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
@@ -47,7 +47,7 @@ def test_every_suite_version_and_split_is_shipped_for_every_env():
 def test_v0_still_loads_and_regenerates(env):
     suite = tasks.load(env, "test", version="v0")
     assert len(suite) == 100 and suite.version == "v0" and set(suite.levels) == {""}
-    assert (suite.max_steps, suite.open_loop_steps) == (50, 25) and suite.level_counts() == {"": 100}
+    assert (suite.step_cap, suite.open_loop_steps) == (50, 25) and suite.level_counts() == {"": 100}
     assert len(tasks.load(env, "dev", "v0")) == 30
     assert generate.generate(env, "dev", "v0") == json.loads(tasks.suite_path(env, "dev", "v0").read_text())
 
@@ -62,7 +62,7 @@ def test_v1_regenerates_deterministically(env):
             assert (seed, level) == (shipped["seeds"][i], shipped["levels"][i])
             assert start.tolist() == shipped["starts"][i] and goal.tolist() == shipped["goals"][i]
         levels = generate.RECIPES["v1"].levels[env]
-        assert shipped["level_steps"] == {lv.name: {"max_steps": lv.steps.max_steps,
+        assert shipped["level_steps"] == {lv.name: {"max_steps": lv.steps.step_cap,
                                                     "open_loop_steps": lv.steps.open_loop_steps}
                                           for lv in levels}
 
@@ -95,10 +95,10 @@ def test_select_levels_keeps_ids_and_takes_the_levels_step_caps():
     far = suite.select_levels(["far"])
     assert set(far.levels) == {"far"} and list(far.ids) == list(range(1, len(suite), 2))
     assert np.array_equal(far.starts, suite.starts[1::2])
-    assert (far.max_steps, far.open_loop_steps) == (100, 50) and suite.max_steps == 100
+    assert (far.step_cap, far.open_loop_steps) == (100, 50) and suite.step_cap == 100
     near = suite.select_levels(["near"])
-    assert (near.max_steps, near.open_loop_steps) == (50, 25) and near.head(3).max_steps == 50
-    assert suite.head(1).max_steps == 50 and suite.head(2).max_steps == 100
+    assert (near.step_cap, near.open_loop_steps) == (50, 25) and near.head(3).step_cap == 50
+    assert suite.head(1).step_cap == 50 and suite.head(2).step_cap == 100
     assert len(suite.select_levels(["far", "near"])) == len(suite)
     with pytest.raises(ValueError, match="unknown task level.*'medium'.*'near', 'far'"):
         suite.select_levels(["medium"])
@@ -196,11 +196,11 @@ def test_tasks_command_prints_the_count_per_level(capsys):
     assert main(["tasks", "pusht", "--split", "dev"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("pusht dev v1: 60 tasks")
-    assert out[1].split()[:5] == ["near", "30", "tasks,", "MPC", "budget"] and "50 env steps" in out[1]
+    assert out[1].split()[:6] == ["near", "30", "tasks,", "MPC", "step", "cap"] and "50 env steps" in out[1]
     assert out[2].split()[:2] == ["far", "30"] and "100 env steps" in out[2]
     assert main(["tasks", "wall", "--version", "v0"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1].split() == ["(no", "levels)", "100", "tasks,", "MPC", "budget", "50", "env", "steps,",
+    assert out[1].split() == ["(no", "levels)", "100", "tasks,", "MPC", "step", "cap", "50", "env", "steps,",
                               "open-loop", "25", "env", "steps"]
 
 
@@ -216,6 +216,6 @@ def test_clean_expert_solves_task_suite(env):
     expert = expert_cls(env_cls(), noise=0.0, seed=0)
     for level in suite.level_names:
         part = suite.select_levels([level])
-        solved = sum(expert.solves(start, goal, part.max_steps)
+        solved = sum(expert.solves(start, goal, part.step_cap)
                      for start, goal in zip(part.starts, part.goals, strict=True))
         assert solved / len(part) >= EXPERT_THRESHOLDS[env]

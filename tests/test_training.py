@@ -104,7 +104,7 @@ def test_train_cli_options_reach_the_config(tmp_path, monkeypatch, capsys) -> No
 
     monkeypatch.setattr(wmbench.training, "train", fake_train, raising=False)
     argv = ["train", "wall", "--steps", "123", "--lr", "0.01", "--batch-size", "64", "--patience", "0",
-            "--seed", "2", "--dataset", "wall-expert-v0", "--home", str(tmp_path)]
+            "--model-seed", "2", "--dataset", "wall-expert-v0", "--home", str(tmp_path)]
     assert main(argv) == 2
     cfg = seen["config"]
     assert (cfg.steps, cfg.lr, cfg.batch_size, cfg.patience) == (123, 0.01, 64, 0)

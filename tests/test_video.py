@@ -84,7 +84,7 @@ def test_goal_is_a_ghost_under_the_real_state():
 
 def test_cli_writes_a_gif_and_mp4_is_byte_reproducible(tmp_path, capsys):
     out = tmp_path / "oracle.gif"
-    argv = ["video", "--env", "wall", "--entry", "Oracle(samples=30, topk=5)", "--task", "1", "--tasks",
+    argv = ["video", "--env", "wall", "--entry", "Oracle(samples=30, topk=5)", "--task", "1", "--split",
             "dev", "--budget", "it:2", "--mode", "open-loop", "--out", str(out), "--home", str(tmp_path)]
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith(f"{out}: {26 + FPS} frames, 3.6 s")
@@ -97,7 +97,8 @@ def test_cli_writes_a_gif_and_mp4_is_byte_reproducible(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--entry", "GBP", "--out", "x.gif"], "`wmbench train wall --model state --variant base --size small`"),
+    (["--entry", "GBP", "--out", "x.gif", "--trained"],
+     "`wmbench train wall --model state --variant base --size small`"),
     (["--entry", "Oracle", "--out", "x.avi"], "write a .mp4 or a .gif"),
     (["--entry", "Oracle", "--out", "x.gif", "--task", "500"], "--task 500 is out of range"),
     (["--entry", "Oracle", "--out", "x.gif", "--budget", "it:1,2"], "give one budget"),

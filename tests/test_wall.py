@@ -97,7 +97,7 @@ def test_draw_colours_and_layout():
 def test_expert_crosses_the_door_and_reaches_goals():
     env = WallEnv()
     pairs = [env.sample_start_goal(np.random.default_rng(seed)) for seed in range(30)]
-    successes = sum(WallExpert(env, seed=seed).solves(start, goal, max_steps=50)
+    successes = sum(WallExpert(env, seed=seed).solves(start, goal, step_cap=50)
                     for seed, (start, goal) in enumerate(pairs))
     assert successes >= 29  # measured: 200/200 within 28 steps
 

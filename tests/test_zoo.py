@@ -71,7 +71,7 @@ def test_an_empty_home_plans_through_the_frozen_models_without_data_or_training(
     env = {"WMBENCH_HOME": str(home), "PYTHONPATH": str(TESTS), "TQDM_DISABLE": "1"}
     done = subprocess.run([sys.executable, "-m", "wmbench.cli", "eval", "--env", "wall",
                            "--entry", "test_control:Straight,CEM", "--budgets", "it:1", "--n-tasks", "2",
-                           "--tasks", "dev", "--results", str(results)],
+                           "--split", "dev", "--results", str(results)],
                           env={**_base_env(), **env}, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert not (home / "datasets").exists() and not (home / "models").exists()

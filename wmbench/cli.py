@@ -217,13 +217,13 @@ def cmd_train(args: argparse.Namespace) -> None:
     from wmbench import training
     from wmbench.models import checkpoint
 
-    _check_seeds([args.seed], "--seed")
+    _check_seeds([args.model_seed], "--model-seed")
     _check_model(args.model)
     _check_home(args, "models")
     torch.set_num_threads(args.threads)
-    path = training.train(args.env, args.model, args.variant, args.size, home=_home(args), seed=args.seed,
-                          config=train_config(args), overwrite=args.overwrite, dataset_name=args.dataset,
-                          device=_device(args))
+    path = training.train(args.env, args.model, args.variant, args.size, home=_home(args),
+                          seed=args.model_seed, config=train_config(args), overwrite=args.overwrite,
+                          dataset_name=args.dataset, device=_device(args))
     metadata = checkpoint.load(path).metadata
     stats = metadata.get("training", {})
     summary = {key: stats[key] for key in ("steps", "max_steps", "stopped_early", "seconds", "best_val",
@@ -244,31 +244,6 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
                                                         "cuda, cuda:N or auto (cuda when available)")
 
 
-def _check_entries_and_models(envs: Sequence[str], entries: Sequence[str], model: str, size: str,
-                              home: Path | None, frozen: bool) -> None:
-    """Before a sweep starts: every entry resolves and builds its planner, and every world model it plans
-    through (frozen or trained, :func:`wmbench.models.zoo.find_checkpoint`) is an intact checkpoint."""
-    from wmbench.harness.entries import ORACLE, resolve_entry
-    from wmbench.models import checkpoint
-    from wmbench.models.zoo import find_checkpoint
-    from wmbench.training.config import VARIANTS
-
-    resolved = [resolve_entry(name) for name in entries]
-    for entry in resolved:
-        if entry.variant not in (*VARIANTS, ORACLE):
-            raise ValueError(f"entry {entry.name!r}: unknown world-model variant {entry.variant!r}; "
-                             f"choose one of {', '.join(VARIANTS)}")
-        entry.make_planner()
-    for env in envs:
-        for variant in dict.fromkeys(e.variant for e in resolved if e.variant != ORACLE):
-            path = find_checkpoint(env, model, variant, size, 0, home, frozen)
-            if not path.exists():
-                raise FileNotFoundError(f"no {variant} {model} world model for {env} at {path}; run "
-                                        f"`wmbench train {env} --model {model} --variant {variant} "
-                                        f"--size {size}`")
-            checkpoint.read(path)
-
-
 def _failures(failed: list[str]) -> int:
     """Exit status 1 with a summary when sweep units failed (their error rows were written), else 0."""
     if failed:
@@ -287,22 +262,21 @@ def _executor(args: argparse.Namespace):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from wmbench.harness.budgets import parse_budgets
-    from wmbench.harness.sweep import SweepConfig, run_sweep, validate_config
+    from wmbench.harness.sweep import SweepConfig, prepare, run_sweep
+    from wmbench.planning import parse_budgets
     from wmbench.presets import checkpoint_source
 
     config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
-                         seeds=args.seeds, mode=args.mode, split=args.tasks, levels=args.levels,
-                         n_tasks=args.n_tasks, max_steps=args.max_steps, objective=args.objective,
+                         seeds=args.seeds, mode=args.mode, split=args.split, levels=args.levels,
+                         n_tasks=args.n_tasks, step_cap=args.step_cap, objective=args.objective,
                          threads=1 if args.threads is None else args.threads, device=_device(args))
-    validate_config(config)
-    _check_entries_and_models(args.env, args.entry, args.model, args.size, _home(args), not args.trained)
-    results = _output_dir(args.results, "--results")
-    command = "wmbench " + shlex.join(sys.argv[1:])
     source = checkpoint_source(args.model, args.size, _home(args), device=config.device,
                                frozen=not args.trained)
+    sweep = prepare(config, source)
+    results = _output_dir(args.results, "--results")
+    command = "wmbench " + shlex.join(sys.argv[1:])
     with _executor(args) as executor:
-        outcome = run_sweep(config, results, source, command=command, executor=executor)
+        outcome = run_sweep(sweep, results, source, command=command, executor=executor)
     print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
     return _failures(outcome.failed)
 
@@ -342,8 +316,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from wmbench.reproduce import default_out_dir, reproduce_budget, reproduce_table1
 
-    if args.seeds is not None:
-        _check_seeds(args.seeds, "--seeds")
     _check_model(args.model)
     out = _output_dir(args.out, "--out") if args.out is not None else None
     if out is None:
@@ -352,19 +324,24 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     run = reproduce_table1 if args.what == "table1" else reproduce_budget
     with _executor(args) as executor:
         outcome = run(args.preset, out, _home(args), args.model, args.seeds, executor=executor,
-                      threads=args.threads, device=_device(args), envs=args.env, split=args.tasks,
+                      threads=args.threads, device=_device(args), envs=args.env, split=args.split,
                       trained=args.trained)
     return _failures(outcome.failed)
 
 
 def cmd_video(args: argparse.Namespace) -> None:
+    from wmbench.harness.sweep import SweepConfig, prepare
+    from wmbench.planning import parse_budgets
+    from wmbench.presets import checkpoint_source
     from wmbench.report.video import episode_video
 
-    _check_entries_and_models((args.env,), (args.entry,), args.model, args.size, _home(args))
+    prepare(SweepConfig(entries=(args.entry,), envs=(args.env,), budgets=parse_budgets(args.budget),
+                        seeds=(args.seed,), mode=args.mode, split=args.split),
+            checkpoint_source(args.model, args.size, _home(args), frozen=not args.trained))
     _check_writable(Path(args.out).parent, "--out's folder")
     info = episode_video(args.env, args.entry, args.task, args.out, budget=args.budget, mode=args.mode,
-                         model_kind=args.model, dataset_size=args.size, split=args.tasks, seed=args.seed,
-                         home=_home(args))
+                         model_kind=args.model, dataset_size=args.size, split=args.split, seed=args.seed,
+                         home=_home(args), frozen=not args.trained)
     print(f"{info.path}: {info.frames} frames, {info.seconds:.1f} s, {info.bytes / 1024:.0f} KiB; episode "
           f"{'succeeded' if info.success else 'failed'}")
 
@@ -376,7 +353,7 @@ def cmd_tasks(args: argparse.Namespace) -> None:
     print(f"{suite.env} {suite.split} {suite.version}: {len(suite)} tasks, sha256 {suite.sha256[:12]}")
     for level, count in suite.level_counts().items():
         steps = suite.select_levels([level]) if level else suite
-        print(f"  {level or '(no levels)':<12} {count:>4} tasks, MPC budget {steps.max_steps} env steps, "
+        print(f"  {level or '(no levels)':<12} {count:>4} tasks, MPC step cap {steps.step_cap} env steps, "
               f"open-loop {steps.open_loop_steps} env steps")
 
 
@@ -432,7 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
     p.add_argument("--variant", default="base", choices=VARIANTS)
     p.add_argument("--size", default="small", choices=SIZES, help="dataset size")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model-seed", type=int, default=0,
+                   help="the world model's training seed (default 0)")
     p.add_argument("--dataset", help="dataset name (default ENV-expert-v1, wmbench.data.default_dataset)")
     p.add_argument("--steps", type=_positive_int, help="most base training steps (default: by data size)")
     p.add_argument("--lr", type=float, help="base learning rate (default 1e-3, cosine-decayed)")
@@ -460,14 +438,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     p.add_argument("--mode", default="mpc", choices=modes, metavar="MODE",
                    help="control mode: %(choices)s (default: %(default)s)")
-    p.add_argument("--tasks", default="test", choices=tuple(SPLITS), help="task split")
+    p.add_argument("--split", default="test", choices=tuple(SPLITS), help="task split")
     p.add_argument("--levels", type=_csv, help="only tasks of these difficulty levels, e.g. 'far' (see "
                                                "`wmbench tasks ENV`; default: all)")
     p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split (after --levels)")
     p.add_argument("--seeds", type=_ints, default=quick.seeds,
                    help=f"planner seeds, comma-separated (default: {','.join(map(str, quick.seeds))})")
-    p.add_argument("--max-steps", type=int, help="MPC env-step budget (default: the largest of the levels "
-                                                 "run, see `wmbench tasks ENV`)")
+    p.add_argument("--step-cap", type=int, help="MPC step cap: env steps per episode at most (default: the "
+                                                "largest of the levels run, see `wmbench tasks ENV`)")
     p.add_argument("--objective", default="exponential", choices=objectives, metavar="WEIGHTING",
                    help="planning objective's frame weighting: %(choices)s (default: %(default)s)")
     p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "
@@ -498,9 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=("table1", "budget"))
     p.add_argument("--preset", default="quick", choices=tuple(PRESETS), help="dataset size and seeds")
     p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
-    p.add_argument("--seeds", type=_ints, help="override the preset's seeds")
+    p.add_argument("--seeds", type=_ints, help="planner seeds, comma-separated (default: the preset's)")
     p.add_argument("--env", type=_csv, help=f"only these env(s), comma-separated: {envs} (default: all)")
-    p.add_argument("--tasks", default="test", choices=tuple(SPLITS),
+    p.add_argument("--split", default="test", choices=tuple(SPLITS),
                    help="task split (default test: 500 tasks per env; dev: 60, for models too slow on a CPU)")
     p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
     _add_device(p)
@@ -514,12 +492,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", default="1", help="one budget per plan call: '1' (s), 'it:30' or 'ev:3000'")
     p.add_argument("--mode", default="mpc", choices=modes, metavar="MODE",
                    help="control mode: %(choices)s (default: %(default)s)")
-    p.add_argument("--tasks", default="test", choices=tuple(SPLITS), help="task split")
+    p.add_argument("--split", default="test", choices=tuple(SPLITS), help="task split")
     p.add_argument("--seed", type=int, default=0, help="planner seed")
     p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "
                                                     f"({models} or 'package.module:Class')")
     p.add_argument("--size", default="small", choices=SIZES, help="dataset size of the models")
     p.add_argument("--out", required=True, help="FILE.mp4 (needs the 'video' extra) or FILE.gif")
+    p.add_argument("--trained", action="store_true", help="plan through the world model trained under "
+                                                          "$WMBENCH_HOME instead of the frozen reference one")
     p.set_defaults(func=cmd_video)
 
     p = add("tasks", help="describe an evaluation task suite")

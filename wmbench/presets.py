@@ -230,21 +230,21 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
     ``overrides``), through the world models of every model seed (the Oracle once); returns one line per
     failed unit.
 
-    Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``: they are never
-    measured under contention from the sweep itself.
+    Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``
+    (:attr:`wmbench.harness.sweep.PreparedSweep.serial`).
     """
-    from wmbench.harness.budgets import parse_budgets
     from wmbench.harness.sweep import SweepConfig, run_sweep
+    from wmbench.planning import parse_budgets
 
-    spec, failed = parse_budgets(budgets), []
+    parsed, failed = parse_budgets(budgets), []
     oracle = entries == ("Oracle",)
     for settings in preset.sweeps(mode):
-        config = SweepConfig(entries=entries, budgets=spec, device=device, **{**settings, **overrides})
+        config = SweepConfig(entries=entries, budgets=parsed, device=device, **{**settings, **overrides})
         for seed in (0,) if oracle else preset.model_seeds:
             source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, home, seed,
                                                          device, preset.frozen)
             outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
-                                executor=None if spec.kind == "seconds" else executor)
+                                executor=executor)
             failed.extend(outcome.failed)
     return failed
 
@@ -252,11 +252,16 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
 def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0,
                       device: str = "cpu", frozen: bool = True):
     """A harness model source reading, onto ``device``, the frozen reference checkpoints where the zoo has
-    them (``frozen``) and otherwise those of ``wmbench train`` (training seed ``seed``)."""
+    them (``frozen``) and otherwise those of ``wmbench train`` (training seed ``seed``); a missing one names
+    the command that trains it."""
     from wmbench.harness.sweep import checkpoint_models
     from wmbench.models.zoo import find_checkpoint
 
     def path_for(env: str, variant: str) -> Path:
         return find_checkpoint(env, model, variant, dataset_size, seed, home, frozen)
 
-    return checkpoint_models(path_for, device)
+    def train_hint(env: str, variant: str) -> str:
+        return f"wmbench train {env} --model {model} --variant {variant} --size {dataset_size}" + \
+            (f" --model-seed {seed}" if seed else "")
+
+    return checkpoint_models(path_for, device, train_hint)

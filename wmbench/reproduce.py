@@ -48,25 +48,26 @@ class _Run:
 
 def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None, model: str,
            seeds: tuple[int, ...] | None, executor: Executor | None, threads: int | None,
-           device: str, envs: tuple[str, ...] | None, split: str, trained: bool) -> _Run:
-    """Resolve the preset (the whole ``split``, default ``test``; ``envs``, default all) and train or reuse
-    its world models on ``device`` (the frozen reference models unless ``trained``)."""
-    from wmbench import tasks
+           device: str, envs: tuple[str, ...] | None, split: str, entries: tuple[str, ...], budgets: str,
+           trained: bool) -> _Run:
+    """Resolve the preset (the whole ``split``, default ``test``; ``envs``, default all), check a sweep of
+    ``entries`` at ``budgets`` with :func:`wmbench.harness.sweep.prepare` before any training, and train or
+    reuse its world models on ``device`` (the frozen reference models unless ``trained``)."""
+    from wmbench.harness.sweep import SweepConfig, prepare
     from wmbench.models.device import resolve_device
-    from wmbench.registry import make_env
+    from wmbench.planning import parse_budgets
 
     started = time.perf_counter()
     device = resolve_device(device)
     preset = replace(get_preset(preset_name), model=model, split=split, n_tasks=None, frozen=not trained)
     preset = preset if envs is None else replace(preset, envs=tuple(envs))
-    for env in preset.envs:  # the sweep's own checks, before any training
-        make_env(env)
-        tasks.load(env, split)
     preset = preset if seeds is None else replace(preset, seeds=seeds)
     preset = preset if threads is None else replace(preset, threads=threads)
+    prepare(SweepConfig(entries=entries, envs=preset.envs, budgets=parse_budgets(budgets),
+                        seeds=preset.seeds, split=split, threads=preset.threads, device=device))
     options = {"--seeds": None if seeds is None else ",".join(map(str, seeds)),
                "--env": None if envs is None else ",".join(envs),
-               "--tasks": None if split == "test" else split, "--device": None if device == "cpu" else device,
+               "--split": None if split == "test" else split, "--device": None if device == "cpu" else device,
                "--trained": "" if trained else None}
     command = f"wmbench reproduce {what} --preset {preset_name} --model {model}" + "".join(
         f" {flag} {value}".rstrip() for flag, value in options.items() if value is not None)
@@ -105,9 +106,10 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
     on ``device``, and write ``TABLE1.md``."""
     from wmbench.report.table1 import table1_entries
 
-    run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
-                 trained)
     entries = [table1_entries(variant) for variant in VARIANTS]
+    run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
+                 (*(name for names in entries for name in names), "Oracle"), TABLE1_BUDGETS["mpc"]["cem"],
+                 trained)
     families = {"gbp": tuple(name for gd, adam, _ in entries for name in (gd, adam)),
                 "cem": tuple(name for *_, name in entries)}
     for mode, budgets in TABLE1_BUDGETS.items():
@@ -127,6 +129,6 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
     """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md`` (models as for
     :func:`reproduce_table1`)."""
     run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
-                 trained)
+                 BUDGET_ENTRIES, BUDGET_SECONDS, trained)
     _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")
     return _finish(run, "BUDGET.md")

@@ -16,7 +16,7 @@ ENVS: dict[str, tuple[str, str, str]] = {
     "wall": ("wmbench/Wall-v0", "wmbench_envs.wall:WallEnv", "wmbench_envs.wall_expert:WallExpert"),
 }
 
-#: Gymnasium TimeLimit for plain `gym.make` use; evaluation tasks carry their own step budgets.
+#: Gymnasium TimeLimit for plain `gym.make` use; evaluation tasks carry their own step caps.
 MAX_EPISODE_STEPS = {"pointmaze": 300, "pusht": 300, "wall": 300}
 
 for _name, (_env_id, _entry_point, _expert) in ENVS.items():

@@ -222,11 +222,11 @@ class Expert:
     def act(self, state: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def solves(self, start: np.ndarray, goal: np.ndarray, max_steps: int) -> bool:
-        """Reset the env to ``(start, goal)`` and act; whether it succeeds within ``max_steps`` env steps."""
+    def solves(self, start: np.ndarray, goal: np.ndarray, step_cap: int) -> bool:
+        """Reset the env to ``(start, goal)`` and act; whether it succeeds within ``step_cap`` env steps."""
         _, info = self.env.reset(options={"state": start, "goal": goal})
         self.reset(goal)
-        for _ in range(max_steps):
+        for _ in range(step_cap):
             _, _, terminated, _, info = self.env.step(self.act(info["state"]))
             if terminated:
                 return True

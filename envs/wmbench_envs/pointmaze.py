@@ -247,7 +247,7 @@ class PointMazeEnv(GoalEnv):
 
     ## Episode End
     Terminated on success: the ball's xy within 0.5 of the goal's. Truncated after 300 steps when made with
-    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step budgets. `info` holds `state`,
+    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step caps. `info` holds `state`,
     `goal_state` and `is_success`.
 
     ## Arguments

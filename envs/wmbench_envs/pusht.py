@@ -199,7 +199,7 @@ class PushTEnv(GoalEnv):
     ## Episode End
     Terminated on success: agent and block xy jointly within 20 units of the goal (`||goal[:4] -
     state[:4]|| < 20`) and the block angle within pi/9. Truncated after 300 steps when made with
-    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step budgets. `info` holds `state`,
+    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step caps. `info` holds `state`,
     `goal_state`, `is_success` and `coverage` (the fraction of the goal T covered by the block,
     gym-pusht's success measure, reported beside the success test).
 

@@ -233,7 +233,7 @@ class WallEnv(GoalEnv):
 
     ## Episode End
     Terminated on success: the dot within 4.5 px of the goal. Truncated after 300 steps when made with
-    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step budgets. `info` holds `state`,
+    `gymnasium.make` (TimeLimit); evaluation tasks carry their own step caps. `info` holds `state`,
     `goal_state` and `is_success`.
 
     ## Arguments

@@ -1,11 +1,11 @@
-"""Evaluation harness: episodes against simulators (:mod:`.episodes`), entries (:mod:`.entries`), budget
-lists (:mod:`.budgets`), units and their identity (:mod:`.units`), sweeps with resume (:mod:`.sweep`), the
-results schema and its Parquet I/O (:mod:`.schema`) and run metadata (:mod:`.machine`).
+"""Evaluation harness: episodes against simulators (:mod:`.episodes`), entries (:mod:`.entries`), units and
+their identity (:mod:`.units`), sweeps with resume (:mod:`.sweep`), the results schema and its Parquet I/O
+(:mod:`.schema`) and run metadata (:mod:`.machine`).
 
 Kept import-free so that reading results (``wmbench.report``) does not import torch::
 
-    from wmbench.harness.budgets import parse_budgets
     from wmbench.harness.sweep import SweepConfig, checkpoint_models, run_sweep
+    from wmbench.planning import parse_budgets
 
     config = SweepConfig(("GBP", "CEM"), ("pusht",), parse_budgets("0.01,0.1"), seeds=(0, 1))
     run_sweep(config, "results", checkpoint_models(lambda env, variant: f"ckpt/{env}-{variant}.pt"))

@@ -11,7 +11,7 @@ goal is the goal observation repeated h times.
   **final** state only (the reference protocol). One plan call with anytime ``milestones`` yields the plan at
   every budget of a sweep (``budget`` may be an ascending list; the last one is the plan's budget).
 * ``mpc``: plan, execute ``execute_steps`` planning steps, re-observe, replan warm-started from the rest of
-  the previous plan (shifted, padded with mid-range = zero actions), until success or ``max_steps`` env steps.
+  the previous plan (shifted, padded with mid-range = zero actions), until success or ``step_cap`` env steps.
   Success is checked after every env step and is sticky: a succeeded episode executes nothing more.
 
 A budget applies to one plan call for the whole batch. Planner outputs are validated: non-finite or
@@ -75,6 +75,30 @@ class EpisodeRecord:
     error: str | None
 
 
+PerEpisode = Any
+"""One value for every episode, or a sequence / array with one value per episode."""
+
+
+def episode_records(budget: Budget, n: int, *, success: PerEpisode, final_distance: PerEpisode,
+                    coverage: PerEpisode, steps: PerEpisode, replans: PerEpisode,
+                    planning_seconds: PerEpisode, iterations: PerEpisode, forward_evals: PerEpisode,
+                    backward_evals: PerEpisode, overrun: PerEpisode, error: PerEpisode
+                    ) -> list[EpisodeRecord]:
+    """The records of episodes ``0 .. n - 1`` under ``budget``: the one place an :class:`EpisodeRecord` is
+    built (the episode loops' and the harness's error records alike)."""
+    def each(value: PerEpisode) -> list[Any]:
+        return list(value) if isinstance(value, list | tuple | np.ndarray) else [value] * n
+
+    fields = zip(each(success), each(final_distance), each(coverage), each(steps), each(replans),
+                 each(planning_seconds), each(iterations), each(forward_evals), each(backward_evals),
+                 each(overrun), each(error), strict=True)
+    return [EpisodeRecord(episode=i, budget=budget, success=bool(ok), final_distance=float(dist),
+                          coverage=float(cover), steps=int(n_steps), replans=int(plans),
+                          planning_seconds=float(seconds), iterations=int(its), forward_evals=int(fwd),
+                          backward_evals=int(bwd), overrun=bool(over), error=err)
+            for i, (ok, dist, cover, n_steps, plans, seconds, its, fwd, bwd, over, err) in enumerate(fields)]
+
+
 def model_obs_type(model: Any) -> str:
     """What a model encodes, "state" or "pixels": ``model.obs_type`` (default "state")."""
     return getattr(model, "obs_type", "state")
@@ -102,11 +126,11 @@ class _Sims:
             return [env.draw(g, env.image_size) for env, g in zip(self.envs, self.goals, strict=True)]
         return [g.astype(np.float32) for g in self.goals]
 
-    def execute(self, i: int, actions: np.ndarray, max_steps: int | None, sticky: bool) -> None:
-        """Run env actions [K, a] in episode i, stopping at ``max_steps`` or (if ``sticky``) at success."""
+    def execute(self, i: int, actions: np.ndarray, step_cap: int | None, sticky: bool) -> None:
+        """Run env actions [K, a] in episode i, stopping at ``step_cap`` or (if ``sticky``) at success."""
         env = self.envs[i]
         for action in actions:
-            if (sticky and self.success[i]) or (max_steps is not None and self.steps[i] >= max_steps):
+            if (sticky and self.success[i]) or (step_cap is not None and self.steps[i] >= step_cap):
                 return
             self.obs[i], _, _, _, info = env.step(action)
             self.past[i].append(self.obs[i])
@@ -131,11 +155,10 @@ class _Sims:
 
     def failed(self, budget: Budget, error: str, replans: int = 0) -> list[EpisodeRecord]:
         """Records of every episode in its current state, failed with ``error``."""
-        dist, cover = self.distances(), self.coverages()
-        return [EpisodeRecord(episode=i, budget=budget, success=False, final_distance=float(dist[i]),
-                              coverage=float(cover[i]), steps=int(self.steps[i]), replans=replans,
-                              planning_seconds=0.0, iterations=0, forward_evals=0, backward_evals=0,
-                              overrun=False, error=error) for i in range(len(self.envs))]
+        return episode_records(budget, len(self.envs), success=False, final_distance=self.distances(),
+                               coverage=self.coverages(), steps=self.steps, replans=replans,
+                               planning_seconds=0.0, iterations=0, forward_evals=0, backward_evals=0,
+                               overrun=False, error=error)
 
 
 def _device(model: torch.nn.Module) -> torch.device:
@@ -181,7 +204,7 @@ def _task_arrays(tasks: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | Sequence[Budget], tasks: Any,
-                 mode: str = "mpc", *, horizon: int = 5, max_steps: int | None = None, execute_steps: int = 1,
+                 mode: str = "mpc", *, horizon: int = 5, step_cap: int | None = None, execute_steps: int = 1,
                  seed: int = 0, objective: Objective | None = None, obs_type: str | None = None,
                  on_step: StepHook | None = None, plan_timeout: float = PLAN_TIMEOUT) -> list[EpisodeRecord]:
     """Run all tasks (a ``TaskSuite`` or a ``(starts [N, S], goals [N, S])`` pair) with one planner.
@@ -189,9 +212,9 @@ def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | S
     ``planner`` must be a :class:`~wmbench.planning.Planner`: its ``init``/``iterate`` run in the shared loop.
 
     Returns one record per episode and budget (open-loop with several ascending budgets: budget-major order).
-    ``max_steps`` (MPC env-step cap) defaults to ``tasks.max_steps``; ``obs_type`` defaults to
-    :func:`model_obs_type`. ``on_step`` (a :data:`StepHook`) sees every env step of every episode (and
-    budget), e.g. to record an episode for a video.
+    ``step_cap`` (MPC: the most env steps an episode takes) defaults to ``tasks.step_cap``; ``obs_type``
+    defaults to :func:`model_obs_type`. ``on_step`` (a :data:`StepHook`) sees every env step of every episode
+    (and budget), e.g. to record an episode for a video.
     """
     if mode not in MODES:
         raise ValueError(f"unknown control mode {mode!r}; choose one of {MODES}")
@@ -222,11 +245,11 @@ def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | S
         return _open_loop(ctx, budgets)
     if len(budgets) != 1:
         raise ValueError("MPC runs one budget per call; call run_episodes once per budget")
-    if max_steps is None:
-        max_steps = getattr(tasks, "max_steps", None)
-    if max_steps is None or max_steps < 1:
-        raise ValueError("MPC needs max_steps >= 1 (an env-step budget per episode)")
-    return _mpc(ctx, budgets[0], int(max_steps), execute_steps)
+    if step_cap is None:
+        step_cap = getattr(tasks, "step_cap", None)
+    if step_cap is None or step_cap < 1:
+        raise ValueError("MPC needs step_cap >= 1 (the most env steps an episode takes)")
+    return _mpc(ctx, budgets[0], int(step_cap), execute_steps)
 
 
 @dataclass
@@ -292,18 +315,15 @@ def _open_loop(ctx: _Context, budgets: list[Budget]) -> list[EpisodeRecord]:
             if errors[i] is None:
                 sims.execute(i, ctx.env_actions(plan.actions[i]), None, sticky=False)
         success = sims.success & np.array([e is None for e in errors])
-        dist, cover = sims.distances(), sims.coverages()
-        records += [EpisodeRecord(episode=int(i), budget=b, success=bool(success[i]),
-                                  final_distance=float(dist[i]), coverage=float(cover[i]),
-                                  steps=int(sims.steps[i]), replans=1, planning_seconds=plan.seconds,
-                                  iterations=plan.iterations, forward_evals=plan.forward_evals,
-                                  backward_evals=plan.backward_evals, overrun=_overran(plan.seconds, b),
-                                  error=errors[i])
-                    for i in idx]
+        records += episode_records(b, n, success=success, final_distance=sims.distances(),
+                                   coverage=sims.coverages(), steps=sims.steps, replans=1,
+                                   planning_seconds=plan.seconds, iterations=plan.iterations,
+                                   forward_evals=plan.forward_evals, backward_evals=plan.backward_evals,
+                                   overrun=_overran(plan.seconds, b), error=errors)
     return records
 
 
-def _mpc(ctx: _Context, budget: Budget, max_steps: int, execute_steps: int) -> list[EpisodeRecord]:
+def _mpc(ctx: _Context, budget: Budget, step_cap: int, execute_steps: int) -> list[EpisodeRecord]:
     n = len(ctx.starts)
     sims = ctx.sims()
     z_goal = ctx.goal_latents(sims)
@@ -313,7 +333,7 @@ def _mpc(ctx: _Context, budget: Budget, max_steps: int, execute_steps: int) -> l
     overrun = np.zeros(n, dtype=bool)
     errors: list[str | None] = [None] * n
     while True:
-        idx = np.flatnonzero(~sims.success & (sims.steps < max_steps) & np.array([e is None for e in errors]))
+        idx = np.flatnonzero(~sims.success & (sims.steps < step_cap) & np.array([e is None for e in errors]))
         if idx.size == 0:
             break
         plan_seed = int(np.random.SeedSequence([ctx.seed, int(replans.max())]).generate_state(1)[0])
@@ -336,11 +356,9 @@ def _mpc(ctx: _Context, budget: Budget, max_steps: int, execute_steps: int) -> l
                 errors[i] = err
                 continue
             plan = result.actions[j].detach().to(ctx.device, ctx.low.dtype)
-            sims.execute(i, ctx.env_actions(plan[:execute_steps]), max_steps, sticky=True)
+            sims.execute(i, ctx.env_actions(plan[:execute_steps]), step_cap, sticky=True)
             warm[i] = torch.cat([plan[execute_steps:], mid.expand(execute_steps, -1)])
-    dist, cover = sims.distances(), sims.coverages()
-    return [EpisodeRecord(episode=i, budget=budget, success=bool(sims.success[i]) and errors[i] is None,
-                          final_distance=float(dist[i]), coverage=float(cover[i]), steps=int(sims.steps[i]),
-                          replans=int(replans[i]), planning_seconds=float(seconds[i]), iterations=int(its[i]),
-                          forward_evals=int(fwd[i]), backward_evals=int(bwd[i]), overrun=bool(overrun[i]),
-                          error=errors[i]) for i in range(n)]
+    return episode_records(budget, n, success=sims.success & np.array([e is None for e in errors]),
+                           final_distance=sims.distances(), coverage=sims.coverages(), steps=sims.steps,
+                           replans=replans, planning_seconds=seconds, iterations=its, forward_evals=fwd,
+                           backward_evals=bwd, overrun=overrun, error=errors)

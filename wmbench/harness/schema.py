@@ -22,7 +22,7 @@ from wmbench.io import atomic_write
 SCHEMA_VERSION = 2
 PARTS = "parts"
 #: The values of the ``mode`` and ``budget_kind`` columns: ``wmbench.harness.episodes.MODES`` and
-#: ``wmbench.harness.budgets.BUDGET_KINDS`` restated, so that reading results imports no torch (a test keeps
+#: ``wmbench.planning.budget.BUDGET_KINDS`` restated, so that reading results imports no torch (a test keeps
 #: them equal).
 MODES = ("mpc", "open-loop")
 BUDGET_KINDS = ("seconds", "iterations", "evaluations")
@@ -61,7 +61,7 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("horizon", pa.int64(), "planning horizon in planning steps"),
     ("execute_steps", pa.int64(), "planning steps executed per replan (MPC)"),
     ("objective", pa.string(), "planning objective weighting over the predicted frames (exponential | last)"),
-    ("max_steps", pa.int64(), "env-step cap per episode (MPC) or env steps executed (open-loop)"),
+    ("max_steps", pa.int64(), "the step cap: env steps per episode at most (MPC), or executed (open-loop)"),
     ("batch_size", pa.int64(), "episodes planned together in one plan call"),
     ("split", pa.string(), "task-suite split"),
     ("task_suite", pa.string(), "task-suite version"),

@@ -28,9 +28,8 @@ import torch
 from tqdm import tqdm
 
 from wmbench.harness import manifest
-from wmbench.harness.budgets import BudgetSpec
 from wmbench.harness.entries import ORACLE, Entry, resolve_entry
-from wmbench.harness.episodes import MODES, EpisodeRecord, run_episodes
+from wmbench.harness.episodes import MODES, EpisodeRecord, episode_records, run_episodes
 from wmbench.harness.executors import Executor, Job, Outcome, SerialExecutor
 from wmbench.harness.machine import device_name, machine_info
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, write_part
@@ -38,9 +37,11 @@ from wmbench.harness.transport import ModelPayload, pack, simulator, unpack, wei
 from wmbench.harness.units import Unit
 from wmbench.harness.watchdog import PLAN_TIMEOUT
 from wmbench.models.device import resolve_device
-from wmbench.planning import Objective
+from wmbench.planning import Budget, Objective
+from wmbench.planning.budget import check_budget_list
 from wmbench.planning.objective import WEIGHTINGS
 from wmbench.registry import make_env
+from wmbench.training.config import VARIANTS
 
 ModelSource = Callable[[str, str], Any] | Mapping[tuple[str, str], Any]
 """``(env, variant) -> world model`` as a callable or a mapping; a failing lookup gives error rows. The
@@ -54,7 +55,7 @@ MAX_SEED = 2**31 - 1
 @dataclass(frozen=True)
 class SweepConfig:
     """What to run. ``levels`` keeps only the suite's tasks of those difficulty levels (None: all) and
-    ``n_tasks`` then takes a prefix; ``max_steps`` overrides the suite's MPC cap (by default the largest cap
+    ``n_tasks`` then takes a prefix; ``step_cap`` overrides the suite's MPC step cap (by default the largest
     of the levels run); ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential"
     or "last"); ``device`` is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``,
     resolved by :func:`wmbench.models.device.resolve_device`); ``plan_timeout`` is the watchdog's limit in
@@ -63,7 +64,7 @@ class SweepConfig:
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]
-    budgets: BudgetSpec
+    budgets: tuple[Budget, ...]
     seeds: tuple[int, ...] = (0,)
     mode: str = "mpc"
     split: str = "test"
@@ -71,7 +72,7 @@ class SweepConfig:
     n_tasks: int | None = None
     horizon: int = 5
     execute_steps: int = 1
-    max_steps: int | None = None
+    step_cap: int | None = None
     objective: str = "exponential"
     threads: int = 1
     device: str = "cpu"
@@ -88,8 +89,51 @@ class SweepOutcome:
     failed: list[str] = field(default_factory=list)
 
 
-def validate_config(config: SweepConfig) -> list[Entry]:
-    """Resolve the entries of ``config``; a one-line ``ValueError`` for anything unknown or out of range."""
+@dataclass(frozen=True)
+class PreparedSweep:
+    """A sweep checked by :func:`prepare`: its configuration (device resolved), its entries and its task
+    suites (levels and ``n_tasks`` applied)."""
+
+    config: SweepConfig
+    entries: tuple[Entry, ...]
+    suites: Mapping[str, Any]
+
+    @property
+    def serial(self) -> bool:
+        """Whether its units run one at a time whatever the executor: wall-clock (seconds) budgets are never
+        measured under contention from the sweep itself."""
+        return self.config.budgets[0].kind == "seconds"
+
+
+def prepare(config: SweepConfig, checkpoints: CheckpointModels | None = None, tasks: TaskSource | None = None
+            ) -> PreparedSweep:
+    """Everything a sweep checks before it runs, done once: the configuration, its entries (resolved, their
+    planners built), its task suites (from ``tasks``, default :func:`wmbench.tasks.load`) and, given
+    ``checkpoints``, every world model it plans through (a trained variant, its checkpoint intact). A
+    one-line ``ValueError`` (``FileNotFoundError`` for a missing checkpoint) for anything wrong.
+    :func:`run_sweep` runs the result and applies :attr:`PreparedSweep.serial`."""
+    _validate(config)
+    entries = tuple(resolve_entry(name) for name in config.entries)
+    for entry in entries:
+        if checkpoints is not None and entry.variant not in (*VARIANTS, ORACLE):
+            raise ValueError(f"entry {entry.name!r}: unknown world-model variant {entry.variant!r}; "
+                             f"choose one of {', '.join(VARIANTS)}")
+        entry.make_planner()
+    load_tasks = tasks or _default_tasks
+    suites = {env: load_tasks(env, config.split) for env in config.envs}
+    if config.levels is not None:
+        suites = {env: s.select_levels(config.levels) for env, s in suites.items()}
+    if config.n_tasks is not None:
+        suites = {env: s.head(config.n_tasks) for env, s in suites.items()}
+    if checkpoints is not None:
+        for env in config.envs:
+            for variant in dict.fromkeys(e.variant for e in entries if e.variant != ORACLE):
+                checkpoints.check(env, variant)
+    return PreparedSweep(replace(config, device=resolve_device(config.device)), entries, suites)
+
+
+def _validate(config: SweepConfig) -> None:
+    """A one-line ``ValueError`` for anything in ``config`` unknown or out of range."""
     if config.mode not in MODES:
         raise ValueError(f"unknown control mode {config.mode!r}; choose one of {MODES}")
     if config.objective not in WEIGHTINGS:
@@ -98,20 +142,20 @@ def validate_config(config: SweepConfig) -> list[Entry]:
         raise ValueError("a sweep needs at least one entry, env and seed")
     if not config.plan_timeout > 0:
         raise ValueError(f"plan_timeout must be > 0 seconds, got {config.plan_timeout}")
-    for name, value, low in (("n_tasks", config.n_tasks, 1), ("max_steps", config.max_steps, 1),
+    for name, value, low in (("n_tasks", config.n_tasks, 1), ("step_cap", config.step_cap, 1),
                              ("horizon", config.horizon, 1), ("execute_steps", config.execute_steps, 1),
                              ("threads", config.threads, 1)):
         if value is not None and value < low:
             raise ValueError(f"{name} must be >= {low}, got {value}")
     if config.execute_steps > config.horizon:
         raise ValueError(f"execute_steps ({config.execute_steps}) must be <= horizon ({config.horizon})")
+    check_budget_list(config.budgets)
     resolve_device(config.device)
     bad_seeds = [s for s in config.seeds if not 0 <= s <= MAX_SEED]
     if bad_seeds:
         raise ValueError(f"seeds must be in [0, {MAX_SEED}], got {bad_seeds[0]}")
     for env in config.envs:
         make_env(env)
-    return [resolve_entry(name) for name in config.entries]
 
 
 def model_hash(model: Any) -> str:
@@ -129,11 +173,36 @@ def model_hash(model: Any) -> str:
     return digest.hexdigest()
 
 
-def checkpoint_models(path_for: Callable[[str, str], str | Path], device: str = "cpu") -> ModelSource:
-    """A :data:`ModelSource`: ``checkpoint.load(path_for(env, variant), device)`` (hash-verified)."""
-    from wmbench.models import checkpoint
+@dataclass(frozen=True)
+class CheckpointModels:
+    """A :data:`ModelSource` of trained checkpoints: ``checkpoint.load(path_for(env, variant), device)``
+    (hash-verified); ``train_hint(env, variant)`` is the command that trains a missing one."""
 
-    return lambda env, variant: checkpoint.load(path_for(env, variant), device)
+    path_for: Callable[[str, str], str | Path]
+    device: str = "cpu"
+    train_hint: Callable[[str, str], str] | None = None
+
+    def __call__(self, env: str, variant: str) -> Any:
+        from wmbench.models import checkpoint
+
+        return checkpoint.load(self.path_for(env, variant), self.device)
+
+    def check(self, env: str, variant: str) -> None:
+        """The checkpoint of (env, variant) exists and is intact (``checkpoint.read``); else a one-line
+        error."""
+        from wmbench.models import checkpoint
+
+        path = Path(self.path_for(env, variant))
+        if not path.exists():
+            hint = f"; run `{self.train_hint(env, variant)}`" if self.train_hint else ""
+            raise FileNotFoundError(f"no {variant} world model for {env} at {path}{hint}")
+        checkpoint.read(path)
+
+
+def checkpoint_models(path_for: Callable[[str, str], str | Path], device: str = "cpu",
+                      train_hint: Callable[[str, str], str] | None = None) -> CheckpointModels:
+    """A :data:`ModelSource` reading trained checkpoints (see :class:`CheckpointModels`)."""
+    return CheckpointModels(path_for, device, train_hint)
 
 
 def _simulator(env: str) -> Any:
@@ -168,7 +237,7 @@ def _load_models(config: SweepConfig, entries: list[Entry], models: ModelSource
 def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, Any],
                models: Mapping[tuple[str, str], Any]) -> list[Unit]:
     """The sweep's units in run order (env, entry, seed, budgets)."""
-    groups = [config.budgets.values] if config.mode == "open-loop" else [(v,) for v in config.budgets.values]
+    groups = [config.budgets] if config.mode == "open-loop" else [(b,) for b in config.budgets]
     units = []
     for env in config.envs:
         suite = suites[env]
@@ -177,43 +246,42 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
             digest = f"missing: {type(model).__name__}" if isinstance(model, Exception) else model_hash(model)
             if entry.variant == ORACLE:
                 digest = f"simulator-{digest[:16]}"
-            max_steps = None if config.mode == "open-loop" else int(config.max_steps or suite.max_steps)
+            step_cap = None if config.mode == "open-loop" else int(config.step_cap or suite.step_cap)
             for seed in config.seeds:
-                for values in groups:
+                for budgets in groups:
                     units.append(Unit(
-                        entry=entry, env=env, mode=config.mode, budget_kind=config.budgets.kind,
-                        values=tuple(values), seed=int(seed), split=config.split,
+                        entry=entry, env=env, mode=config.mode, budgets=tuple(budgets), seed=int(seed),
+                        split=config.split,
                         suite_version=str(suite.version), suite_sha256=str(suite.sha256),
                         task_ids=tuple(int(i) for i in suite.ids), horizon=config.horizon,
-                        execute_steps=config.execute_steps, max_steps=max_steps, objective=config.objective,
+                        execute_steps=config.execute_steps, step_cap=step_cap, objective=config.objective,
                         checkpoint_hash=digest, threads=config.threads, device=config.device))
     return units
 
 
-def run_sweep(config: SweepConfig, results_dir: str | Path, models: ModelSource, *,
+def run_sweep(sweep: SweepConfig | PreparedSweep, results_dir: str | Path, models: ModelSource, *,
               tasks: TaskSource | None = None, command: str = "", progress: bool = True,
               executor: Executor | None = None) -> SweepOutcome:
-    """Run every unfinished unit of ``config`` into ``results_dir`` on ``executor`` (default: serially here).
+    """Run every unfinished unit of ``sweep`` into ``results_dir`` on ``executor`` (default: serially here;
+    always serially for seconds budgets, :attr:`PreparedSweep.serial`).
 
-    Each unit runs on ``config.threads`` torch threads (recorded in every row, with the host and the units
-    running concurrently on it). Bad configuration (unknown env, entry or mode, out-of-range numbers, a
-    results path that is a file) raises ``ValueError`` before anything runs; a failing model or planner gives
-    error rows and a line in ``SweepOutcome.failed``.
+    A :class:`SweepConfig` is checked by :func:`prepare` first (with ``tasks``); a :class:`PreparedSweep` is
+    not checked again. Each unit runs on ``config.threads`` torch threads (recorded in every row, with the
+    host and the units running concurrently on it). Bad configuration (unknown env, entry or mode,
+    out-of-range numbers, a results path that is a file) raises ``ValueError`` before anything runs; a
+    failing model or planner gives error rows and a line in ``SweepOutcome.failed``.
     """
-    entries = validate_config(config)
-    config = replace(config, device=resolve_device(config.device))
+    sweep = sweep if isinstance(sweep, PreparedSweep) else prepare(sweep, tasks=tasks)
+    config, entries, suites = sweep.config, list(sweep.entries), sweep.suites
     results_dir = Path(results_dir)
     for path in (results_dir, results_dir / PARTS):
         if path.exists() and not path.is_dir():
             raise NotADirectoryError(f"results path {path} is a file, not a directory; choose another "
                                      "--results directory")
-    executor = executor or SerialExecutor()
-    load_tasks = tasks or _default_tasks
-    suites = {env: load_tasks(env, config.split) for env in config.envs}
-    if config.levels is not None:
-        suites = {env: s.select_levels(config.levels) for env, s in suites.items()}
-    if config.n_tasks is not None:
-        suites = {env: s.head(config.n_tasks) for env, s in suites.items()}
+    if sweep.serial and executor is not None and not executor.in_process:
+        tqdm.write("wmbench sweep: seconds budgets run one unit at a time (never timed under contention)",
+                   file=sys.stderr)
+    executor = SerialExecutor() if sweep.serial or executor is None else executor
     loaded = _load_models(config, entries, models)
     units = plan_units(config, entries, suites, loaded)
     manifest.write(results_dir, units, command)
@@ -332,7 +400,7 @@ def run_unit(unit: Unit, suite: Any, model: Any, plan_timeout: float = PLAN_TIME
     before = weights_hash(model)
     try:
         records = run_episodes(unit.env, model, unit.entry.make_planner(), unit.budgets, suite, unit.mode,
-                               horizon=unit.horizon, max_steps=unit.max_steps,
+                               horizon=unit.horizon, step_cap=unit.step_cap,
                                execute_steps=unit.execute_steps, seed=unit.seed,
                                objective=Objective(unit.objective), plan_timeout=plan_timeout)
     except Exception as exc:  # a broken unit gives error rows, never a crashed sweep
@@ -346,10 +414,11 @@ def run_unit(unit: Unit, suite: Any, model: Any, plan_timeout: float = PLAN_TIME
 def error_rows(unit: Unit, suite: Any, model: Any, error: str) -> list[dict]:
     """Failed rows for every episode and budget of ``unit``, with (the first line of) ``error``."""
     error = error.splitlines()[0][:500]
-    records = [EpisodeRecord(episode=i, budget=b, success=False, final_distance=float("nan"),
-                             coverage=float("nan"), steps=0, replans=0, planning_seconds=0.0, iterations=0,
-                             forward_evals=0, backward_evals=0, overrun=False, error=error)
-               for b in unit.budgets for i in range(len(suite.starts))]
+    records = [record for b in unit.budgets
+               for record in episode_records(b, len(suite.starts), success=False, final_distance=float("nan"),
+                                             coverage=float("nan"), steps=0, replans=0, planning_seconds=0.0,
+                                             iterations=0, forward_evals=0, backward_evals=0, overrun=False,
+                                             error=error)]
     return _rows(records, unit, suite, model)
 
 
@@ -366,11 +435,11 @@ def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> l
         else torch.device(unit.device)
     frameskip = int(getattr(model, "frameskip", 0)) if ok else 0
     shared = {
-        "entry": unit.entry.name, "env": unit.env, "budget_kind": unit.budget_kind, "seed": unit.seed,
+        "entry": unit.entry.name, "env": unit.env, "seed": unit.seed,
         "mode": unit.mode, "unit_id": unit.id, "variant": unit.entry.variant, "planner": unit.entry.planner,
         "planner_args": unit.entry.planner_args, "upper_bound": unit.entry.upper_bound,
         "horizon": unit.horizon, "execute_steps": unit.execute_steps, "objective": unit.objective,
-        "max_steps": unit.horizon * frameskip if unit.max_steps is None else unit.max_steps,
+        "max_steps": unit.horizon * frameskip if unit.step_cap is None else unit.step_cap,
         "batch_size": len(suite.starts), "split": unit.split, "task_suite": unit.suite_version,
         "task_suite_sha256": unit.suite_sha256, "dataset_hash": str(metadata.get("dataset_hash") or ""),
         "checkpoint_hash": unit.checkpoint_hash, "model_seed": int(metadata.get("seed", -1)),
@@ -378,5 +447,5 @@ def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> l
         "device": device_name(device),
     }
     return [{**shared, "task": int(suite.ids[r.episode]), "level": str(suite.levels[r.episode]),
-             "budget_value": float(getattr(r.budget, unit.budget_kind)),
+             "budget_kind": r.budget.kind, "budget_value": float(r.budget.value),
              **{k: getattr(r, k) for k in _RECORD_COLUMNS}} for r in records]

@@ -27,14 +27,13 @@ MAX_NAME = 100
 
 @dataclass(frozen=True, kw_only=True)
 class Unit:
-    """One unit of a sweep (see the module docstring). ``max_steps`` is the MPC env-step cap (None for
+    """One unit of a sweep (see the module docstring). ``step_cap`` is the MPC step cap (None for
     open-loop, whose episodes execute the plan's ``horizon x frameskip`` env steps)."""
 
     entry: Entry
     env: str
     mode: str
-    budget_kind: str
-    values: tuple[float, ...]
+    budgets: tuple[Budget, ...]
     seed: int
     split: str
     suite_version: str
@@ -42,7 +41,7 @@ class Unit:
     task_ids: tuple[int, ...]
     horizon: int
     execute_steps: int
-    max_steps: int | None
+    step_cap: int | None
     objective: str
     checkpoint_hash: str
     threads: int
@@ -54,10 +53,11 @@ class Unit:
             "schema": SCHEMA_VERSION, "entry": self.entry.name, "planner": self.entry.planner,
             "planner_args": self.entry.planner_args, "variant": self.entry.variant,
             "upper_bound": self.entry.upper_bound, "env": self.env, "mode": self.mode,
-            "budget_kind": self.budget_kind, "budgets": list(self.values), "seed": self.seed,
-            "split": self.split, "suite_version": self.suite_version, "suite_sha256": self.suite_sha256,
+            "budget_kind": self.budget_kind, "budgets": [float(b.value) for b in self.budgets],
+            "seed": self.seed, "split": self.split, "suite_version": self.suite_version,
+            "suite_sha256": self.suite_sha256,
             "tasks": list(self.task_ids), "horizon": self.horizon, "execute_steps": self.execute_steps,
-            "max_steps": self.max_steps, "objective": self.objective, "checkpoint_hash": self.checkpoint_hash,
+            "max_steps": self.step_cap, "objective": self.objective, "checkpoint_hash": self.checkpoint_hash,
             "threads": self.threads, "device": self.device,
         }
 
@@ -70,23 +70,23 @@ class Unit:
     @property
     def file_name(self) -> str:
         """``ENTRY__ENV__MODE__BUDGETS__seedN__ID.parquet``, the readable part sanitised and shortened."""
-        budget = f"{self.values[0]:g}" if len(self.values) == 1 else f"{len(self.values)}budgets"
+        budget = f"{self.budgets[0].value:g}" if len(self.budgets) == 1 else f"{len(self.budgets)}budgets"
         name = f"{self.entry.name}__{self.env}__{self.mode}__{self.budget_kind}-{budget}__seed{self.seed}"
         return f"{re.sub(r'[^A-Za-z0-9._+-]', '_', name)[:MAX_NAME]}__{self.id}.parquet"
 
     @property
-    def budgets(self) -> list[Budget]:
-        """The unit's budgets, ascending (open-loop: milestones of one plan call; MPC: a single budget)."""
-        kind = self.budget_kind
-        return [Budget(**{kind: v if kind == "seconds" else int(v)}) for v in self.values]
+    def budget_kind(self) -> str:
+        """The kind of the unit's budgets (ascending, of one kind; open-loop: the milestones of one plan call,
+        MPC: a single budget)."""
+        return self.budgets[0].kind
 
     @property
     def n_rows(self) -> int:
         """Rows of a complete part: one per task and budget."""
-        return len(self.task_ids) * len(self.values)
+        return len(self.task_ids) * len(self.budgets)
 
     @property
     def label(self) -> str:
         """A short human-readable description for progress and error lines."""
-        return f"{self.entry.name} on {self.env} ({self.mode}, {self.budget_kind} {self.values[-1]:g}, " \
-               f"seed {self.seed})"
+        return f"{self.entry.name} on {self.env} ({self.mode}, {self.budget_kind} " \
+               f"{self.budgets[-1].value:g}, seed {self.seed})"

@@ -4,10 +4,10 @@ No envs and no files here: the episode loop (open-loop / MPC in the simulator) i
 :mod:`wmbench.harness.episodes`.
 """
 
-from wmbench.planning.budget import Budget
+from wmbench.planning.budget import Budget, parse_budgets
 from wmbench.planning.objective import Objective
 from wmbench.planning.planner import Milestone, Planner, PlanResult, TracePoint, planner_class, run_planner
 from wmbench.planning.problem import PlanProblem
 
 __all__ = ["Budget", "Milestone", "Objective", "PlanProblem", "PlanResult", "Planner", "TracePoint",
-           "planner_class", "run_planner"]
+           "parse_budgets", "planner_class", "run_planner"]

@@ -22,11 +22,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from wmbench.harness.budgets import parse_budgets
 from wmbench.harness.entries import ORACLE, resolve_entry
 from wmbench.harness.episodes import EpisodeRecord, model_obs_type, run_episodes
 from wmbench.io import atomic_path
-from wmbench.planning import Budget
+from wmbench.planning import Budget, parse_budgets
 from wmbench.registry import make_env
 
 FPS = 10
@@ -77,7 +76,7 @@ class VideoInfo:
 def record_episode(env_name: str, model: Any, planner: Any, start: np.ndarray, goal: np.ndarray,
                    budget: Budget, mode: str = "mpc", **settings: Any) -> EpisodeTrace:
     """Run one episode with :func:`~wmbench.harness.episodes.run_episodes` (``settings``: its keyword
-    options, e.g. ``horizon``, ``max_steps``, ``seed``) and record every state and action."""
+    options, e.g. ``horizon``, ``step_cap``, ``seed``) and record every state and action."""
     states, actions = [np.asarray(start, dtype=np.float64)], []
 
     def on_step(_: int, action: np.ndarray, state: np.ndarray) -> None:
@@ -195,9 +194,11 @@ def write_video(frames: list[np.ndarray], path: Path, fps: int = FPS) -> Path:
     return path
 
 
-def load_model(env_name: str, variant: str, model_kind: str, dataset_size: str, home: Path | None) -> Any:
+def load_model(env_name: str, variant: str, model_kind: str, dataset_size: str, home: Path | None,
+               frozen: bool = True) -> Any:
     """The world model an entry plans through: the simulator for the Oracle, else the frozen reference
-    checkpoint or, where wmbench ships none, the trained one (:func:`wmbench.models.zoo.find_checkpoint`)."""
+    checkpoint (``frozen``) or, where wmbench ships none, the trained one
+    (:func:`wmbench.models.zoo.find_checkpoint`)."""
     if variant == ORACLE:
         from wmbench.models.simulator import SimulatorModel
 
@@ -205,19 +206,20 @@ def load_model(env_name: str, variant: str, model_kind: str, dataset_size: str, 
     from wmbench.models.checkpoint import load
     from wmbench.models.zoo import find_checkpoint
 
-    return load(find_checkpoint(env_name, model_kind, variant, dataset_size, 0, home))
+    return load(find_checkpoint(env_name, model_kind, variant, dataset_size, 0, home, frozen))
 
 
 def episode_video(env_name: str, entry: str, task: int, out: str | Path, *, budget: str = "1",
                   mode: str = "mpc", model_kind: str = "state", dataset_size: str = "small",
-                  split: str = "test", seed: int = 0, size: int = 256, home: Path | None = None) -> VideoInfo:
+                  split: str = "test", seed: int = 0, size: int = 256, home: Path | None = None,
+                  frozen: bool = True) -> VideoInfo:
     """Plan and execute task ``task`` of ``env_name``'s ``split`` suite with ``entry`` under one ``budget``
     per plan call (``"1"`` second, ``"it:30"`` iterations, ``"ev:3000"`` evaluations) and write the video."""
     from wmbench import tasks
 
     check_video_path(out)
-    spec = parse_budgets(budget)
-    if len(spec.values) != 1:
+    budgets = parse_budgets(budget)
+    if len(budgets) != 1:
         raise ValueError(f"--budget {budget!r}: give one budget (a video shows one episode)")
 
     suite = tasks.load(env_name, split)
@@ -225,15 +227,16 @@ def episode_video(env_name: str, entry: str, task: int, out: str | Path, *, budg
         raise ValueError(f"--task {task} is out of range: the {env_name} {split} suite has tasks 0 to "
                          f"{len(suite) - 1}")
     resolved = resolve_entry(entry)
-    model = load_model(env_name, resolved.variant, model_kind, dataset_size, home)
+    model = load_model(env_name, resolved.variant, model_kind, dataset_size, home, frozen)
     trace = record_episode(env_name, model, resolved.make_planner(), suite.starts[task], suite.goals[task],
-                           spec.budget(spec.values[0]), mode, max_steps=suite.max_steps, seed=seed)
+                           budgets[0], mode, step_cap=suite.step_cap, seed=seed)
     if trace.record.error:
         raise RuntimeError(f"the episode failed: {trace.record.error}")
     env = make_env(env_name)
     prediction = predict(model, env, trace, size) if mode == "open-loop" else None
     outcome = "success" if trace.record.success else "failure"
-    title = f"{env_name} {split} #{task} · {resolved.name} · {mode} · {spec.values[0]:g} {UNITS[spec.kind]}"
+    budget_text = f"{budgets[0].value:g} {UNITS[budgets[0].kind]}"
+    title = f"{env_name} {split} #{task} · {resolved.name} · {mode} · {budget_text}"
     frames = render_frames(env, trace, title, size, prediction, int(model.frameskip), outcome)
     path = write_video(frames, Path(out))
     return VideoInfo(path, len(frames), len(frames) / FPS, path.stat().st_size, trace.record.success)

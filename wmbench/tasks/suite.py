@@ -3,8 +3,9 @@
 A suite file ``task_suites/{env}-{version}-{split}.json`` holds ``starts`` and ``goals`` (one full env state
 each per task, floats written so that they read back exactly), the generating ``seeds`` and a ``sha256`` over
 everything else (sorted-key JSON). From v1 on it also holds a ``levels`` list (one level per task) and
-``level_steps``: per level, the MPC env-step cap ``max_steps`` and the env steps ``open_loop_steps`` an
-open-loop plan covers; a v0 file has a single ``max_steps`` and ``open_loop_steps`` and no levels.
+``level_steps``: per level, the step cap (the most env steps an MPC episode takes; the files' key is
+``max_steps``, read as ``step_cap``) and the env steps ``open_loop_steps`` an open-loop plan covers; a v0 file
+has a single ``max_steps`` and ``open_loop_steps`` and no levels.
 
 The hash inside a file cannot protect it (an edit can recompute it), so every file's sha256 is also listed in
 ``task_suites/SHA256SUMS`` (:data:`MANIFEST`, ``sha256sum`` format, written by ``python -m wmbench.tasks``)
@@ -39,10 +40,10 @@ SPLITS = ("test", "dev")
 
 @dataclass(frozen=True)
 class LevelSteps:
-    """Step settings of one difficulty level: the MPC env-step cap per episode and the env steps an
-    open-loop plan covers (horizon x frameskip)."""
+    """Step settings of one difficulty level: the MPC step cap (env steps per episode at most) and the env
+    steps an open-loop plan covers (horizon x frameskip)."""
 
-    max_steps: int
+    step_cap: int
     open_loop_steps: int
 
 
@@ -53,7 +54,7 @@ class TaskSuite:
     ``ids [N]`` are the tasks' indices in the full suite (kept by :meth:`subset`, :meth:`head` and
     :meth:`select_levels`, so a result row always names the same task) and ``levels [N]`` their difficulty
     levels ("" where a suite has none). ``level_steps`` maps each level to its :class:`LevelSteps` (empty for
-    a suite without levels); ``max_steps`` and ``open_loop_steps`` are then the largest among the levels of
+    a suite without levels); ``step_cap`` and ``open_loop_steps`` are then the largest among the levels of
     the tasks the suite holds, so a selection of easy levels gets their shorter caps.
     """
 
@@ -62,7 +63,7 @@ class TaskSuite:
     version: str
     starts: np.ndarray
     goals: np.ndarray
-    max_steps: int
+    step_cap: int
     open_loop_steps: int
     sha256: str
     ids: np.ndarray | None = None
@@ -96,9 +97,9 @@ class TaskSuite:
         """The tasks at positions ``index`` of this suite (their ids and levels kept)."""
         index = np.asarray(index, dtype=np.int64)
         levels = self.levels[index]
-        max_steps, open_loop_steps = _steps(self.level_steps, levels, (self.max_steps, self.open_loop_steps))
+        step_cap, open_loop_steps = _steps(self.level_steps, levels, (self.step_cap, self.open_loop_steps))
         return dataclasses.replace(self, starts=self.starts[index], goals=self.goals[index],
-                                   ids=self.ids[index], levels=levels, max_steps=max_steps,
+                                   ids=self.ids[index], levels=levels, step_cap=step_cap,
                                    open_loop_steps=open_loop_steps)
 
     def head(self, n: int) -> TaskSuite:
@@ -203,9 +204,9 @@ def _whole(value: object, what: str) -> int:
 
 def _steps(level_steps: Mapping[str, LevelSteps], levels: np.ndarray, default: tuple[int, int]
            ) -> tuple[int, int]:
-    """The largest ``(max_steps, open_loop_steps)`` among ``levels`` (``default`` for a suite without)."""
+    """The largest ``(step_cap, open_loop_steps)`` among ``levels`` (``default`` for a suite without)."""
     steps = [level_steps[name] for name in set(levels)] if level_steps else []
-    return (max((s.max_steps for s in steps), default=default[0]),
+    return (max((s.step_cap for s in steps), default=default[0]),
             max((s.open_loop_steps for s in steps), default=default[1]))
 
 
@@ -224,6 +225,6 @@ def _suite(payload: dict) -> TaskSuite:
     levels = np.asarray(payload["levels"], dtype=object)
     if levels.shape != (len(starts),):
         raise ValueError(f"{len(levels)} levels for {len(starts)} tasks")
-    max_steps, open_loop_steps = _steps(level_steps, levels, (0, 0))
-    return TaskSuite(*names, starts, goals, max_steps, open_loop_steps, payload["sha256"], levels=levels,
+    step_cap, open_loop_steps = _steps(level_steps, levels, (0, 0))
+    return TaskSuite(*names, starts, goals, step_cap, open_loop_steps, payload["sha256"], levels=levels,
                      level_steps=level_steps)
