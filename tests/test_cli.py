@@ -14,8 +14,9 @@ import pytest
 
 import wmbench.report
 from wmbench import cli
-from wmbench.cli import build_parser, main
+from wmbench.cli import SETTING_OPTIONS, build_parser, main
 from wmbench.data import DATASETS
+from wmbench.protocols import DEFAULT, PROTOCOLS
 
 LONG = "x" * 300  # longer than any file-name limit (255 bytes)
 ORACLE_EVAL = ["eval", "--env", "wall", "--entry", "Oracle", "--budgets", "it:1", "--n-tasks", "1", "--split",
@@ -64,10 +65,13 @@ def test_choices_and_defaults_come_from_the_owning_constants():
     for key, action in options.items():
         if action.choices is not None and action.default is not None:
             assert action.default in action.choices, key
-    assert options["eval", "budgets"].default == PRESETS["quick"].budgets
-    assert options["eval", "seeds"].default == PRESETS["quick"].seeds
-    for command in ("train", "eval", "reproduce"):
+    assert tuple(options["eval", "protocol"].choices) == tuple(PROTOCOLS)
+    for option in SETTING_OPTIONS:  # ad-hoc settings: None unless given, the default protocol's named in help
+        assert options["eval", option].default is None, option
+    assert PROTOCOLS[DEFAULT].budgets in options["eval", "budgets"].help
+    for command in ("train", "reproduce"):
         assert options[command, "model"].default in MODELS
+    for command in ("train", "eval", "reproduce"):
         assert all(name in options[command, "model"].help for name in MODELS)
     assert all(name in options["eval", "entry"].help for name in ENTRIES)
     assert "NAME[(key=value, ...)][@variant]" in options["eval", "entry"].help

@@ -261,24 +261,57 @@ def _executor(args: argparse.Namespace):
     return make_executor(args.executor, args.workers, args.ray_address)
 
 
+#: ``wmbench eval`` options that set what a protocol fixes: giving one makes the sweep ad hoc.
+SETTING_OPTIONS = ("budgets", "mode", "split", "levels", "n_tasks", "seeds", "step_cap", "objective", "model",
+                   "size")
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    """Under a named protocol (``--protocol``, or the default one when no setting option is given), or ad
+    hoc with the given settings on top of the default protocol's."""
+    from wmbench.protocols import DEFAULT, get_protocol
+
+    given = [f"--{name.replace('_', '-')}" for name in SETTING_OPTIONS if getattr(args, name) is not None]
+    if args.protocol and given:
+        raise ValueError(f"--protocol {args.protocol} fixes {', '.join(given)}: drop them, or drop "
+                         "--protocol for an ad-hoc sweep")
+    command = "wmbench " + shlex.join(sys.argv[1:])
+    if not given:
+        from wmbench.presets import evaluate, protocol_preset
+
+        name = args.protocol or DEFAULT
+        get_protocol(name)
+        preset = protocol_preset(name, args.entry, args.env, _home(args), _device(args), args.trained)
+        results = _output_dir(args.results, "--results")
+        with _executor(args) as executor:
+            failed = evaluate(preset, results, _home(args), command, executor=executor, device=_device(args),
+                              oracle=False)
+    else:
+        results, failed = _eval_ad_hoc(args, get_protocol(DEFAULT), command)
+    print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
+    return _failures(failed)
+
+
+def _eval_ad_hoc(args: argparse.Namespace, default, command: str) -> tuple[Path, list[str]]:
     from wmbench.harness.sweep import SweepConfig, prepare, run_sweep
     from wmbench.planning import parse_budgets
     from wmbench.presets import checkpoint_source
 
-    config = SweepConfig(entries=args.entry, envs=args.env, budgets=parse_budgets(args.budgets),
-                         seeds=args.seeds, mode=args.mode, split=args.split, levels=args.levels,
-                         n_tasks=args.n_tasks, step_cap=args.step_cap, objective=args.objective,
+    mode = args.mode or "mpc"
+    budgets = parse_budgets(args.budgets or default.budgets)
+    config = SweepConfig(entries=args.entry, envs=args.env, budgets=budgets,
+                         seeds=args.seeds or default.seeds, mode=mode, split=args.split or default.split,
+                         levels=args.levels, n_tasks=args.n_tasks, step_cap=args.step_cap,
+                         objective=args.objective or default.objective, horizon=default.horizon,
+                         execute_steps=default.execute_steps if mode == "mpc" else 1,
                          threads=1 if args.threads is None else args.threads, device=_device(args))
-    source = checkpoint_source(args.model, args.size, _home(args), device=config.device,
-                               frozen=not args.trained)
+    source = checkpoint_source(args.model or default.model, args.size or default.dataset_size, _home(args),
+                               device=config.device, frozen=not args.trained)
     sweep = prepare(config, source)
     results = _output_dir(args.results, "--results")
-    command = "wmbench " + shlex.join(sys.argv[1:])
     with _executor(args) as executor:
         outcome = run_sweep(sweep, results, source, command=command, executor=executor)
-    print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
-    return _failures(outcome.failed)
+    return results, outcome.failed
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -364,13 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
     from wmbench.harness.executors import EXECUTORS
     from wmbench.models import MODELS
     from wmbench.presets import PRESETS
+    from wmbench.protocols import DEFAULT as DEFAULT_PROTOCOL
+    from wmbench.protocols import PROTOCOLS
     from wmbench.tasks import SPLITS, VERSION, VERSIONS
     from wmbench.training.config import VARIANTS
     from wmbench_envs import ENVS
 
     modes = _LazyChoices("wmbench.harness.episodes:MODES")
     objectives = _LazyChoices("wmbench.planning.objective:WEIGHTINGS")
-    quick = PRESETS["quick"]
+    default = PROTOCOLS[DEFAULT_PROTOCOL]
     envs, models = ", ".join(ENVS), ", ".join(MODELS)
     parser = argparse.ArgumentParser(prog="wmbench", description="planning with learned world models, "
                                      "measured as success rate vs wall-clock planning budget")
@@ -433,24 +468,29 @@ def build_parser() -> argparse.ArgumentParser:
                         "entry point; the arguments (Python literals) go to the planner; @variant plans "
                         f"through another world model ({', '.join(VARIANTS)}). "
                         "E.g. --entry 'CEM(samples=1000, topk=50),GBP+AWM,CEM@awm'")
-    p.add_argument("--budgets", default=quick.budgets,
-                   help="seconds per plan call '0.1,1', iterations 'it:10,100' or evaluations 'ev:300,3000' "
-                        "(default: %(default)s)")
-    p.add_argument("--mode", default="mpc", choices=modes, metavar="MODE",
-                   help="control mode: %(choices)s (default: %(default)s)")
-    p.add_argument("--split", default="test", choices=tuple(SPLITS), help="task split")
-    p.add_argument("--levels", type=_csv, help="only tasks of these difficulty levels, e.g. 'far' (see "
-                                               "`wmbench tasks ENV`; default: all)")
-    p.add_argument("--n-tasks", type=int, help="only the first N tasks of the split (after --levels)")
-    p.add_argument("--seeds", type=_ints, default=quick.seeds,
-                   help=f"planner seeds, comma-separated (default: {','.join(map(str, quick.seeds))})")
-    p.add_argument("--step-cap", type=int, help="MPC step cap: env steps per episode at most (default: the "
-                                                "largest of the levels run, see `wmbench tasks ENV`)")
-    p.add_argument("--objective", default="exponential", choices=objectives, metavar="WEIGHTING",
-                   help="planning objective's frame weighting: %(choices)s (default: %(default)s)")
-    p.add_argument("--model", default="state", help=f"world model kind the checkpoints were trained with "
-                                                    f"({models} or 'package.module:Class')")
-    p.add_argument("--size", default="small", choices=SIZES, help="dataset size of the models")
+    p.add_argument("--protocol", choices=tuple(PROTOCOLS),
+                   help="run the entries exactly as protocol NAME runs the leaderboard's (every mode, level, "
+                        "budget and seed, through its frozen models), paired with its published rows; the "
+                        f"default when no setting option below is given: {DEFAULT_PROTOCOL}")
+    ad_hoc = p.add_argument_group(
+        f"settings of an ad-hoc sweep (each replaces the {DEFAULT_PROTOCOL} protocol's; the rows then pair "
+        "only with rows of the same settings)").add_argument
+    ad_hoc("--budgets", help="seconds per plan call '0.1,1', iterations 'it:10,100' or evaluations "
+                             f"'ev:300,3000' (default: {default.budgets})")
+    ad_hoc("--mode", choices=modes, metavar="MODE", help="control mode: %(choices)s (default: mpc)")
+    ad_hoc("--split", choices=tuple(SPLITS), help=f"task split (default: {default.split})")
+    ad_hoc("--levels", type=_csv, help="only tasks of these difficulty levels, e.g. 'far' (see `wmbench "
+                                       "tasks ENV`; default: all)")
+    ad_hoc("--n-tasks", type=int, help="only the first N tasks of the split (after --levels)")
+    ad_hoc("--seeds", type=_ints, help=f"planner seeds, comma-separated (default: "
+                                       f"{','.join(map(str, default.seeds))})")
+    ad_hoc("--step-cap", type=int, help="MPC step cap: env steps per episode at most (default: the largest "
+                                        "of the levels run, see `wmbench tasks ENV`)")
+    ad_hoc("--objective", choices=objectives, metavar="WEIGHTING",
+           help=f"planning objective's frame weighting: %(choices)s (default: {default.objective})")
+    ad_hoc("--model", help=f"world model kind the checkpoints were trained with ({models} or "
+                           f"'package.module:Class'; default: {default.model})")
+    ad_hoc("--size", choices=SIZES, help=f"dataset size of the models (default: {default.dataset_size})")
     p.add_argument("--results", default="runs/eval", help="results directory (resumable)")
     _add_device(p)
     p.set_defaults(func=cmd_eval)

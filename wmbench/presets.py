@@ -1,17 +1,14 @@
 """Named end-to-end runs: build datasets, train world models, evaluate entries, write the report.
 
-Every preset evaluates on the v1 task suites level by level (``near`` and ``far``, each with its own MPC
-step cap), in the MPC protocol under which more planning measurably helps: a 5-step plan of which all 5
-steps are executed before replanning, with the ``last``-frame objective; open-loop plans cover the level's
-open-loop length (5 planning steps for ``near``, 10 for ``far``). Budgets are iterations from 1 to past CEM's
-convergence, so every curve can rise and the results are bit-reproducible; the time axis of the report is the
-measured seconds per plan call. The Oracle (planning through the simulator) runs on the same tasks as the
-ceiling.
-
-* ``quick`` — the README's main job (under 10 minutes on 2 CPU cores with ``--workers 2``): small datasets,
-  one state model per variant, the ``dev`` split (60 tasks per env), the Oracle at one budget.
-* ``full`` — full datasets, three independently trained models per variant (training seeds 0, 1, 2: the
-  replication unit for world-model claims), the 500-task ``test`` split, the Oracle's whole curve.
+A preset is a named protocol (:mod:`wmbench.protocols`: ``quick``, ``full``) plus what runs under it, the
+headline entries on every env. Every protocol evaluates on the v1 task suites level by level (``near`` and
+``far``, each with its own MPC step cap), in the MPC protocol under which more planning measurably helps: a
+5-step plan of which all 5 steps are executed before replanning, with the ``last``-frame objective; open-loop
+plans cover the level's open-loop length (5 planning steps for ``near``, 10 for ``far``). Budgets are
+iterations from 1 to past CEM's convergence, so every curve can rise and the results are bit-reproducible; the
+time axis of the report is the measured seconds per plan call. The Oracle (planning through the simulator)
+runs on the same tasks as the ceiling. ``quick`` is the README's main job (under 10 minutes on 2 CPU cores
+with ``--workers 2``).
 """
 
 from __future__ import annotations
@@ -25,57 +22,29 @@ from tqdm import tqdm
 
 from wmbench.harness.entries import HEADLINE_ENTRIES
 from wmbench.harness.executors import Executor, Job
+from wmbench.protocols import PROTOCOLS, Protocol
 from wmbench.training.config import VARIANTS, TrainConfig
 from wmbench_envs import ENVS
 
-#: Iteration budgets per plan call: from one iteration to past CEM's convergence (30 iterations).
-ITERATION_GRID = "it:1,2,4,8,16,32"
-
 
 @dataclass(frozen=True)
-class Preset:
-    """Everything an end-to-end run does.
+class Preset(Protocol):
+    """An end-to-end run: a :class:`~wmbench.protocols.Protocol` (its fields first) and what to run under it,
+    the ``entries`` on the ``envs``; ``frozen``: plan through the frozen reference models where wmbench ships
+    them (:mod:`wmbench.models.zoo`) instead of training."""
 
-    ``model_seeds``: training seeds, one independently trained world model per variant and seed;
-    ``seeds``: planner seeds; ``oracle_budgets``: the Oracle's grid (None: no Oracle rows);
-    ``open_loop_horizon``: (level, planning steps) pairs; ``frozen``: plan through the frozen reference
-    models where wmbench ships them (:mod:`wmbench.models.zoo`) instead of training.
-    """
-
-    name: str
-    dataset_size: str
-    split: str
-    model_seeds: tuple[int, ...] = (0,)
-    seeds: tuple[int, ...] = (0,)
-    budgets: str = ITERATION_GRID
-    oracle_budgets: str | None = ITERATION_GRID
-    modes: tuple[str, ...] = ("mpc", "open-loop")
     entries: tuple[str, ...] = HEADLINE_ENTRIES
     envs: tuple[str, ...] = tuple(ENVS)
-    levels: tuple[str, ...] = ("near", "far")
-    n_tasks: int | None = None
-    model: str = "state"
-    threads: int = 1
-    horizon: int = 5
-    execute_steps: int = 5
-    objective: str = "last"
-    open_loop_horizon: tuple[tuple[str, int], ...] = (("near", 5), ("far", 10))
     frozen: bool = True
 
-    def sweeps(self, mode: str) -> list[dict[str, Any]]:
-        """The ``SweepConfig`` settings besides entries and budgets of ``mode``, one per level."""
-        horizons = dict(self.open_loop_horizon)
-        return [{"envs": self.envs, "seeds": self.seeds, "mode": mode, "split": self.split,
-                 "levels": (level,), "n_tasks": self.n_tasks, "threads": self.threads,
-                 "objective": self.objective,
-                 "horizon": self.horizon if mode == "mpc" else horizons[level],
-                 "execute_steps": self.execute_steps if mode == "mpc" else 1} for level in self.levels]
+    @property
+    def protocol(self) -> Protocol:
+        """The protocol this preset runs under (its own settings, named if they are a named protocol's)."""
+        return Protocol(**self.settings)
 
 
-PRESETS = {
-    "quick": Preset("quick", "small", "dev", oracle_budgets="it:8"),
-    "full": Preset("full", "full", "test", model_seeds=(0, 1, 2)),
-}
+#: One preset per named protocol, running the headline entries on every env.
+PRESETS = {name: Preset(**protocol.settings) for name, protocol in PROTOCOLS.items()}
 
 
 @dataclass
@@ -209,13 +178,13 @@ def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: boo
 
 
 def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, progress: bool = True,
-             executor: Executor | None = None, device: str = "cpu") -> list[str]:
-    """Sweep the preset's entries (through the world models of every model seed) and the Oracle over its
-    modes and levels into ``out_dir``; returns one line per failed unit."""
+             executor: Executor | None = None, device: str = "cpu", oracle: bool = True) -> list[str]:
+    """Sweep the preset's entries (through the world models of every model seed) and, with ``oracle``, the
+    Oracle over its modes and levels into ``out_dir``; returns one line per failed unit."""
     failed = []
     for mode in preset.modes:
         sweeps = [(preset.entries, preset.budgets)]
-        if preset.oracle_budgets is not None:
+        if oracle and preset.oracle_budgets is not None:
             sweeps.append((("Oracle",), preset.oracle_budgets))
         for entries, budgets in sweeps:
             failed += sweep_levels(preset, entries, budgets, mode, out_dir, home, command, progress, executor,
@@ -223,12 +192,30 @@ def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, pro
     return failed
 
 
+def protocol_preset(name: str, entries: tuple[str, ...], envs: tuple[str, ...], home: Path | None = None,
+                    device: str = "cpu", trained: bool = False) -> Preset:
+    """The preset that sweeps ``entries`` on ``envs`` exactly as protocol ``name`` sweeps the leaderboard's
+    entries (every mode, level, budget, planner seed and model seed; through the frozen reference models
+    unless ``trained``); run it with :func:`evaluate` (``oracle=False``). Everything is checked first
+    (:func:`wmbench.harness.sweep.prepare`), every model seed's checkpoints included."""
+    from wmbench.harness.sweep import SweepConfig, prepare
+    from wmbench.planning import parse_budgets
+
+    preset = replace(get_preset(name), entries=tuple(entries), envs=tuple(envs), frozen=not trained)
+    for seed in preset.model_seeds:
+        prepare(SweepConfig(entries=preset.entries, envs=preset.envs, budgets=parse_budgets(preset.budgets),
+                            seeds=preset.seeds, split=preset.split, levels=preset.levels, device=device),
+                checkpoint_source(preset.model, preset.dataset_size, home, seed, device, preset.frozen))
+    return preset
+
+
 def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: str, out_dir: Path,
                  home: Path | None, command: str, progress: bool = True, executor: Executor | None = None,
                  device: str = "cpu", **overrides: Any) -> list[str]:
     """Sweep ``entries`` at ``budgets`` in ``mode`` into ``out_dir``, level by level (``preset.sweeps``, with
     ``overrides``), through the world models of every model seed (the Oracle once); returns one line per
-    failed unit.
+    failed unit. The rows record the preset's protocol (:meth:`~wmbench.protocols.Protocol.label`: unnamed
+    when ``overrides`` change it).
 
     Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``
     (:attr:`wmbench.harness.sweep.PreparedSweep.serial`).
@@ -238,8 +225,10 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
 
     parsed, failed = parse_budgets(budgets), []
     oracle = entries == ("Oracle",)
+    protocol, protocol_sha256 = preset.label(**overrides)
     for settings in preset.sweeps(mode):
-        config = SweepConfig(entries=entries, budgets=parsed, device=device, **{**settings, **overrides})
+        config = SweepConfig(entries=entries, envs=preset.envs, budgets=parsed, device=device,
+                             protocol=protocol, protocol_sha256=protocol_sha256, **{**settings, **overrides})
         for seed in (0,) if oracle else preset.model_seeds:
             source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, home, seed,
                                                          device, preset.frozen)

@@ -71,6 +71,7 @@ def machine_info(threads: int, concurrent_units: int = 1) -> dict[str, object]:
         "python_version": platform.python_version(),
         "threads": int(threads),
         "cpu_model": cpu_model(),
+        "machine": machine_fingerprint(),
         "host": socket.gethostname(),
         "concurrent_units": int(concurrent_units),
     }

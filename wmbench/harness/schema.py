@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from wmbench.io import atomic_write
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PARTS = "parts"
 #: The values of the ``mode`` and ``budget_kind`` columns: ``wmbench.harness.episodes.MODES`` and
 #: ``wmbench.planning.budget.BUDGET_KINDS`` restated, so that reading results imports no torch (a test keeps
@@ -57,6 +57,9 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("variant", pa.string(), "world-model variant (base | owm | awm | ...)"),
     ("planner", pa.string(), "planner class as 'module:Class'"),
     ("planner_args", pa.string(), "every keyword argument the planner was built with, 'key=value, ...'"),
+    ("planner_source_sha256", pa.string(), "hash of the planner's package (or module) source; '' for "
+                                           "wmbench's own classes and for rows of older schemas"),
+    ("planner_version", pa.string(), "version of the planner's installed distribution ('' if not installed)"),
     ("upper_bound", pa.bool_(), "entry is a labelled upper bound (Oracle), kept out of world-model rankings"),
     ("horizon", pa.int64(), "planning horizon in planning steps"),
     ("execute_steps", pa.int64(), "planning steps executed per replan (MPC)"),
@@ -69,6 +72,11 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("dataset_hash", pa.string(), "world-model training dataset hash (from model metadata)"),
     ("checkpoint_hash", pa.string(), "world-model identity: hash of its class, config and weights "
                                      "('simulator-...' for the Oracle)"),
+    ("model_source_sha256", pa.string(), "hash of the world model's package (or module) source; '' for "
+                                         "wmbench's own classes and for rows of older schemas"),
+    ("model_version", pa.string(), "version of the world model's distribution (wmbench's for its own)"),
+    ("protocol", pa.string(), "name of the protocol the unit ran under (wmbench.protocols; '' ad hoc)"),
+    ("protocol_sha256", pa.string(), "hash of that protocol's definition ('' ad hoc)"),
     ("model_seed", pa.int64(), "training seed of the world model (-1: unknown, or the simulator); models of "
                                "different seeds are independent replicates"),
     # machine and software
@@ -79,6 +87,8 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("python_version", pa.string(), "Python version"),
     ("threads", pa.int64(), "torch intra-op threads"),
     ("cpu_model", pa.string(), "CPU model name"),
+    ("machine", pa.string(), "machine fingerprint (CPU, cores, torch and BLAS build, GPU; never the host "
+                             "name): seconds budgets pair only within one ('' for older rows)"),
     ("host", pa.string(), "host name of the machine that ran the unit"),
     ("concurrent_units", pa.int64(), "units running at the same time on that host (1 = serial)"),
     ("device", pa.string(), "device the world model ran on"),

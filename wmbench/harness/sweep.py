@@ -37,10 +37,10 @@ from wmbench.harness.transport import ModelPayload, pack, simulator, unpack, wei
 from wmbench.harness.units import Unit
 from wmbench.harness.watchdog import PLAN_TIMEOUT
 from wmbench.models.device import resolve_device
-from wmbench.planning import Budget, Objective
+from wmbench.planning import Budget, Objective, planner_class
 from wmbench.planning.budget import check_budget_list
 from wmbench.planning.objective import WEIGHTINGS
-from wmbench.registry import make_env
+from wmbench.registry import code_identity, make_env
 from wmbench.training.config import VARIANTS
 
 ModelSource = Callable[[str, str], Any] | Mapping[tuple[str, str], Any]
@@ -60,7 +60,8 @@ class SweepConfig:
     or "last"); ``device`` is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``,
     resolved by :func:`wmbench.models.device.resolve_device`); ``plan_timeout`` is the watchdog's limit in
     seconds for one plan call under an iteration or evaluation budget (:mod:`wmbench.harness.watchdog`; it is
-    not part of a unit's identity)."""
+    not part of a unit's identity); ``protocol`` / ``protocol_sha256`` name the protocol the sweep runs under
+(``wmbench.protocols``; "" for an ad-hoc sweep), recorded in every row."""
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]
@@ -77,6 +78,8 @@ class SweepConfig:
     threads: int = 1
     device: str = "cpu"
     plan_timeout: float = PLAN_TIMEOUT
+    protocol: str = ""
+    protocol_sha256: str = ""
 
 
 @dataclass
@@ -247,6 +250,8 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
             if entry.variant == ORACLE:
                 digest = f"simulator-{digest[:16]}"
             step_cap = None if config.mode == "open-loop" else int(config.step_cap or suite.step_cap)
+            planner_code = _code(planner_class(entry.planner))
+            model_code = _code(None if isinstance(model, Exception) else type(model))
             for seed in config.seeds:
                 for budgets in groups:
                     units.append(Unit(
@@ -255,8 +260,18 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
                         suite_version=str(suite.version), suite_sha256=str(suite.sha256),
                         task_ids=tuple(int(i) for i in suite.ids), horizon=config.horizon,
                         execute_steps=config.execute_steps, step_cap=step_cap, objective=config.objective,
-                        checkpoint_hash=digest, threads=config.threads, device=config.device))
+                        checkpoint_hash=digest, threads=config.threads, device=config.device,
+                        protocol=config.protocol, protocol_sha256=config.protocol_sha256,
+                        planner_code=planner_code, model_code=model_code))
     return units
+
+
+def _code(cls: type | None) -> tuple[str, str]:
+    """``(source sha256, version)`` of a plugin class (:func:`wmbench.registry.code_identity`)."""
+    if cls is None:
+        return ("", "")
+    code = code_identity(cls)
+    return (code["source_sha256"], code["version"])
 
 
 def run_sweep(sweep: SweepConfig | PreparedSweep, results_dir: str | Path, models: ModelSource, *,
@@ -443,6 +458,9 @@ def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> l
         "batch_size": len(suite.starts), "split": unit.split, "task_suite": unit.suite_version,
         "task_suite_sha256": unit.suite_sha256, "dataset_hash": str(metadata.get("dataset_hash") or ""),
         "checkpoint_hash": unit.checkpoint_hash, "model_seed": int(metadata.get("seed", -1)),
+        "protocol": unit.protocol, "protocol_sha256": unit.protocol_sha256,
+        "planner_source_sha256": unit.planner_code[0], "planner_version": unit.planner_code[1],
+        "model_source_sha256": unit.model_code[0], "model_version": unit.model_code[1],
         "schema_version": SCHEMA_VERSION,
         "device": device_name(device),
     }

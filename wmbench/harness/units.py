@@ -28,7 +28,10 @@ MAX_NAME = 100
 @dataclass(frozen=True, kw_only=True)
 class Unit:
     """One unit of a sweep (see the module docstring). ``step_cap`` is the MPC step cap (None for
-    open-loop, whose episodes execute the plan's ``horizon x frameskip`` env steps)."""
+    open-loop, whose episodes execute the plan's ``horizon x frameskip`` env steps); ``protocol`` and
+    ``protocol_sha256`` name the protocol it ran under ("" for an ad-hoc sweep); ``planner_code`` and
+    ``model_code`` are the planner's and the world model's ``(source sha256, version)``
+    (:func:`wmbench.registry.code_identity`), so a changed plugin is a new unit."""
 
     entry: Entry
     env: str
@@ -46,6 +49,10 @@ class Unit:
     checkpoint_hash: str
     threads: int
     device: str
+    protocol: str = ""
+    protocol_sha256: str = ""
+    planner_code: tuple[str, str] = ("", "")
+    model_code: tuple[str, str] = ("", "")
 
     def identity(self) -> dict[str, Any]:
         """Everything that determines the unit's rows, as plain JSON values."""
@@ -58,7 +65,8 @@ class Unit:
             "suite_sha256": self.suite_sha256,
             "tasks": list(self.task_ids), "horizon": self.horizon, "execute_steps": self.execute_steps,
             "max_steps": self.step_cap, "objective": self.objective, "checkpoint_hash": self.checkpoint_hash,
-            "threads": self.threads, "device": self.device,
+            "threads": self.threads, "device": self.device, "protocol": [self.protocol, self.protocol_sha256],
+            "planner_code": list(self.planner_code), "model_code": list(self.model_code),
         }
 
     @cached_property

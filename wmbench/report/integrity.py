@@ -25,10 +25,11 @@ CURVE = ["env", "mode", "budget_kind", "entry", "level", "model_seed"]
 #: One episode of a curve (task suite and split are checked to agree within the curve).
 EPISODE = [*CURVE, "task", "budget_value", "seed"]
 #: Columns that determine a curve's results.
-DETERMINING = ["planner", "planner_args", "variant", "checkpoint_hash", "dataset_hash", "task_suite",
-               "task_suite_sha256", "split", "horizon", "execute_steps", "max_steps", "objective", "device"]
+DETERMINING = ["planner", "planner_args", "planner_source_sha256", "variant", "checkpoint_hash",
+               "model_source_sha256", "dataset_hash", "task_suite", "task_suite_sha256", "split", "horizon",
+               "execute_steps", "max_steps", "objective", "device", "protocol_sha256"]
 #: Columns that also determine results under seconds budgets (work per plan call and its speed).
-TIMING = ["batch_size", "threads"]
+TIMING = ["batch_size", "threads", "machine"]
 #: Settings each task level has of its own (its open-loop plan length and MPC step cap).
 PER_LEVEL = ["horizon", "max_steps"]
 #: Columns that must agree across the levels a pooled view puts together.
