@@ -1,6 +1,6 @@
 """A real two-node Ray cluster with token authentication (a head and a joined node, on 127.0.0.1): a sweep
 through ``--executor ray --ray-address`` runs units on both nodes and gives the serial sweep's rows; a
-driver without ``RAY_AUTH_MODE=token`` is refused with a one-line error."""
+driver without ``RAY_AUTH_MODE=token`` or without the cluster's token is refused with a one-line error."""
 
 from __future__ import annotations
 
@@ -110,15 +110,21 @@ def test_a_sweep_runs_on_both_nodes_and_gives_the_serial_rows(cluster, tmp_path)
     pd.testing.assert_frame_equal(_rows(tmp_path / "ray"), serial)
 
 
-def test_a_driver_without_token_mode_is_refused(cluster, tmp_path):
-    env = {k: v for k, v in cluster.env.items() if k != "RAY_AUTH_MODE"}
+@pytest.mark.parametrize("drop, refusal", [
+    ("RAY_AUTH_MODE", "Authentication token is missing or incorrect"),  # the cluster refuses it
+    ("RAY_AUTH_TOKEN_PATH", "Token authentication is enabled but"),  # Ray refuses to try without a token
+], ids=["token-mode-unset", "no-token"])
+def test_a_driver_without_token_mode_or_token_is_refused(cluster, tmp_path, drop, refusal):
+    env = {k: v for k, v in cluster.env.items() if k != drop}
     refused = subprocess.run([WMBENCH, *SWEEP, "--results", str(tmp_path / "ray"), "--executor", "ray",
                               "--ray-address", cluster.address],
                              env={**env, "HOME": str(tmp_path),  # no ~/.ray/auth_token
                                   "RAY_gcs_server_port_wait_time_s": "2"},  # give up after 2 tries
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2
-    assert "Authentication token is missing or incorrect" in refused.stderr  # the cluster refuses it
+    assert refusal in refused.stderr
     error = refused.stderr.strip().splitlines()[-1]
     assert error.startswith(f"wmbench: error: cannot connect to the Ray cluster at '{cluster.address}'")
+    assert error.endswith("a cluster with token authentication needs RAY_AUTH_MODE=token and its token "
+                          "(see the README)")
     assert not part_paths(tmp_path / "ray")  # nothing ran
