@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,24 @@ from wmbench.registry import resolve
 def episode_rng(spec: DatasetSpec, episode: int) -> np.random.Generator:
     """The generator owning all randomness of one episode (independent of process count and chunking)."""
     return np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(episode,)))
+
+
+@dataclass(frozen=True)
+class EpisodeSetup:
+    """What episode ``i`` of a spec is drawn with: its ``noise_mix`` entry and the seeds of its env reset
+    (start and goal) and of its policy."""
+
+    mix_index: int
+    env_seed: int
+    policy_seed: int
+
+
+def episode_setup(spec: DatasetSpec, episode: int) -> EpisodeSetup:
+    """The setup of one episode, all of its episode generator's draws."""
+    rng = episode_rng(spec, episode)
+    pick = rng.choice(len(spec.noise_mix), p=np.array([entry[1] for entry in spec.noise_mix]))
+    env_seed, policy_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
+    return EpisodeSetup(int(pick), env_seed, policy_seed)
 
 
 def render_states(env: Any, states: np.ndarray, size: int) -> np.ndarray:
@@ -44,19 +63,16 @@ def rollout_episodes(spec: DatasetSpec, entries: tuple[str, str], start: int,
     env = resolve(entries[0])(obs_type="state")
     low, high = env.action_space.low, env.action_space.high
     policies = [mix_policy(entries[1], entry) for entry in spec.noise_mix]
-    mix_noise = np.array([entry[0] for entry in spec.noise_mix])
-    mix_prob = np.array([entry[1] for entry in spec.noise_mix])
     n, horizon = stop - start, spec.episode_len
     states = np.empty((n, horizon + 1, env.state_dim), dtype=np.float32)
     actions = np.empty((n, horizon, low.shape[0]), dtype=np.float32)
     rewards = np.empty((n, horizon), dtype=np.float32)
     success = np.empty((n, horizon), dtype=bool)
     for k in range(n):
-        rng = episode_rng(spec, start + k)
-        pick = rng.choice(len(mix_noise), p=mix_prob)
-        env_seed, expert_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
-        _, info = env.reset(seed=env_seed)
-        expert = policies[pick](env, noise=float(mix_noise[pick]), seed=expert_seed)
+        setup = episode_setup(spec, start + k)
+        _, info = env.reset(seed=setup.env_seed)
+        expert = policies[setup.mix_index](env, noise=float(spec.noise_mix[setup.mix_index][0]),
+                                           seed=setup.policy_seed)
         expert.reset(info["goal_state"])
         state = info["state"]
         states[k, 0] = state

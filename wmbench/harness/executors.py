@@ -353,9 +353,11 @@ class RayExecutor(Executor):
         if self._owned:
             try:
                 ray.init(address=address, include_dashboard=False, logging_level="WARNING")
-            except ConnectionError as exc:
+            except (ConnectionError, ray.exceptions.AuthenticationError) as exc:
                 raise RuntimeError(f"cannot connect to the Ray cluster at {address!r} ({exc}); start one "
-                                   "with `ray start --head` or fix --ray-address") from None
+                                   "with `ray start --head` or fix --ray-address; a cluster with token "
+                                   "authentication needs RAY_AUTH_MODE=token and its token (see the README)"
+                                   ) from None
         self.workers = workers
         self._peaks = ray.remote(num_cpus=0)(PeakConcurrency).remote()
         self._task = ray.remote(_ray_job)
