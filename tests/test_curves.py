@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from result_rows import episode_rows
 
-from wmbench.report.curves import Bracket, curve_verdicts, time_to_reach
+from wmbench.report.curves import Bracket, Reach, curve_verdicts, time_to_reach
 
 
 def _curve(rates: dict[float, int], n: int = 40) -> pd.DataFrame:
@@ -40,12 +40,26 @@ def test_a_resolved_curve():
         "no success at any budget: the grid does not resolve it"]
 
 
-def test_time_to_reach_is_bracketed_by_the_grid():
+def test_time_to_reach_is_bracketed_by_the_budget_grid_with_measured_seconds_beside():
     curve = pd.DataFrame({"budget_value": [4.0, 1.0, 2.0], "rate": [0.7, 0.2, 0.5],
-                          "x_seconds": [0.4, 0.1, 0.2]})
-    assert time_to_reach(curve, 0.1) == Bracket(0.0, 0.1)
-    assert time_to_reach(curve, 0.5) == Bracket(0.1, 0.2)
-    assert time_to_reach(curve, 0.9) == Bracket(0.4, math.inf)
+                          "seconds_per_call": [0.4, 0.1, 0.2]})
+    assert time_to_reach(curve, 0.1) == Reach(Bracket(0.0, 1.0), 0.1, 0.1)
+    assert time_to_reach(curve, 0.5) == Reach(Bracket(1.0, 2.0), 0.1, 0.2)
+    assert time_to_reach(curve, 0.9) == Reach(Bracket(4.0, math.inf), 0.4, 0.4)
+    assert time_to_reach(curve, 0.5).format("iterations") == "(1 it, 2 it] budget; measured 0.1–0.2 s"
+    assert time_to_reach(curve, 0.9).format("iterations") == "> 4 it budget; measured 0.4 s"
+
+
+def test_a_bracket_stays_monotone_when_a_small_budget_overruns():
+    """A first iteration that overruns the 0.1 s budget (0.365 s measured) and then a 0.3 s budget that ran
+    in 0.296 s: the bracket is on the budgets, the measured seconds are reported beside it."""
+    curve = pd.DataFrame({"budget_value": [0.1, 0.3, 1.0], "rate": [0.2, 0.6, 0.7],
+                          "seconds_per_call": [0.365, 0.296, 0.98]})
+    reach = time_to_reach(curve, 0.5)
+    assert reach.budget == Bracket(0.1, 0.3) and reach.budget.low < reach.budget.high
+    assert reach.format("seconds") == "(0.1 s, 0.3 s] budget; measured 0.296–0.365 s"
+    unmeasured = curve.assign(seconds_per_call=math.nan)
+    assert time_to_reach(unmeasured, 0.5).format("seconds") == "(0.1 s, 0.3 s] budget"
 
 
 @pytest.mark.parametrize(("bracket", "text"), [

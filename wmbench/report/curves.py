@@ -2,8 +2,10 @@
 
 A budget grid only brackets the budget at which a curve reaches a target rate: matched at the smallest budget
 means "at most that much" (left-censored), never matched means "more than the largest" (right-censored),
-otherwise the first match lies between the last budget that does not match and the first that does. Times
-are :class:`Bracket` intervals and are printed as such, never as a point.
+otherwise the first match lies between the last budget that does not match and the first that does. The
+bracket is on the nominal budget grid, which is ordered; the measured seconds per plan call are not (a
+planner can overrun a small budget and spend more than at the next one), so they are reported beside it.
+Times are :class:`Bracket` intervals and are printed as such, never as a point.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from wmbench.report.paired import align, paired_difference
-from wmbench.report.stats import budget_label
+from wmbench.report.stats import UNITS, budget_label
 
 #: Significance level of the per-curve paired tests.
 ALPHA = 0.05
@@ -48,16 +50,43 @@ class Bracket:
         return f"({low}, {high}]"
 
 
-def time_to_reach(curve: pd.DataFrame, target: float, rate: str = "rate", x: str = "x_seconds") -> Bracket:
-    """Where ``curve`` (one entry's summary rows) first has ``rate >= target``, along ``x``, bracketed by
-    the budget grid (rows in budget order)."""
+@dataclass(frozen=True)
+class Reach:
+    """Where a curve first reaches a target: ``budget``, bracketed by the nominal budget grid, and the
+    measured seconds per plan call at the bracket's finite ends (``measured_low <= measured_high``; NaN when
+    not measured)."""
+
+    budget: Bracket
+    measured_low: float
+    measured_high: float
+
+    def format(self, kind: str) -> str:
+        """E.g. ``(0.3 s, 1 s] budget; measured 0.29–0.37 s`` for budgets of ``kind``."""
+        text = f"{self.budget.format(f' {UNITS[kind]}')} budget"
+        if math.isnan(self.measured_low):
+            return text
+        low, high = f"{self.measured_low:.3g}", f"{self.measured_high:.3g}"
+        return f"{text}; measured {low if low == high else f'{low}–{high}'} s"
+
+
+def time_to_reach(curve: pd.DataFrame, target: float, rate: str = "rate") -> Reach:
+    """Where ``curve`` (one entry's summary rows: ``budget_value``, ``rate``, ``seconds_per_call``) first has
+    ``rate >= target``: bracketed by its budgets, with the measured seconds at the bracket's ends."""
     curve = curve.sort_values("budget_value")
     reached = (curve[rate] >= target).to_numpy()
-    xs = curve[x].to_numpy(float)
+    budgets = curve["budget_value"].to_numpy(float)
+    seconds = curve["seconds_per_call"].to_numpy(float)
     if not reached.any():
-        return Bracket(xs[-1], math.inf)
-    first = int(reached.argmax())
-    return Bracket(0.0 if first == 0 else xs[first - 1], xs[first])
+        ends = [len(curve) - 1]
+        bracket = Bracket(budgets[-1], math.inf)
+    else:
+        first = int(reached.argmax())
+        ends = [first] if first == 0 else [first - 1, first]
+        bracket = Bracket(0.0 if first == 0 else budgets[first - 1], budgets[first])
+    measured = seconds[ends]
+    if pd.isna(measured).any():
+        return Reach(bracket, math.nan, math.nan)
+    return Reach(bracket, float(measured.min()), float(measured.max()))
 
 
 def curve_verdicts(rows: pd.DataFrame, kind: str) -> list[str]:
