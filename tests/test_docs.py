@@ -10,6 +10,7 @@ a snippet include ``--8<-- "PATH"`` runs that file of the repository.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -96,3 +97,15 @@ def test_guide_code_blocks_run(page: Path, home: Path, tmp_path: Path, monkeypat
             assert done.returncode == 0, f"{page.name} block {k}:\n{code}\n{done.stdout}\n{done.stderr}"
         ran += 1
     assert ran >= 2
+
+
+@pytest.mark.slow
+def test_the_docs_overview_picture_is_what_the_committed_results_draw():
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "mkdocs_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    drawn = hooks.overview_png(ROOT / "results" / "quick")
+    assert (ROOT / "docs" / "assets" / "overview-quick.png").read_bytes() == drawn, \
+        "docs/assets/overview-quick.png is stale: `make docs` redraws it"
+    assert (ROOT / "results" / "quick" / "plots" / "overview.png").read_bytes() == drawn
+

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PathCollection
 from PIL import Image
 
-from wmbench.report.overview import overview_frame, plot_overview
+from wmbench.report.overview import overview_figure, overview_frame, plot_overview
+from wmbench.report.plots import curve_figure
 from wmbench.report.stats import summarise
 from wmbench.report.styles import NAMED_STYLES, entry_styles
 
@@ -59,3 +62,31 @@ def test_cem_and_gbp_owm_look_different_and_plugins_get_stable_styles():
     styles = entry_styles(["pkg:B", "CEM", "pkg:A"])
     assert list(styles) == ["CEM", "pkg:A", "pkg:B"] and styles["CEM"] == cem
     assert styles["pkg:A"] != styles["pkg:B"] and entry_styles(["pkg:A"])["pkg:A"] == styles["pkg:A"]
+
+
+def test_per_group_seconds_plots_put_points_at_the_measured_cost_and_ring_overruns():
+    summary = summarise(_results())
+    group = summary[(summary["env"] == "pusht") & (summary["mode"] == "mpc")]
+    fig = curve_figure(group, "seconds", entry_styles(group["entry"]))
+    ax = fig.axes[0]
+    [cem] = [line for line in ax.get_lines() if line.get_label() == "CEM"]
+    assert np.allclose(cem.get_xdata(), [0.35, 0.9])  # not at the 0.1 s budget it overran
+    [ring] = [c for c in ax.collections if isinstance(c, PathCollection)]  # CEM's overrun marker
+    assert np.allclose(ring.get_offsets(), [[0.35, 20.0]])
+    budgets = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert budgets == [0.1, 1.0]  # the nominal budgets stay visible as dotted lines
+    assert ax.get_legend().get_texts()[-1].get_text() == "a plan call over 2x its budget"
+    assert "measured" in ax.get_xlabel()
+
+
+def test_overview_x_labels_of_neighbouring_panels_do_not_overlap():
+    """Each x label is no wider than its panel (centred under it, so neighbours cannot meet); on one line the
+    evaluations label was wider than its panel and ran into the seconds label beside it."""
+    figure = overview_figure(summarise(_results()))
+    renderer = figure.canvas.get_renderer()
+    shown = sorted(((ax.xaxis.label.get_window_extent(renderer), ax.get_window_extent(renderer))
+                    for ax in figure.axes if ax.get_xlabel()), key=lambda boxes: boxes[1].x0)
+    plt.close(figure)
+    assert len(shown) == 4  # the bottom row's panels
+    assert all(label.width <= panel.width for label, panel in shown)
+    assert all(left.x1 < right.x0 for (left, _), (right, _) in zip(shown, shown[1:], strict=False))

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from wmbench.report.paired import PairedDifference, align, holm, paired_difference
+from wmbench.report.runs import budget_groups
 from wmbench.report.stats import wilson_interval
 
 
@@ -19,29 +20,33 @@ def _cell(episodes: pd.DataFrame, entry: str, budget: float) -> pd.DataFrame:
 
 
 def reference_differences(episodes: pd.DataFrame, entries: list[str], reference: str) -> pd.DataFrame:
-    """Per entry and budget the reference also ran: the paired success difference entry - reference.
+    """Per entry and budget both it and the reference ran: the paired success difference entry - reference.
 
-    Columns: entry, budget_value, n (paired episodes), entry_n, reference_n, difference, low, high (95%
-    Newcombe interval), p_value (exact McNemar) and p_holm (Holm-adjusted over all rows of this table).
-    Rows whose episodes cannot be matched have n = 0 and NaN statistics.
+    Consecutive budgets at which both ran the same runs (:func:`wmbench.report.runs.budget_groups`) are one
+    test: each of their rows carries that test, and ``first_budget``/``last_budget`` name the group.
+    Columns: entry, budget_value, first_budget, last_budget, n (paired episodes), entry_n, reference_n,
+    difference, low, high (95% Newcombe interval), p_value (exact McNemar) and p_holm (Holm-adjusted over
+    the distinct tests of this table). Rows whose episodes cannot be matched have n = 0 and NaN statistics.
     """
     cells = dict(tuple(episodes.groupby(["entry", "budget_value"], sort=True)))
-    budgets = sorted(b for e, b in cells if e == reference)
+    theirs = episodes[episodes["entry"] == reference]
     rows = []
     for entry in entries:
-        for budget in budgets:
-            mine, theirs = cells.get((entry, budget)), cells[reference, budget]
-            if entry == reference or mine is None:
-                continue
-            pairs = align(mine, theirs)
+        if entry == reference or not (episodes["entry"] == entry).any():
+            continue
+        for group in budget_groups(episodes[episodes["entry"] == entry], theirs):
+            mine, ref = cells[entry, group[0]], cells[reference, group[0]]
+            pairs = align(mine, ref)
             found = asdict(paired_difference(*pairs)) if pairs is not None else {"n": 0}
-            rows.append({"entry": entry, "budget_value": budget, "entry_n": len(mine),
-                         "reference_n": len(theirs), **found})
-    frame = pd.DataFrame(rows, columns=["entry", "budget_value", "n", "entry_n", "reference_n", "difference",
-                                        "low", "high", "p_value"])
-    tested = frame["n"] > 0
+            rows += [{"entry": entry, "budget_value": budget, "first_budget": group[0],
+                      "last_budget": group[-1], "entry_n": len(mine), "reference_n": len(ref), **found}
+                     for budget in group]
+    frame = pd.DataFrame(rows, columns=["entry", "budget_value", "first_budget", "last_budget", "n",
+                                        "entry_n", "reference_n", "difference", "low", "high", "p_value"])
+    tested = (frame["n"] > 0) & (frame["budget_value"] == frame["first_budget"])
     frame["p_holm"] = math.nan
     frame.loc[tested, "p_holm"] = holm(frame.loc[tested, "p_value"].tolist())
+    frame["p_holm"] = frame.groupby(["entry", "first_budget"])["p_holm"].transform("first")
     return frame
 
 

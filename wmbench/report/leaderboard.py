@@ -17,6 +17,7 @@ from wmbench.report.curves import ALPHA, curve_verdicts, time_to_reach
 from wmbench.report.integrity import Checked
 from wmbench.report.paired import EPISODE
 from wmbench.report.plots import entry_order
+from wmbench.report.runs import RUN, budget_range
 from wmbench.report.stats import budget_label, difference_interval, summarise
 
 #: The default reference entry of the paired differences and of "time to the reference's best".
@@ -26,7 +27,8 @@ _MACHINE = ["wmbench_version", "git_commit", "torch_version", "python_version", 
 _SETTINGS = ["split", "task_suite", "batch_size", "horizon", "objective", "execute_steps", "max_steps"]
 _TABLE = ["env", "mode", "budget_kind"]
 #: What the per-table comparisons read of each episode row.
-_EPISODE_COLUMNS = ["entry", "budget_value", *EPISODE, "model_seed", "success", "concurrent_units"]
+_EPISODE_COLUMNS = ["entry", "budget_value", *EPISODE, "model_seed", *RUN, "planning_seconds",
+                    "concurrent_units"]
 
 
 def _intro(reference: str) -> str:
@@ -38,11 +40,12 @@ def _intro(reference: str) -> str:
         "paired episode by episode (same task, planner seed and world-model seed), with its 95% Newcombe "
         "hybrid score interval for paired data (per comparison) and the exact McNemar p-value, "
         f"Holm-adjusted within each table; `*` marks adjusted p < {ALPHA:g}. "
-        f"*Time to {reference}'s best*: the measured seconds per plan call at which an entry's success first "
-        f"reaches {reference}'s best success at any budget, bracketed by the budget grid: `≤ x` when reached "
-        "already at the smallest budget, `> x` when never reached, `(a, b]` between the last budget that "
-        "does not reach it and the first that does (measured, so a planner whose first iteration overruns a "
-        "small budget is charged what it spent). The ceiling is the best upper-bound entry (Oracle: planning "
+        f"*Budget to {reference}'s best*: the budget at which an entry's success first reaches "
+        f"{reference}'s best success at any budget, bracketed by the budget grid: `≤ x` when reached already "
+        "at the smallest budget, `> x` when never reached, `(a, b]` between the last budget that does not "
+        "reach it and the first that does; beside it the seconds per plan call measured at those budgets (a "
+        "planner whose first iteration overruns a small budget spends more than the budget, so measured "
+        "seconds need not grow with the budget). The ceiling is the best upper-bound entry (Oracle: planning "
         "with the simulator), listed separately and never ranked with the world-model entries.")
 
 
@@ -66,13 +69,13 @@ def _table(group: pd.DataFrame, entries: list[str], kind: str, reference: str) -
     best = float(ref["rate"].max()) if len(ref) else math.nan
     header = ["entry", *(budget_label(b, kind) for b in budgets)]
     if best > 0:
-        header.append(f"time to {reference}'s best ({100 * best:.0f}%)")
+        header.append(f"budget to {reference}'s best ({100 * best:.0f}%)")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for entry in entries:
         rows = group[group["entry"] == entry].set_index("budget_value")
         cells = [_cell(rows.loc[b]) if b in rows.index else "" for b in budgets]
         if best > 0:
-            cells.append(time_to_reach(rows.reset_index(), best).format())
+            cells.append(time_to_reach(rows.reset_index(), best).format(kind))
         lines.append("| " + " | ".join([entry, *cells]) + " |")
     return lines
 
@@ -86,25 +89,31 @@ def _differences(episodes: pd.DataFrame, entries: list[str], kind: str, referenc
     budgets = sorted(diffs["budget_value"].unique())
     header = ["entry", *(f"Δ vs {reference} ({budget_label(b, kind)})" for b in budgets)]
     lines = [f"Paired difference to {reference} at the same budget (points [95% interval], Holm-adjusted "
-             f"exact McNemar p; `*`: p < {ALPHA:g}):", "",
+             f"exact McNemar p; `*`: p < {ALPHA:g}; consecutive budgets at which both entries ran the same "
+             "runs are one test, counted once by Holm):", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for entry in [e for e in entries if e != reference]:
         rows = {r["budget_value"]: r for r in diffs[diffs["entry"] == entry].to_dict("records")}
-        lines.append("| " + " | ".join([entry, *(_difference(rows.get(b)) for b in budgets)]) + " |")
+        lines.append("| " + " | ".join([entry, *(_difference(rows.get(b), kind) for b in budgets)]) + " |")
     return lines
 
 
-def _difference(row: dict | None) -> str:
-    """One ``Δ vs REF`` cell: points [interval] Holm p, ``*`` when significant, how many were paired."""
+def _difference(row: dict | None, kind: str) -> str:
+    """One ``Δ vs REF`` cell: points [interval] Holm p, ``*`` when significant, how many were paired, and the
+    budgets that ran the same runs (the test is shown at the first of them)."""
     if row is None:
         return ""
+    if row["budget_value"] != row["first_budget"]:
+        return f"same runs as at {budget_label(row['first_budget'], kind)}"
     if row["n"] == 0:
         return "— (no matching episodes)"
     star = "*" if row["p_holm"] < ALPHA else ""
     most = max(row["entry_n"], row["reference_n"])
     partial = f" ({row['n']} of {most} paired)" if row["n"] < most else ""
+    same = "" if row["last_budget"] == row["first_budget"] else \
+        f" (one test for {budget_range([row['first_budget'], row['last_budget']], kind)}: same runs)"
     return (f"{_points(row['difference'])} [{_points(row['low'])}, {_points(row['high'])}] "
-            f"{_p(row['p_holm'])}{star}{partial}")
+            f"{_p(row['p_holm'])}{star}{partial}{same}")
 
 
 def _ceiling(group: pd.DataFrame, episodes: pd.DataFrame, kind: str) -> list[str]:
@@ -232,7 +241,6 @@ def render(checked: Checked, plots: dict[tuple[str, str, str], list[str]], comma
     paths; ``overview`` is the relative path of the overview figure, shown first."""
     results = checked.rows
     summary = summarise(results)
-    summary = summary.assign(x_seconds=summary["seconds_per_call"])
     out = [f"<!-- Generated by `{command}` from the results Parquet files. Do not edit by hand. -->",
            "# wmbench leaderboard", "", _intro(reference), "", *_duplicates(checked.duplicates), ""]
     if overview:

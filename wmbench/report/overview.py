@@ -15,15 +15,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from wmbench.report.styles import entry_styles, save_figure
 
 FORMATS = ("png", "pdf", "svg")
-#: currency -> (summary column, x-axis label, budget kind whose values are ticks on this axis).
+#: currency -> (summary column, x-axis label on two lines so neighbouring panels' labels stay apart, budget
+#: kind whose values are ticks on this axis).
 CURRENCIES = {
-    "seconds": ("seconds_per_call", "seconds per plan call (measured)", "seconds"),
-    "evaluations": ("evals_per_call", "model evaluations per plan call (measured)", "evaluations"),
+    "seconds": ("seconds_per_call", "seconds per plan call\n(measured)", "seconds"),
+    "evaluations": ("evals_per_call", "model evaluations\nper plan call (measured)", "evaluations"),
 }
 _UNITS = {"seconds": "s", "iterations": "it", "evaluations": "ev"}
 
@@ -74,10 +76,20 @@ def _budget_ticks(ax: plt.Axes, budgets: list[float]) -> None:
 
 def plot_overview(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Write ``out_dir/overview.{png,pdf,svg}`` from ``summary``; returns the paths (none for no rows)."""
-    frame = overview_frame(summary)
-    if frame.empty:
+    figure = overview_figure(summary)
+    if figure is None:
         return []
     out_dir.mkdir(parents=True, exist_ok=True)
+    paths = save_figure(figure, out_dir / "overview", FORMATS)
+    plt.close(figure)
+    return paths
+
+
+def overview_figure(summary: pd.DataFrame) -> Figure | None:
+    """The overview of ``summary`` as a (pyplot-managed) figure; None when there is nothing to draw."""
+    frame = overview_frame(summary)
+    if frame.empty:
+        return None
     labels = frame.drop_duplicates("entry").set_index("entry")["label"]
     styles = entry_styles(labels.index)
     order = list(styles)
@@ -108,6 +120,4 @@ def plot_overview(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         grid.add_legend(title="", label_order=hue_order)
         sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, title=None,
                         ncol=len(order) if len(order) <= 6 else (len(order) + 1) // 2)
-        paths = save_figure(grid.figure, out_dir / "overview", FORMATS)
-    plt.close(grid.figure)
-    return paths
+    return grid.figure

@@ -66,11 +66,6 @@ def summarise(results: pd.DataFrame, by: list[str] = GROUP) -> pd.DataFrame:
     return agg.drop(columns=["seconds", "evals", "replans"])
 
 
-def budget_seconds(summary: pd.DataFrame) -> pd.Series:
-    """The seconds axis: the nominal budget for seconds budgets, else the measured seconds per plan call."""
-    return summary["budget_value"].where(summary["budget_kind"] == "seconds", summary["seconds_per_call"])
-
-
 def budget_label(value: float, kind: str) -> str:
     """A budget as shown in tables, e.g. ``0.1 s`` or ``30 it``."""
     return f"{value:g} {UNITS[kind]}"

@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 
-from wmbench.report.curves import Bracket, time_to_reach
+from wmbench.report.curves import Bracket, Reach, time_to_reach
 from wmbench.report.integrity import check
 from wmbench.report.paper import CELLS, FOOTNOTED, TABLE1, VARIANT_LABELS
 from wmbench.report.stats import GROUP, summarise
@@ -100,18 +100,18 @@ def budget_claim(results: pd.DataFrame, reference: str = "CEM",
                  challengers: tuple[str, ...] = ("GBP+AWM", "GBP+OWM", "GBP")) -> pd.DataFrame:
     """The paper's "matches CEM in 10% of the time" claim, measured per env, mode, budget kind and level.
 
-    Times are measured seconds per plan call, bracketed by the budget grid (:func:`time_to_reach`; columns
-    ``*_low``/``*_high``: the time lies in ``(low, high]``, 0 = at most ``high``, inf = more than ``low``).
-    ``reference_best``: the reference's best success over budgets; ``reference_*``: when the reference first
-    reaches it; ``match_*``: when the challenger's success first reaches it; ``fraction_*``: the range of
-    match time / reference time over both brackets. ``ci_*`` relax "reaches" to "its 95% Wilson interval
+    Budgets are bracketed by the budget grid (:func:`time_to_reach`; columns ``*_low``/``*_high``: the budget
+    lies in ``(low, high]``, 0 = at most ``high``, inf = more than ``low``), with the seconds per plan call
+    measured at the bracket's ends beside them (``*_measured_low``/``*_measured_high``).
+    ``reference_best``: the reference's best success over budgets; ``reference_*``: where the reference first
+    reaches it; ``match_*``: where the challenger's success first reaches it; ``fraction_*``: the range of
+    match budget / reference budget over both brackets. ``ci_*`` relax "reaches" to "its 95% Wilson interval
     contains the reference's best" (statistically indistinguishable). ``concurrent``: some of these rows were
     timed while other units ran on the same host. Rows are checked first
     (:func:`wmbench.report.integrity.check`).
     """
     rows = check(results).rows
     summary = summarise(rows)
-    summary = summary.assign(x_seconds=summary["seconds_per_call"])
     table = ["env", "mode", "budget_kind", "level"]
     shared = rows.groupby([*table, "entry"])["concurrent_units"].max() > 1
     out = []
@@ -120,39 +120,50 @@ def budget_claim(results: pd.DataFrame, reference: str = "CEM",
         if ref.empty:
             continue
         best = float(ref["rate"].max())
-        ref_time = time_to_reach(ref, best)
+        ref_reach = time_to_reach(ref, best)
         for entry in challengers:
             mine = group[group["entry"] == entry]
             if mine.empty:
                 continue
-            match, ci_match = time_to_reach(mine, best), time_to_reach(mine, best, rate="high")
-            brackets = {"reference": ref_time, "match": match, "fraction": match / ref_time,
-                        "ci_match": ci_match, "ci_fraction": ci_match / ref_time}
+            reaches = {"reference": ref_reach, "match": time_to_reach(mine, best),
+                       "ci_match": time_to_reach(mine, best, rate="high")}
+            brackets = {**{name: reach.budget for name, reach in reaches.items()},
+                        "fraction": reaches["match"].budget / ref_reach.budget,
+                        "ci_fraction": reaches["ci_match"].budget / ref_reach.budget}
             out.append({**dict(zip(table, key, strict=True)), "entry": entry, "reference_best": best,
                         **{f"{name}_{end}": getattr(bracket, end) for name, bracket in brackets.items()
                            for end in ("low", "high")},
+                        **{f"{name}_measured_{end}": getattr(reach, f"measured_{end}")
+                           for name, reach in reaches.items() for end in ("low", "high")},
                         "concurrent": bool(shared[(*key, entry)] or shared[(*key, reference)])})
     return pd.DataFrame(out)
 
 
+def _reach(row: tuple, name: str) -> str:
+    """One claim row's ``name`` budget bracket with its measured seconds."""
+    low, high, measured_low, measured_high = (getattr(row, f"{name}_{end}")
+                                              for end in ("low", "high", "measured_low", "measured_high"))
+    return Reach(Bracket(low, high), measured_low, measured_high).format(row.budget_kind)
+
+
 def budget_claim_markdown(claim: pd.DataFrame, reference: str = "CEM") -> str:
-    """The budget-claim table as markdown, every time and fraction written as its bracket."""
-    lines = [f"| env | mode | level | entry | {reference} best | {reference} time to its best | time to "
-             f"match | fraction of {reference}'s time | time to match within 95% CI | fraction (CI) |",
+    """The budget-claim table as markdown, every budget and fraction written as its bracket."""
+    lines = [f"| env | mode | level | entry | {reference} best | {reference} budget to its best | budget to "
+             f"match | fraction of {reference}'s budget | budget to match within 95% CI | fraction (CI) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in claim.itertuples():
         mark = " †" if row.concurrent else ""
         lines.append(
             f"| {row.env} | {row.mode}, {row.budget_kind} | {row.level or 'all'} | {row.entry}{mark} | "
-            f"{100 * row.reference_best:.0f}% | {Bracket(row.reference_low, row.reference_high).format()} | "
-            f"{Bracket(row.match_low, row.match_high).format()} | "
-            f"{Bracket(row.fraction_low, row.fraction_high).format('%', 100)} | "
-            f"{Bracket(row.ci_match_low, row.ci_match_high).format()} | "
+            f"{100 * row.reference_best:.0f}% | {_reach(row, 'reference')} | {_reach(row, 'match')} | "
+            f"{Bracket(row.fraction_low, row.fraction_high).format('%', 100)} | {_reach(row, 'ci_match')} | "
             f"{Bracket(row.ci_fraction_low, row.ci_fraction_high).format('%', 100)} |")
     notes = [
-        "", f"Times are measured seconds per plan call, bracketed by the budget grid: `≤ x` reached at the "
-        "smallest budget, `> x` never reached, `(a, b]` first reached between two budgets. A fraction is the "
-        f"range of match time / {reference}'s time over both brackets (`unbounded` when neither is bounded).",
+        "", "Budgets per plan call, bracketed by the budget grid: `≤ x` reached at the smallest budget, "
+        "`> x` never reached, `(a, b]` first reached between two budgets; beside each, the seconds per plan "
+        "call measured at those budgets (a first iteration that overruns a small budget spends more than "
+        f"it). A fraction is the range of match budget / {reference}'s budget over both brackets "
+        "(`unbounded` when neither is bounded).",
     ]
     if len(claim) and claim["concurrent"].any():
         notes.append("† timed while other sweep units ran on the same host: wall-clock times are distorted "
