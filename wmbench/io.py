@@ -69,12 +69,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
-    """Write ``path`` through ``write(binary file)`` atomically (:func:`atomic_path`)."""
+    """Write ``path`` through ``write(binary file)`` atomically (`atomic_path`)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         write(fh)
     return Path(path)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    """:func:`atomic_write` of UTF-8 text."""
+    """`atomic_write` of UTF-8 text."""
     return atomic_write(path, lambda fh: fh.write(text.encode()))

@@ -1,6 +1,6 @@
 """Named end-to-end runs: build datasets, train world models, evaluate entries, write the report.
 
-A preset is a named protocol (:mod:`wmbench.protocols`: ``quick``, ``full``) plus what runs under it, the
+A preset is a named protocol (`wmbench.protocols`: ``quick``, ``full``) plus what runs under it, the
 headline entries on every env. Every protocol evaluates on the v1 task suites level by level (``near`` and
 ``far``, each with its own MPC step cap), in the MPC protocol under which more planning measurably helps: a
 5-step plan of which all 5 steps are executed before replanning, with the ``last``-frame objective; open-loop
@@ -29,9 +29,9 @@ from wmbench_envs import ENVS
 
 @dataclass(frozen=True)
 class Preset(Protocol):
-    """An end-to-end run: a :class:`~wmbench.protocols.Protocol` (its fields first) and what to run under it,
+    """An end-to-end run: a `Protocol` (its fields first) and what to run under it,
     the ``entries`` on the ``envs``; ``frozen``: plan through the frozen reference models where wmbench ships
-    them (:mod:`wmbench.models.zoo`) instead of training."""
+    them ([`wmbench.models.zoo`][wmbench.models.zoo]) instead of training."""
 
     entries: tuple[str, ...] = HEADLINE_ENTRIES
     envs: tuple[str, ...] = tuple(ENVS)
@@ -70,7 +70,7 @@ def prepare_models(preset: Preset, home: Path | None = None, progress: bool = Tr
     Models the zoo ships (``preset.frozen``) are neither trained nor need their dataset. Datasets are built
     here. Without an executor (or with an in-process one) the models train here, one after the other, on
     ``preset.threads`` torch threads; otherwise they train as parallel jobs on ``executor``
-    (:func:`_train_jobs`).
+    (`_train_jobs`).
     """
     import torch
 
@@ -105,7 +105,7 @@ def _train_jobs(preset: Preset, todo: list[tuple[int, str]], home: Path | None, 
     done.
 
     Each job receives the loaded dataset and the checkpoints it starts from, and returns checkpoint bytes,
-    which are verified and written under ``home`` here (:mod:`wmbench.training.jobs`): workers need no
+    which are verified and written under ``home`` here (`wmbench.training.jobs`): workers need no
     shared filesystem.
     """
     from wmbench import data
@@ -196,8 +196,8 @@ def protocol_preset(name: str, entries: tuple[str, ...], envs: tuple[str, ...], 
                     device: str = "cpu", trained: bool = False) -> Preset:
     """The preset that sweeps ``entries`` on ``envs`` exactly as protocol ``name`` sweeps the leaderboard's
     entries (every mode, level, budget, planner seed and model seed; through the frozen reference models
-    unless ``trained``); run it with :func:`evaluate` (``oracle=False``). Everything is checked first
-    (:func:`wmbench.harness.sweep.prepare`), every model seed's checkpoints included."""
+    unless ``trained``); run it with `evaluate` (``oracle=False``). Everything is checked first
+    (`wmbench.harness.sweep.prepare`), every model seed's checkpoints included."""
     from wmbench.harness.sweep import SweepConfig, prepare
     from wmbench.planning import parse_budgets
 
@@ -214,11 +214,11 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
                  device: str = "cpu", **overrides: Any) -> list[str]:
     """Sweep ``entries`` at ``budgets`` in ``mode`` into ``out_dir``, level by level (``preset.sweeps``, with
     ``overrides``), through the world models of every model seed (the Oracle once); returns one line per
-    failed unit. The rows record the preset's protocol (:meth:`~wmbench.protocols.Protocol.label`: unnamed
+    failed unit. The rows record the preset's protocol ([`label`][wmbench.protocols.Protocol.label]: unnamed
     when ``overrides`` change it).
 
     Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``
-    (:attr:`wmbench.harness.sweep.PreparedSweep.serial`).
+    ([`wmbench.harness.sweep.PreparedSweep.serial`][wmbench.harness.sweep.PreparedSweep.serial]).
     """
     from wmbench.harness.sweep import SweepConfig, run_sweep
     from wmbench.planning import parse_budgets

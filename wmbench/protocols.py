@@ -1,10 +1,10 @@
 """Named, versioned evaluation protocols: everything that determines a result except the entry.
 
-A :class:`Protocol` fixes the task split and levels, the control modes, the planning horizon (per level for
+A `Protocol` fixes the task split and levels, the control modes, the planning horizon (per level for
 open-loop plans), how many planning steps MPC executes before replanning, the objective, the step caps (the
 suites'), the batching (one plan call for all tasks of a level), the budget grid, the Oracle's grid, and the
 world models (kind, training-data size, training seeds: the frozen reference models where wmbench ships them).
-Every row records the protocol's name and :attr:`Protocol.sha256`; the report pairs rows only within one
+Every row records the protocol's name and `Protocol.sha256`; the report pairs rows only within one
 protocol. ``wmbench eval --protocol NAME`` runs any entry exactly as the leaderboard ran its entries.
 
 * ``quick`` — the README's main job and the committed ``results/quick``: small datasets, one state model per
@@ -58,17 +58,17 @@ class Protocol:
 
     @property
     def settings(self) -> dict[str, Any]:
-        """The protocol's fields (those of :class:`Protocol`, whatever subclass holds them) as JSON values."""
+        """The protocol's fields (those of `Protocol`, whatever subclass holds them) as JSON values."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(Protocol)}
 
     @property
     def sha256(self) -> str:
-        """Hash of :attr:`settings`: two runs under the same hash ran the same protocol."""
+        """Hash of `settings`: two runs under the same hash ran the same protocol."""
         return hashlib.sha256(json.dumps(self.settings, sort_keys=True).encode()).hexdigest()
 
     @property
     def named(self) -> str:
-        """The protocol's name if its settings are those of :data:`PROTOCOLS` under that name, else ""."""
+        """The protocol's name if its settings are those of `PROTOCOLS` under that name, else ""."""
         known = PROTOCOLS.get(self.name)
         return self.name if known is not None and known.settings == self.settings else ""
 

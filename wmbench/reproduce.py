@@ -51,7 +51,7 @@ def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None,
            device: str, envs: tuple[str, ...] | None, split: str, entries: tuple[str, ...], budgets: str,
            trained: bool) -> _Run:
     """Resolve the preset (the whole ``split``, default ``test``; ``envs``, default all), check a sweep of
-    ``entries`` at ``budgets`` with :func:`wmbench.harness.sweep.prepare` before any training, and train or
+    ``entries`` at ``budgets`` with `wmbench.harness.sweep.prepare` before any training, and train or
     reuse its world models on ``device`` (the frozen reference models unless ``trained``)."""
     from wmbench.harness.sweep import SweepConfig, prepare
     from wmbench.models.device import resolve_device
@@ -82,7 +82,7 @@ def default_out_dir(what: str, preset_name: str) -> Path:
 
 
 def _sweep(run: _Run, entries: tuple[str, ...], budgets: str, mode: str, **overrides: Any) -> None:
-    """:func:`wmbench.presets.sweep_levels` of ``run``'s preset into its results folder."""
+    """`wmbench.presets.sweep_levels` of ``run``'s preset into its results folder."""
     run.failed.extend(sweep_levels(run.preset, entries, budgets, mode, run.out_dir, run.home, run.command,
                                    executor=run.executor, device=run.device, **overrides))
 
@@ -127,7 +127,7 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
                      device: str = "cpu", envs: tuple[str, ...] | None = None,
                      split: str = "test", trained: bool = False) -> RunOutcome:
     """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md`` (models as for
-    :func:`reproduce_table1`)."""
+    `reproduce_table1`)."""
     run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
                  BUDGET_ENTRIES, BUDGET_SECONDS, trained)
     _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")

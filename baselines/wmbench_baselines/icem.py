@@ -46,8 +46,8 @@ class _State(CEMState):
 class ICEM(Planner):
     """CEM with coloured noise, elite reuse and smoothed updates.
 
-    * ``samples=300``, ``topk=30``, ``init_std=1`` half-ranges: as :class:`~wmbench_baselines.cem.CEM`.
-    * ``beta=2``: the noise exponent (the FFT method of :func:`colored_noise`).
+    * ``samples=300``, ``topk=30``, ``init_std=1`` half-ranges: as [`CEM`][wmbench_baselines.cem.CEM].
+    * ``beta=2``: the noise exponent (the FFT method of `colored_noise`).
     * ``keep_elites=0.3``: this fraction of the ``topk`` elites joins the next iteration's ranking with its
       known cost (not re-evaluated: planning models are deterministic), so one iteration = ``samples``
       rollouts.

@@ -1,6 +1,6 @@
 """The oracle: CEM planning through the true simulator, an **upper bound** and not a world model.
 
-Plan with it through :class:`wmbench.models.simulator.SimulatorModel`, e.g.
+Plan with it through `wmbench.models.simulator.SimulatorModel`, e.g.
 ``PlanProblem(SimulatorModel("pusht"), ...)``; results must be reported as an oracle, since the planner sees
 the true dynamics.
 """
@@ -11,7 +11,7 @@ from wmbench_baselines.cem import CEM
 
 
 class Oracle(CEM):
-    """CEM with ``samples=64`` and ``topk=8`` (CEM's 300 and 30 otherwise) for a :class:`SimulatorModel`
+    """CEM with ``samples=64`` and ``topk=8`` (CEM's 300 and 30 otherwise) for a `SimulatorModel`
     problem: the simulator upper bound.
 
     A simulator rollout costs far more than a learned model's (PushT: a pymunk simulation), so the oracle

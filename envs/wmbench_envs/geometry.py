@@ -43,7 +43,7 @@ def py_min(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
 
 def sweep_box_batch(x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray, x0: float, x1: float,
                     y0: float, y1: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sweep_box` over arrays: whether each move enters the box, and the axis of the entry face.
+    """`sweep_box` over arrays: whether each move enters the box, and the axis of the entry face.
 
     The same operations in the same order, so it agrees with the scalar test move by move.
     """

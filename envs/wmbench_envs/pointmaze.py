@@ -121,7 +121,7 @@ def physics_step(state: tuple[float, float, float, float], ax: float, ay: float)
 
 
 def physics_step_batch(states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-    """:func:`physics_step` for ``N`` states ``[N, 4]`` under already-clipped actions ``[N, 2]`` at once.
+    """`physics_step` for ``N`` states ``[N, 4]`` under already-clipped actions ``[N, 2]`` at once.
 
     Bit-identical to the scalar step state by state: the same IEEE operations in the same order (numpy does
     not fuse multiply-adds), with Python's ``min``/``max`` tie rules for signed zeros.
@@ -287,7 +287,7 @@ class PointMazeEnv(GoalEnv):
         self._state = physics_step(self._state, float(action[0]), float(action[1]))
 
     def replay(self, starts: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """:meth:`GoalEnv.replay` with all rollouts stepped at once by :func:`physics_step_batch`: the same
+        """`GoalEnv.replay` with all rollouts stepped at once by `physics_step_batch`: the same
         states bit for bit. Invalid inputs take the reference loop, which raises its errors."""
         starts, actions = np.asarray(starts, dtype=np.float64), np.asarray(actions, dtype=np.float64)
         if not (self._replay_inputs_ok(starts, actions) and in_free_space(starts[:, :2], STATE_TOL).all()

@@ -9,7 +9,7 @@ edge), moment 3000, and a kinematic agent (radius 15) that ignores the walls. On
 
 State (float64): ``[agent_x, agent_y, block_x, block_y, block_angle mod 2pi, agent_vx, agent_vy]``.
 Success: ``||goal[:4] - state[:4]|| < 20`` (agent and block xy jointly) and wrapped angle error ``< pi/9``.
-``info["coverage"]`` (and :meth:`PushTEnv.coverage`): the area of the block inside the goal block's footprint
+``info["coverage"]`` (and `PushTEnv.coverage`): the area of the block inside the goal block's footprint
 over the block area, gym-pusht's success measure (it counts success at coverage > 0.95); recorded beside the
 position/angle success, which stays the success test.
 
@@ -273,8 +273,8 @@ class PushTEnv(GoalEnv):
         self._state_cache = None
 
     def replay(self, starts: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """:meth:`GoalEnv.replay` with the same states bit for bit, several times faster
-        (:func:`wmbench_envs.pusht_replay.replay`). Invalid inputs take the reference loop, which raises its
+        """`GoalEnv.replay` with the same states bit for bit, several times faster
+        (`wmbench_envs.pusht_replay.replay`). Invalid inputs take the reference loop, which raises its
         errors. The env's state afterwards is unspecified."""
         starts, actions = np.asarray(starts, dtype=np.float64), np.asarray(actions, dtype=np.float64)
         if not self._replay_inputs_ok(starts, actions):

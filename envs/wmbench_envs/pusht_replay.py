@@ -1,8 +1,8 @@
 """PushT's fast batched replay: the same states as stepping the env, bit for bit, several times faster.
 
-The kinematic agent's motion does not depend on the block, so :func:`agent_substeps` computes it for all
+The kinematic agent's motion does not depend on the block, so `agent_substeps` computes it for all
 rollouts at once. The block moves only through contacts (no damping: its velocity is the contact impulses of
-the current substep alone), and none can occur while the agent stays :data:`CONTACT_MARGIN`
+the current substep alone), and none can occur while the agent stays `CONTACT_MARGIN`
 clear of the block and the block clear of the walls. So a rollout without such a near approach keeps the
 block's pose (as pymunk returns it after ``set_state``); any other runs in a fresh Chipmunk space as ``step``
 would, fed the precomputed agent velocities through pymunk's C calls, until a substep without contact after
@@ -36,7 +36,7 @@ from wmbench_envs.pusht import (
 
 #: Inner edges of the walls (segments at 5 and 506 of radius 2): a block inside them touches no wall.
 ARENA_LO, ARENA_HI = 5.0 + WALL_RADIUS, 506.0 - WALL_RADIUS
-#: Clearance (world units) under which :func:`replay` steps a rollout in pymunk: far above round-off, so
+#: Clearance (world units) under which `replay` steps a rollout in pymunk: far above round-off, so
 #: a rollout replayed without pymunk can have had no contact.
 CONTACT_MARGIN = 1.0
 #: The bar and the stem as local axis-aligned boxes (x0, x1, y0, y1).
@@ -124,7 +124,7 @@ def block_inside_walls(block: np.ndarray, margin: float = CONTACT_MARGIN) -> np.
 
 def _settled(pose: list[float], low: list[float], high: list[float]) -> bool:
     """Whether a block at ``pose`` is clear of the walls and of an agent that stays in the box
-    ``[low, high]`` (both by :data:`CONTACT_MARGIN`): then it never moves again."""
+    ``[low, high]`` (both by `CONTACT_MARGIN`): then it never moves again."""
     bx, by = pose[0], pose[1]
     gap = math.hypot(max(low[0] - bx, bx - high[0], 0.0), max(low[1] - by, by - high[1], 0.0))
     if gap <= T_RADIUS + AGENT_RADIUS + CONTACT_MARGIN:
@@ -187,7 +187,7 @@ class _RawSpace:
 
 def _block_poses(start: np.ndarray, velocities: list, block: int, low: list, high: list) -> list[list[float]]:
     """Block poses (x, y, angle mod 2pi) after every ``block`` substeps of one rollout in a fresh space
-    (:class:`_RawSpace`), the agent driven by ``velocities``; ``low``/``high``: the agent's bounding box from
+    (`_RawSpace`), the agent driven by ``velocities``; ``low``/``high``: the agent's bounding box from
     each env step's end on."""
     poses: list[list[float]] = []
     total = len(velocities)

@@ -71,7 +71,7 @@ def move(x: float, y: float, dx: float, dy: float) -> tuple[float, float]:
 
 
 def move_batch(xy: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    """:func:`move` for ``N`` points ``[N, 2]`` and moves ``[N, 2]`` at once, bit-identical point by point
+    """`move` for ``N`` points ``[N, 2]`` and moves ``[N, 2]`` at once, bit-identical point by point
     (the same operations in the same order, Python's ``min``/``max`` tie rules)."""
     x, y = xy[:, 0].astype(np.float64), xy[:, 1].astype(np.float64)
     dx, dy = delta[:, 0].astype(np.float64), delta[:, 1].astype(np.float64)
@@ -118,7 +118,7 @@ class WallGeometry(NamedTuple):
 
 
 def wall_geometry() -> WallGeometry:
-    """The wall's and the door's extent as the dot's centre meets them (:class:`WallGeometry`)."""
+    """The wall's and the door's extent as the dot's centre meets them (`WallGeometry`)."""
     return WallGeometry(WALL_X0, WALL_X1, DOOR_Y0, DOOR_Y1)
 
 
@@ -270,7 +270,7 @@ class WallEnv(GoalEnv):
         self._pos = move(*self._pos, ACTION_SCALE * float(action[0]), ACTION_SCALE * float(action[1]))
 
     def replay(self, starts: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """:meth:`GoalEnv.replay` with all rollouts moved at once by :func:`move_batch`: the same states bit
+        """`GoalEnv.replay` with all rollouts moved at once by `move_batch`: the same states bit
         for bit. Invalid inputs take the reference loop, which raises its errors."""
         starts, actions = np.asarray(starts, dtype=np.float64), np.asarray(actions, dtype=np.float64)
         if not (self._replay_inputs_ok(starts, actions) and is_reachable(starts).all()):

@@ -2,7 +2,7 @@
 
 The content hash covers the logical content (schema version, spec, states, actions, rewards, success flags and
 pixels), so the same spec always gives the same hash; per-file sha256 digests catch any byte-level corruption.
-:func:`check_built` is the cheap check (manifest and file sizes, no hashing) that ``wmbench data list`` uses;
+`check_built` is the cheap check (manifest and file sizes, no hashing) that ``wmbench data list`` uses;
 ``wmbench.data.load`` runs the full one.
 """
 

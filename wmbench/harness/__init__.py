@@ -1,6 +1,6 @@
-"""Evaluation harness: episodes against simulators (:mod:`.episodes`), entries (:mod:`.entries`), units and
-their identity (:mod:`.units`), sweeps with resume (:mod:`.sweep`), the results schema and its Parquet I/O
-(:mod:`.schema`) and run metadata (:mod:`.machine`).
+"""Evaluation harness: episodes against simulators (`episodes`), entries (`entries`), units and
+their identity (`units`), sweeps with resume (`sweep`), the results schema and its Parquet I/O
+(`schema`) and run metadata (`machine`).
 
 Kept import-free so that reading results (``wmbench.report``) does not import torch::
 

@@ -1,9 +1,9 @@
 """Benchmark entries: a named (world-model variant, planner) pair, plus resolution of user planners.
 
-An entry is written ``NAME[(key=value, ...)][@variant]``. ``NAME`` is one of :data:`ENTRIES`, a
+An entry is written ``NAME[(key=value, ...)][@variant]``. ``NAME`` is one of `ENTRIES`, a
 ``"package.module:PlannerClass"`` path, or the name of an installed ``wmbench.planners`` entry point (its
 value is the planner class). The named entries' planners are themselves such entry points (registered by
-``wmbench_baselines``), so every planner is resolved by :func:`wmbench.planning.planner_class`. Arguments in
+``wmbench_baselines``), so every planner is resolved by `wmbench.planning.planner_class`. Arguments in
 brackets are Python literals passed to the planner's constructor on top of the entry's own
 (``CEM(samples=1000)``, ``GBP(lr=0.05, optimizer='gd')``). ``@variant`` plans through another world-model
 variant (default: the entry's own, ``base`` for plugins), so any (variant, planner) pair can be run:
@@ -32,7 +32,7 @@ _SYNTAX = re.compile(r"^(?P<base>[^()@\s]+)\s*(?:\((?P<args>.*)\))?\s*(?:@(?P<va
 class Entry:
     """A benchmark entry: the world-model variant it plans through and how to build its planner.
 
-    ``planner`` is a registered planner name (in :data:`ENTRIES`) or, once resolved by :func:`resolve_entry`,
+    ``planner`` is a registered planner name (in `ENTRIES`) or, once resolved by `resolve_entry`,
     the planner class's ``"module:Class"`` path (recorded in every row and in the unit identity)."""
 
     name: str
@@ -42,7 +42,7 @@ class Entry:
     upper_bound: bool = False
 
     def make_planner(self) -> Any:
-        """A fresh planner instance (a :class:`wmbench.planning.Planner` subclass)."""
+        """A fresh planner instance (a [`wmbench.planning.Planner`][wmbench.planning.Planner] subclass)."""
         cls = _planner_class(self.planner, self.name)
         try:
             return cls(**self.kwargs)
@@ -113,7 +113,7 @@ def parse_planner_args(text: str, entry: str) -> dict[str, Any]:
 
 
 def resolve_entry(name: str) -> Entry:
-    """The :class:`Entry` for ``NAME[(args)][@variant]`` (see the module docstring); one-line error if
+    """The `Entry` for ``NAME[(args)][@variant]`` (see the module docstring); one-line error if
     unknown or malformed."""
     match = _SYNTAX.match(name.strip())
     if match is None:

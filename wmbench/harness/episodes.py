@@ -1,9 +1,9 @@
 """Episode control loop: plan through a world model, act in the simulator (open-loop or MPC).
 
-Every (re)plan is one batched :func:`~wmbench.planning.run_planner` call over all still-active episodes; the N
+Every (re)plan is one batched `run_planner` call over all still-active episodes; the N
 simulators are stepped in Python. The planner sees only latents from ``model.encode`` and never the
 simulator's success test. One planning step is ``model.frameskip`` env actions (the action vector reshaped to
-``[frameskip, env dim]``). A model with frame history h (:mod:`wmbench.models.history`) is fed the last h
+``[frameskip, env dim]``). A model with frame history h (`wmbench.models.history`) is fed the last h
 observations one planning step apart, oldest first, the first observation repeated until there are h; the
 goal is the goal observation repeated h times.
 
@@ -18,7 +18,7 @@ A budget applies to one plan call for the whole batch. Planner outputs are valid
 out-of-bounds actions mark the episode's record with an error and stop it, a plan call that raises (or calls
 ``sys.exit``) marks all its episodes, and a plan call that takes more than twice a seconds budget sets
 ``overrun``. Time and model evaluations are counted by the planning loop, never by the planner. Every plan
-call runs under the watchdog (:mod:`wmbench.harness.watchdog`): one far past its budget, or whose loop clock
+call runs under the watchdog (`wmbench.harness.watchdog`): one far past its budget, or whose loop clock
 disagrees with the watchdog's, marks all its episodes too.
 """
 
@@ -84,7 +84,7 @@ def episode_records(budget: Budget, n: int, *, success: PerEpisode, final_distan
                     planning_seconds: PerEpisode, iterations: PerEpisode, forward_evals: PerEpisode,
                     backward_evals: PerEpisode, overrun: PerEpisode, error: PerEpisode
                     ) -> list[EpisodeRecord]:
-    """The records of episodes ``0 .. n - 1`` under ``budget``: the one place an :class:`EpisodeRecord` is
+    """The records of episodes ``0 .. n - 1`` under ``budget``: the one place an `EpisodeRecord` is
     built (the episode loops' and the harness's error records alike)."""
     def each(value: PerEpisode) -> list[Any]:
         return list(value) if isinstance(value, list | tuple | np.ndarray) else [value] * n
@@ -209,11 +209,11 @@ def run_episodes(env_name: str, model: Any, planner: Planner, budget: Budget | S
                  on_step: StepHook | None = None, plan_timeout: float = PLAN_TIMEOUT) -> list[EpisodeRecord]:
     """Run all tasks (a ``TaskSuite`` or a ``(starts [N, S], goals [N, S])`` pair) with one planner.
 
-    ``planner`` must be a :class:`~wmbench.planning.Planner`: its ``init``/``iterate`` run in the shared loop.
+    ``planner`` must be a `Planner`: its ``init``/``iterate`` run in the shared loop.
 
     Returns one record per episode and budget (open-loop with several ascending budgets: budget-major order).
     ``step_cap`` (MPC: the most env steps an episode takes) defaults to ``tasks.step_cap``; ``obs_type``
-    defaults to :func:`model_obs_type`. ``on_step`` (a :data:`StepHook`) sees every env step of every episode
+    defaults to `model_obs_type`. ``on_step`` (a `StepHook`) sees every env step of every episode
     (and budget), e.g. to record an episode for a video.
     """
     if mode not in MODES:

@@ -1,14 +1,14 @@
 """Executors: run independent jobs serially, in local worker processes, or as Ray tasks on a cluster.
 
-A :class:`Job` is a module-level function and its arguments. Everything a job needs travels with it (pickled
+A `Job` is a module-level function and its arguments. Everything a job needs travels with it (pickled
 through a pipe, or through Ray's object store), and a job *returns* its result: the caller, alone, writes
-files. :meth:`Executor.completed` yields ``(job, Outcome)`` as jobs finish, in any order; more jobs may be
+files. `Executor.completed` yields ``(job, Outcome)`` as jobs finish, in any order; more jobs may be
 submitted while it runs.
 
-* :class:`SerialExecutor`: in this process, one job at a time.
-* :class:`ProcessExecutor` (``--workers N``): N spawned worker processes on this host, each job pinned to
+* `SerialExecutor`: in this process, one job at a time.
+* `ProcessExecutor` (``--workers N``): N spawned worker processes on this host, each job pinned to
   ``job.threads`` torch threads; with GPUs, worker *i* sees only GPU ``i mod n_gpus`` as its ``cuda``.
-* :class:`RayExecutor` (``--executor ray``): Ray tasks on an existing cluster (``address``) or on a local
+* `RayExecutor` (``--executor ray``): Ray tasks on an existing cluster (``address``) or on a local
   Ray instance, each reserving ``job.threads`` CPUs and ``job.gpus`` GPUs (one unit per GPU by default).
 
 Faults: a job whose worker process or node dies is retried once; if it dies again the outcome carries an
@@ -20,7 +20,7 @@ finished outcomes have already been handed over.
 
 Timing: every outcome records the host the job ran on, its seconds there, and ``concurrent_units``: the most
 jobs that ran at the same time on that host while this one ran (1 = alone), tracked by
-:class:`PeakConcurrency` (in the driver for local processes, a Ray actor for Ray).
+`PeakConcurrency` (in the driver for local processes, a Ray actor for Ray).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class PeakConcurrency:
     """Jobs running on each host, and for each job the most that ran at once on its host while it ran.
 
     A job that starts again under the same key (its retry) leaves its previous host; a job whose worker died
-    is removed with :meth:`finish` by whoever notices.
+    is removed with `finish` by whoever notices.
     """
 
     def __init__(self) -> None:
@@ -115,7 +115,7 @@ class Executor(ABC):
 
     def share(self, obj: Any) -> Any:
         """``obj`` as a job argument sent to each worker host once (Ray: an object-store reference) rather
-        than once per job; only as a top-level argument of :attr:`Job.args`."""
+        than once per job; only as a top-level argument of `Job.args`."""
         return obj
 
     @abstractmethod
@@ -341,7 +341,7 @@ class RayExecutor(Executor):
     """Jobs as Ray tasks (``max_retries=1``: Ray reruns a task whose worker or node died, once).
 
     Connects to the cluster at ``address``, or starts a local Ray instance when ``address`` is None; an
-    already initialised Ray is used as it is (and left running on :meth:`close`). At most ``workers`` jobs
+    already initialised Ray is used as it is (and left running on `close`). At most ``workers`` jobs
     run at once (default: as many as the cluster's CPUs and GPUs allow, re-read as it grows).
     """
 

@@ -1,12 +1,12 @@
 """Sweep manifests: the units a sweep set out to run, written before any runs, so that no report omits units
 silently.
 
-:func:`write` puts ``RESULTS/sweeps/<id>.json`` in place atomically before a sweep runs its first unit: the
+`write` puts ``RESULTS/sweeps/<id>.json`` in place atomically before a sweep runs its first unit: the
 command and, per unit, its id, label, part file name and row count. ``<id>`` hashes the unit ids, so a rerun
-of a sweep rewrites its own manifest and several sweeps into one folder keep one each. :func:`check` holds
+of a sweep rewrites its own manifest and several sweeps into one folder keep one each. `check` holds
 every manifest of a folder against its parts: a unit is *missing* without a complete part of its own (never
 run, or its process died, even by ``os._exit`` in a serial sweep) and *failed* when its part holds error rows.
-``wmbench report`` prints :meth:`Completeness.summary` and puts it at the top of ``leaderboard.md``;
+``wmbench report`` prints `Completeness.summary` and puts it at the top of ``leaderboard.md``;
 rerunning the sweep's command runs the missing units and retries the failed ones.
 """
 
@@ -81,7 +81,7 @@ class Completeness:
 
 
 def check(results_dir: str | Path) -> Completeness:
-    """The :class:`Completeness` of ``results_dir`` against every manifest in it (all done without any)."""
+    """The `Completeness` of ``results_dir`` against every manifest in it (all done without any)."""
     results_dir = Path(results_dir)
     seen: set[str] = set()
     missing, failed, commands = [], [], []

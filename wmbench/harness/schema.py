@@ -1,10 +1,10 @@
 """The results schema (one Parquet row per entry x env x task x budget x seed x mode) and its atomic I/O.
 
 Results live in ``RESULTS_DIR/parts/*.parquet``, one file per completed sweep unit, written atomically
-(:func:`wmbench.io.atomic_write`), so an interrupted sweep never leaves a partial part. Every row carries its
-unit's identity hash (``unit_id``, :mod:`wmbench.harness.units`). Each column carries its description in the
-Parquet field metadata. Bump :data:`SCHEMA_VERSION` on any change. Reading a part checks its types, nulls
-(only ``error`` may be null) and value ranges (:data:`RULES`), so an edited part is refused, not counted.
+(`wmbench.io.atomic_write`), so an interrupted sweep never leaves a partial part. Every row carries its
+unit's identity hash (``unit_id``, `wmbench.harness.units`). Each column carries its description in the
+Parquet field metadata. Bump `SCHEMA_VERSION` on any change. Reading a part checks its types, nulls
+(only ``error`` may be null) and value ranges (`RULES`), so an edited part is refused, not counted.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def part_paths(results_dir: str | Path) -> list[Path]:
 
 def read_part(path: Path) -> pa.Table:
     """One part file, checked against this schema (column names and types, nulls, value ranges:
-    :data:`RULES`); ``ValueError`` naming the file, the column and the fix if it is corrupt, edited or of
+    `RULES`); ``ValueError`` naming the file, the column and the fix if it is corrupt, edited or of
     another schema version."""
     try:
         table = pq.read_table(path)
@@ -185,7 +185,7 @@ def _uncastable(table: pa.Table) -> str | None:
 
 
 def _invalid(table: pa.Table) -> str | None:
-    """The first null in a non-nullable column or value out of :data:`RULES`, described; None if valid."""
+    """The first null in a non-nullable column or value out of `RULES`, described; None if valid."""
     for name in COLUMNS:
         column = table.column(name)
         if name not in NULLABLE and column.null_count:

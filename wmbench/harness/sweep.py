@@ -1,16 +1,16 @@
 """Sweeps: entry x env x budget x seed over a task suite, written as resumable Parquet parts.
 
 Open-loop runs one unit per (entry, env, seed) whose anytime milestones give every budget; MPC runs each
-budget as its own unit (:mod:`wmbench.harness.units`). Units run on an executor (serial, local processes or
-Ray, :mod:`wmbench.harness.executors`): each travels with its task suite and world model
-(:mod:`wmbench.harness.transport`) and comes back as rows carrying the machine that ran it. Each finished
+budget as its own unit (`wmbench.harness.units`). Units run on an executor (serial, local processes or
+Ray, `wmbench.harness.executors`): each travels with its task suite and world model
+(`wmbench.harness.transport`) and comes back as rows carrying the machine that ran it. Each finished
 unit is written atomically to ``RESULTS_DIR/parts/<unit>.parquet`` by the driver process only. Before any unit
-runs, the sweep's manifest lists them all (:mod:`wmbench.harness.manifest`), so that a sweep whose process
+runs, the sweep's manifest lists them all (`wmbench.harness.manifest`), so that a sweep whose process
 dies leaves a folder whose report names the missing units. Rerunning the same command skips a unit only when
 its part is readable, complete, carries the unit's identity hash and holds no error rows: a corrupt or
 incomplete part is recomputed, a failed unit is retried, and a changed setting or retrained checkpoint is a
 new unit. A unit that fails (model, planner, episode loop, watchdog, tampering, or a worker that died twice)
-gives error rows, one line on stderr, and counts in :attr:`SweepOutcome.failed`.
+gives error rows, one line on stderr, and counts in `SweepOutcome.failed`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ ModelSource = Callable[[str, str], Any] | Mapping[tuple[str, str], Any]
 """``(env, variant) -> world model`` as a callable or a mapping; a failing lookup gives error rows. The
 ``oracle`` variant is never asked for: it is the simulator (``wmbench.models.simulator.SimulatorModel``)."""
 TaskSource = Callable[[str, str], Any]
-"""``(env, split) -> TaskSuite`` (default :func:`wmbench.tasks.load`)."""
+"""``(env, split) -> TaskSuite`` (default [`wmbench.tasks.load`][wmbench.tasks.load])."""
 #: Largest accepted seed (seeds feed numpy's and torch's generators).
 MAX_SEED = 2**31 - 1
 
@@ -56,10 +56,10 @@ MAX_SEED = 2**31 - 1
 class SweepConfig:
     """What to run. ``levels`` keeps only the suite's tasks of those difficulty levels (None: all) and
     ``n_tasks`` then takes a prefix; ``step_cap`` overrides the suite's MPC step cap (by default the largest
-    of the levels run); ``objective`` is the :class:`~wmbench.planning.Objective` weighting ("exponential"
+    of the levels run); ``objective`` is the `Objective` weighting ("exponential"
     or "last"); ``device`` is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``,
-    resolved by :func:`wmbench.models.device.resolve_device`); ``plan_timeout`` is the watchdog's limit in
-    seconds for one plan call under an iteration or evaluation budget (:mod:`wmbench.harness.watchdog`; it is
+    resolved by `wmbench.models.device.resolve_device`); ``plan_timeout`` is the watchdog's limit in
+    seconds for one plan call under an iteration or evaluation budget (`wmbench.harness.watchdog`; it is
     not part of a unit's identity); ``protocol`` / ``protocol_sha256`` name the protocol the sweep runs under
 (``wmbench.protocols``; "" for an ad-hoc sweep), recorded in every row."""
 
@@ -94,7 +94,7 @@ class SweepOutcome:
 
 @dataclass(frozen=True)
 class PreparedSweep:
-    """A sweep checked by :func:`prepare`: its configuration (device resolved), its entries and its task
+    """A sweep checked by `prepare`: its configuration (device resolved), its entries and its task
     suites (levels and ``n_tasks`` applied)."""
 
     config: SweepConfig
@@ -111,10 +111,10 @@ class PreparedSweep:
 def prepare(config: SweepConfig, checkpoints: CheckpointModels | None = None, tasks: TaskSource | None = None
             ) -> PreparedSweep:
     """Everything a sweep checks before it runs, done once: the configuration, its entries (resolved, their
-    planners built), its task suites (from ``tasks``, default :func:`wmbench.tasks.load`) and, given
+    planners built), its task suites (from ``tasks``, default `wmbench.tasks.load`) and, given
     ``checkpoints``, every world model it plans through (a trained variant, its checkpoint intact). A
     one-line ``ValueError`` (``FileNotFoundError`` for a missing checkpoint) for anything wrong.
-    :func:`run_sweep` runs the result and applies :attr:`PreparedSweep.serial`."""
+    `run_sweep` runs the result and applies `PreparedSweep.serial`."""
     _validate(config)
     entries = tuple(resolve_entry(name) for name in config.entries)
     for entry in entries:
@@ -178,7 +178,7 @@ def model_hash(model: Any) -> str:
 
 @dataclass(frozen=True)
 class CheckpointModels:
-    """A :data:`ModelSource` of trained checkpoints: ``checkpoint.load(path_for(env, variant), device)``
+    """A `ModelSource` of trained checkpoints: ``checkpoint.load(path_for(env, variant), device)``
     (hash-verified); ``train_hint(env, variant)`` is the command that trains a missing one."""
 
     path_for: Callable[[str, str], str | Path]
@@ -204,7 +204,7 @@ class CheckpointModels:
 
 def checkpoint_models(path_for: Callable[[str, str], str | Path], device: str = "cpu",
                       train_hint: Callable[[str, str], str] | None = None) -> CheckpointModels:
-    """A :data:`ModelSource` reading trained checkpoints (see :class:`CheckpointModels`)."""
+    """A `ModelSource` reading trained checkpoints (see `CheckpointModels`)."""
     return CheckpointModels(path_for, device, train_hint)
 
 
@@ -267,7 +267,7 @@ def plan_units(config: SweepConfig, entries: list[Entry], suites: Mapping[str, A
 
 
 def _code(cls: type | None) -> tuple[str, str]:
-    """``(source sha256, version)`` of a plugin class (:func:`wmbench.registry.code_identity`)."""
+    """``(source sha256, version)`` of a plugin class (`wmbench.registry.code_identity`)."""
     if cls is None:
         return ("", "")
     code = code_identity(cls)
@@ -278,9 +278,9 @@ def run_sweep(sweep: SweepConfig | PreparedSweep, results_dir: str | Path, model
               tasks: TaskSource | None = None, command: str = "", progress: bool = True,
               executor: Executor | None = None) -> SweepOutcome:
     """Run every unfinished unit of ``sweep`` into ``results_dir`` on ``executor`` (default: serially here;
-    always serially for seconds budgets, :attr:`PreparedSweep.serial`).
+    always serially for seconds budgets, `PreparedSweep.serial`).
 
-    A :class:`SweepConfig` is checked by :func:`prepare` first (with ``tasks``); a :class:`PreparedSweep` is
+    A `SweepConfig` is checked by `prepare` first (with ``tasks``); a `PreparedSweep` is
     not checked again. Each unit runs on ``config.threads`` torch threads (recorded in every row, with the
     host and the units running concurrently on it). Bad configuration (unknown env, entry or mode,
     out-of-range numbers, a results path that is a file) raises ``ValueError`` before anything runs; a
@@ -408,7 +408,7 @@ def _outcome_rows(unit: Unit, suite: Any, model: Any, done: Outcome) -> list[dic
 def run_unit(unit: Unit, suite: Any, model: Any, plan_timeout: float = PLAN_TIMEOUT) -> list[dict]:
     """The unit's result rows (without the machine and command columns); any failure of the model, the
     planner's construction or the episode loop becomes error rows, and so does a unit after which the
-    model's :func:`~wmbench.harness.transport.weights_hash` differs from before it."""
+    model's [`weights_hash`][wmbench.harness.transport.weights_hash] differs from before it."""
     if isinstance(model, Exception):
         return error_rows(unit, suite, model, f"model {unit.env}/{unit.entry.variant}: "
                                               f"{type(model).__name__}: {model}")
@@ -437,7 +437,7 @@ def error_rows(unit: Unit, suite: Any, model: Any, error: str) -> list[dict]:
     return _rows(records, unit, suite, model)
 
 
-#: Result columns copied from :class:`EpisodeRecord` fields of the same name.
+#: Result columns copied from `EpisodeRecord` fields of the same name.
 _RECORD_COLUMNS = ("success", "final_distance", "coverage", "steps", "replans", "planning_seconds",
                    "iterations", "forward_evals", "backward_evals", "overrun", "error")
 

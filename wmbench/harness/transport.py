@@ -1,19 +1,19 @@
 """World models on their way to sweep workers, with no shared filesystem.
 
-:func:`pack` turns a model into a :class:`ModelPayload` that an executor can send anywhere:
+`pack` turns a model into a `ModelPayload` that an executor can send anywhere:
 
 * a model with a ``config`` (every built-in and checkpointed model) travels as checkpoint bytes: a
   ``torch.save`` of the checkpoint fields (class path, config, state dict, metadata) and their
-  :func:`wmbench.models.checkpoint.content_hash`; :func:`unpack` loads them with ``weights_only=True``,
+  `wmbench.models.checkpoint.content_hash`; `unpack` loads them with ``weights_only=True``,
   verifies the hash and rebuilds the model, whose metadata (``checkpoint_hash`` included) is the driver's;
 * the Oracle's simulator travels as its env name and is rebuilt where it runs;
 * any other model (e.g. built in memory without a ``config``) travels as the object itself.
 
-Each call of :func:`unpack` returns a model no other unit sees: checkpoint bytes are rebuilt every time
+Each call of `unpack` returns a model no other unit sees: checkpoint bytes are rebuilt every time
 (about 3 ms for a state model, 12 ms for a patch model, on one CPU thread) and an object is deep-copied and
-checked against the :func:`weights_hash` it had when packed. Only the simulator, which has no learned
+checked against the `weights_hash` it had when packed. Only the simulator, which has no learned
 weights, is kept per process; it is checked before every use and rebuilt if a unit changed it. The sweep
-compares :func:`weights_hash` before and after every unit (:func:`wmbench.harness.sweep.run_unit`).
+compares `weights_hash` before and after every unit (`wmbench.harness.sweep.run_unit`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ _cache: dict[tuple[str, str], tuple[Any, str]] = {}
 class ModelPayload:
     """A model in transit: ``kind`` "checkpoint" (``data``: bytes, ``sha256``: their content hash),
     "simulator" (``data``: the env name) or "object" (``data``: the model, ``sha256``: its
-    :func:`weights_hash` when packed)."""
+    `weights_hash` when packed)."""
 
     kind: str
     data: Any
@@ -71,7 +71,7 @@ def pack(model: Any) -> ModelPayload:
 
 
 def simulator(env: str) -> ModelPayload:
-    """The simulator of ``env`` (:class:`wmbench.models.simulator.SimulatorModel`) ready to travel."""
+    """The simulator of ``env`` (`wmbench.models.simulator.SimulatorModel`) ready to travel."""
     return ModelPayload("simulator", env)
 
 

@@ -31,7 +31,7 @@ class Unit:
     open-loop, whose episodes execute the plan's ``horizon x frameskip`` env steps); ``protocol`` and
     ``protocol_sha256`` name the protocol it ran under ("" for an ad-hoc sweep); ``planner_code`` and
     ``model_code`` are the planner's and the world model's ``(source sha256, version)``
-    (:func:`wmbench.registry.code_identity`), so a changed plugin is a new unit."""
+    (`wmbench.registry.code_identity`), so a changed plugin is a new unit."""
 
     entry: Entry
     env: str
@@ -71,7 +71,7 @@ class Unit:
 
     @cached_property
     def id(self) -> str:
-        """sha256 (first 20 hex digits) of :meth:`identity`."""
+        """sha256 (first 20 hex digits) of `identity`."""
         text = json.dumps(self.identity(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 

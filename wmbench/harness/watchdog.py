@@ -2,12 +2,12 @@
 
 A plan call under a seconds budget ``s`` may run ``max(SECONDS_FACTOR x s, s + SECONDS_GRACE)`` seconds (10x
 the budget, and at least 30 s more than it); under an iteration or evaluation budget, ``PLAN_TIMEOUT``
-seconds (``SweepConfig.plan_timeout``). Past that the watchdog raises :class:`PlanTimeout` in the planning
+seconds (``SweepConfig.plan_timeout``). Past that the watchdog raises `PlanTimeout` in the planning
 thread, and again every ``REPEAT`` seconds until the call has ended: ``SIGALRM`` in the main thread (where
 the serial executor, local worker processes and Ray tasks run units; it also interrupts ``time.sleep``), an
 asynchronous exception from a timer thread elsewhere. The episode loop turns it into error rows.
 
-:func:`check_clock` compares the seconds the planning loop measured with the watchdog's own measurement of
+`check_clock` compares the seconds the planning loop measured with the watchdog's own measurement of
 the same call: a loop clock that a planner slowed down or stopped gives a ``RuntimeError`` (error rows).
 """
 
@@ -29,7 +29,7 @@ SECONDS_FACTOR, SECONDS_GRACE = 10.0, 30.0
 PLAN_TIMEOUT = 1800.0
 #: Once past its limit, the watchdog raises again every ``REPEAT`` seconds until the plan call has ended.
 REPEAT = 1.0
-#: :func:`check_clock` accepts a loop clock behind the watchdog's by at most ``CLOCK_SLACK`` seconds plus
+#: `check_clock` accepts a loop clock behind the watchdog's by at most ``CLOCK_SLACK`` seconds plus
 #: ``CLOCK_SHARE`` of the call (the loop does not time its own set-up and return).
 CLOCK_SLACK, CLOCK_SHARE = 0.25, 0.25
 

@@ -7,7 +7,7 @@
 Modules: ``protocol`` (the WorldModel protocol, "module:Class" resolution), ``state_model``, ``pixel_model``,
 ``dynamics`` (shared residual MLP), ``simulator`` (the true dynamics behind the model interface, for the
 Oracle) and ``checkpoint`` (atomic save, verified weights-only load). Training lives in
-:mod:`wmbench.training`. Importing this package does not import torch.
+[`wmbench.training`][wmbench.training]. Importing this package does not import torch.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ Layout of the file (a ``torch.save`` dict readable with ``weights_only=True``)::
     {"format": FORMAT, "class_path": "module:Class", "config": {...}, "state_dict": {...},
      "metadata": {...}, "training": {...} | None, "content_sha256": "..."}
 
-``content_sha256`` is :func:`content_hash` of every other field (tensors by dtype, shape and bytes), so a
+``content_sha256`` is `content_hash` of every other field (tensors by dtype, shape and bytes), so a
 flipped byte anywhere in the weights, config or metadata fails the load with an error naming the file. The
-model's identity in result rows and unit identities (``checkpoint_hash``) is :func:`identity_hash`: the class
+model's identity in result rows and unit identities (``checkpoint_hash``) is `identity_hash`: the class
 path, config and weights only, so retraining with the same seed on the same machine gives the same identity
 (the metadata and training state record wall-clock times and differ between runs).
 """
@@ -28,7 +28,7 @@ from wmbench.models.protocol import class_path, resolve_class
 
 FORMAT = "wmbench-world-model-v2"
 _FIELDS = ("format", "class_path", "config", "state_dict", "metadata", "training")
-#: What determines a model's predictions, hence its identity (:func:`identity_hash`).
+#: What determines a model's predictions, hence its identity (`identity_hash`).
 _IDENTITY_FIELDS = ("class_path", "config", "state_dict")
 #: Longest model tag kept verbatim in a checkpoint file name; longer plugin paths are shortened + hashed.
 MAX_TAG = 40
@@ -137,7 +137,7 @@ def read(path: str | Path) -> dict[str, Any]:
 def load(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
     """Rebuild the verified model from its class path and config, in eval mode on ``device``.
 
-    ``model.metadata["checkpoint_hash"]`` is set to the model's :func:`identity_hash` (after the content hash
+    ``model.metadata["checkpoint_hash"]`` is set to the model's `identity_hash` (after the content hash
     of the whole file was verified).
     """
     payload = read(path)

@@ -27,7 +27,7 @@ def feature_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class ResidualDynamics(nn.Module):
     """``z + mean_k MLP_k([z, (a - mean) / std])``; ``a`` = ``frameskip`` raw env actions concatenated.
 
-    With ``history`` h > 1 the latent ``z`` is a window of h frame latents (:mod:`wmbench.models.history`):
+    With ``history`` h > 1 the latent ``z`` is a window of h frame latents (`wmbench.models.history`):
     the MLPs read the whole window and predict the change of the newest frame, and the next latent is the
     window shifted by one frame with the predicted frame appended.
     """
@@ -78,7 +78,7 @@ def rollout(step, z0: torch.Tensor, actions: torch.Tensor, chunk: int | None = R
     """Autoregressive ``step`` over ``actions [B, H, A]`` from ``z0 [B, D]`` -> ``[B, H + 1, D]``.
 
     Without gradients on the CPU, batches of more than ``chunk`` rows are rolled out ``chunk`` rows at a time
-    (:data:`ROLLOUT_CHUNK`); ``chunk=None`` rolls out the whole batch at once.
+    (`ROLLOUT_CHUNK`); ``chunk=None`` rolls out the whole batch at once.
     """
     if chunk is not None and len(z0) > chunk and z0.device.type == "cpu" and not torch.is_grad_enabled():
         return torch.cat([rollout(step, z0[i:i + chunk], actions[i:i + chunk], None)

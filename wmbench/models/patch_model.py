@@ -1,7 +1,7 @@
 """Patch world model: the DINO-WM recipe at CPU size (frozen pre-trained patch encoder, frame history, a
 predictor over patch tokens, the planning cost on all patch tokens of the predicted frame).
 
-Encoder (:class:`PatchEncoder`): a small ViT. A frame of ``image_size`` pixels is standardised (minus the
+Encoder (`PatchEncoder`): a small ViT. A frame of ``image_size`` pixels is standardised (minus the
 dataset's mean frame, over one dataset-wide scale, so the static scene is zero and the moving objects carry
 the signal), low-pass filtered (Gaussian, ``blur`` px; see below), cut into ``patch_size`` patches (64 px /
 16 px: a 4 x 4 grid), embedded linearly, given learned position embeddings and passed through
@@ -18,9 +18,9 @@ position embeddings, and the moving objects almost invisible to the cost).
 
 Latent: a frame latent is the normalised token grid, feature-major (``[token_dim, G, G]`` flattened,
 ``frame_dim = token_dim * G * G``, 512 at the defaults); the latent is the window of the last ``history``
-frame latents, one planning step apart (:mod:`wmbench.models.history`; DINO-WM uses 3): 1,536 dims.
+frame latents, one planning step apart (`wmbench.models.history`; DINO-WM uses 3): 1,536 dims.
 
-Predictor (:class:`TokenPredictor`): the window's frames stacked along channels (``[history * token_dim, G,
+Predictor (`TokenPredictor`): the window's frames stacked along channels (``[history * token_dim, G,
 G]``) -> a 1 x 1 convolution to ``hidden`` channels, plus a learned position bias and the projection of the
 normalised frameskip actions (DINO-WM concatenates an action embedding to every token, which is the same as a
 per-channel bias after a linear layer) -> ``layers`` residual 3 x 3 convolution blocks -> a 1 x 1 convolution

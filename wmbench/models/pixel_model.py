@@ -8,7 +8,7 @@ encoder code z-normalised with train-frame statistics, so the AWM radii and plan
 as for the state model. ``encode(images [B, H, W, 3] uint8)`` and ``encode_states`` (renders first) give
 frame latents ``[..., code_dim]``.
 
-Frame history (:mod:`wmbench.models.history`): with ``history`` h the latent is the window of the last h
+Frame history (`wmbench.models.history`): with ``history`` h the latent is the window of the last h
 frame codes (``latent_dim = h * code_dim``), so the predictor sees motion; ``step`` predicts the newest
 frame's code and shifts the window, and ``goal_weights`` weigh only the newest frame. ``from_dataset`` builds
 h = 3 (DINO-WM's history); the constructor default 1 is the Markov model of earlier checkpoints.

@@ -1,22 +1,22 @@
 """The world-model protocol and "module:Class" resolution for user-supplied models.
 
-A world model is a ``torch.nn.Module`` that satisfies :class:`WorldModel`. To plug in your own class:
+A world model is a ``torch.nn.Module`` that satisfies `WorldModel`. To plug in your own class:
 
 1. Implement the attributes and methods below. ``config`` must be a dict of plain values (numbers, strings,
    bools, lists, dicts) such that ``cls(**config)`` rebuilds the architecture; the weights come from
    ``state_dict()``. Normalisation statistics belong in registered buffers so they travel with the weights.
-2. For training with :func:`wmbench.models.trainer.train`, add a classmethod
+2. For training with [`wmbench.training.train`][wmbench.training.train], add a classmethod
    ``from_dataset(dataset, env, frameskip, seed, **options) -> model`` that builds the model and fits
    whatever it needs from the training split (normalisers, frozen encoders). Only parameters with
    ``requires_grad`` are trained, so a frozen encoder stays frozen.
 3. Pass ``model="my_pkg.my_mod:MyModel"`` to ``train``. Checkpoints store that class path plus ``config``;
-   :func:`wmbench.models.checkpoint.load` imports the class again, calls ``cls(**config)`` and loads the
+   `wmbench.models.checkpoint.load` imports the class again, calls ``cls(**config)`` and loads the
    weights.
 4. Optionally add ``decode(z [B, D]) -> observations``, the inverse of ``encode`` (states ``[B, S]`` or uint8
    images ``[B, H, W, 3]``, as ``obs_type`` says): ``wmbench video`` then draws the model's predicted
    trajectory; without it the video shows the nearest real frame to each prediction.
 
-Frame history (optional, :mod:`wmbench.models.history`). A model with ``history = h > 1`` encodes single
+Frame history (optional, `wmbench.models.history`). A model with ``history = h > 1`` encodes single
 frames (``encode`` / ``encode_states`` -> frame latents ``[..., frame_dim]``), and its latent, the one
 planners, ``step``, ``rollout`` and the trainers see, is the window of its last h frame latents, one planning
 step (``frameskip`` env steps) apart, oldest first, concatenated: ``latent_dim = h * frame_dim``. ``step``

@@ -34,7 +34,7 @@ class ReplayPool:
     With ``workers`` allowed, ``N`` rollouts are split into ``w = min(workers, N // MIN_ROLLOUTS_PER_WORKER)``
     parts, rollout ``i`` going to part ``i mod w`` (interleaved, so each part gets a similar mix of cheap and
     costly rollouts); the calling process replays part 0 while ``workers - 1`` spawned processes replay the
-    others, and the parts are put back in input order. Workers start on first use and stop on :meth:`close`,
+    others, and the parts are put back in input order. Workers start on first use and stop on `close`,
     at interpreter exit, or when the pool is pickled (the copy starts its own). An env with a vectorized
     replay (``env.vectorized_replay``: PointMaze, Wall) and a daemonic process (which may not have children)
     replay everything in process.

@@ -2,8 +2,8 @@
 
 The files live in ``wmbench/models/frozen/`` (package data), named as ``wmbench train`` names them in
 ``$WMBENCH_HOME/models`` and listed in ``frozen/MANIFEST.json`` with each file's sha256 (checked before every
-use) and the model's identity (:func:`wmbench.models.checkpoint.identity_hash`, the ``checkpoint_hash`` of
-the rows planned through it). :func:`find_checkpoint` is the one place that picks the checkpoint a sweep plans
+use) and the model's identity (`wmbench.models.checkpoint.identity_hash`, the ``checkpoint_hash`` of
+the rows planned through it). `find_checkpoint` is the one place that picks the checkpoint a sweep plans
 through: the frozen one when the zoo has it (so an empty ``$WMBENCH_HOME`` plans through the leaderboard's
 models without building data or training), else the trained one under ``$WMBENCH_HOME``. Maintainers refreeze
 with ``python -m wmbench.models.zoo CHECKPOINT...`` (training state is dropped; the weights are unchanged).
@@ -25,7 +25,7 @@ MANIFEST = "MANIFEST.json"
 
 def manifest(zoo: Path | None = None) -> dict[str, dict[str, Any]]:
     """``file name -> {"file", "sha256", "identity", "env", "model", "variant", "dataset", "dataset_hash",
-    "seed"}`` of the zoo (default :data:`ZOO`)."""
+    "seed"}`` of the zoo (default `ZOO`)."""
     path = (zoo or ZOO) / MANIFEST
     if not path.is_file():
         return {}

@@ -1,7 +1,7 @@
 """Planning through world models: budgets, objectives, problems, the Planner base class and its anytime loop.
 
 No envs and no files here: the episode loop (open-loop / MPC in the simulator) is
-:mod:`wmbench.harness.episodes`.
+[`wmbench.harness.episodes`][wmbench.harness.episodes].
 """
 
 from wmbench.planning.budget import Budget, parse_budgets

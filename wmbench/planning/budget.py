@@ -1,6 +1,6 @@
 """Planning budgets: one limit per plan call (wall-clock seconds, iterations or model evaluations per
 episode), and budget lists as users write them (``0.01,0.1`` seconds, ``it:10,100`` iterations,
-``ev:300,3000`` evaluations). A :class:`Budget` is what the command line parses, a sweep unit carries, the
+``ev:300,3000`` evaluations). A `Budget` is what the command line parses, a sweep unit carries, the
 anytime loop obeys and a result row records (as its ``budget_kind`` and ``budget_value`` columns)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _USAGE = ("use e.g. '0.01,0.03,0.1' (seconds), 'it:10,30,100' (iterations) or 'e
 @dataclass(frozen=True)
 class Budget:
     """The limit of one ``Planner.plan`` call: exactly one of ``seconds``, ``iterations`` or ``evaluations``
-    (its :attr:`kind`, with its :attr:`value`).
+    (its `kind`, with its `value`).
 
     ``seconds`` is wall-clock time of the whole call, ``iterations`` counts planner iterations and
     ``evaluations`` counts model evaluations per episode: forward rollouts plus backward passes, one each per
@@ -63,7 +63,7 @@ class Budget:
 
     @property
     def value(self) -> float:
-        """The limit, in :attr:`kind` units."""
+        """The limit, in `kind` units."""
         return getattr(self, self.kind)
 
     def allows_next(self, seconds: float, iterations: int, evaluations: int,

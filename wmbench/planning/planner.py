@@ -25,7 +25,7 @@ milestone snapshots, counting). A complete user planner, random shooting in the 
 
 Use it as ``RandomShooting().plan(problem, Budget(seconds=1.0))``; reference it as
 ``my_pkg.my_mod:RandomShooting`` or register it in the ``wmbench.planners`` entry-point group. The loop is
-:func:`run_planner`, a plain function: the harness calls it directly, so a planner cannot change how its time
+`run_planner`, a plain function: the harness calls it directly, so a planner cannot change how its time
 and model evaluations are counted. Its clock is bound when this module is imported (rebinding this module's
 ``time`` changes nothing), and it checks after every iteration that the problem's evaluation counter is the
 one it started with and never went down.
@@ -75,8 +75,8 @@ class Milestone:
 @dataclass(frozen=True, kw_only=True)
 class PlanResult:
     """Best plan found: ``actions [B, H, A]`` within bounds, its ``cost [B]`` (inf if nothing finite was
-    seen), the counts per episode, the wall-clock ``seconds`` of the call, one :class:`TracePoint` per
-    iteration and one :class:`Milestone` per requested milestone budget, in the order given."""
+    seen), the counts per episode, the wall-clock ``seconds`` of the call, one `TracePoint` per
+    iteration and one `Milestone` per requested milestone budget, in the order given."""
 
     actions: torch.Tensor
     cost: torch.Tensor
@@ -89,7 +89,7 @@ class PlanResult:
 
 
 class Planner:
-    """Base class of planners: subclasses implement :meth:`init` and :meth:`iterate`."""
+    """Base class of planners: subclasses implement `init` and `iterate`."""
 
     def init(self, problem: PlanProblem, generator: torch.Generator) -> Any:
         """Build the planner's state for ``problem`` (e.g. a sampling distribution, or the actions)."""
@@ -108,7 +108,7 @@ class Planner:
 
 
 def planner_class(name: str) -> type[Planner]:
-    """The :class:`Planner` subclass behind a registered planner name (the ``wmbench.planners`` entry points)
+    """The `Planner` subclass behind a registered planner name (the ``wmbench.planners`` entry points)
     or a ``"module:Class"`` path; ``KeyError`` if unregistered, one-line ``ValueError`` if it cannot be
     imported or is not a planner."""
     path = planner_path(name)

@@ -22,10 +22,10 @@ class PlanProblem:
 
     The problem owns the accounting: ``forward_evals`` / ``backward_evals`` count rollouts per episode (K per
     call) and ``evaluations`` is their sum, the unit of ``Budget(evaluations=...)``. They, the bounds and the
-    model are read-only to planners: the counts live in a closure (:func:`tally`), no attribute can be set
+    model are read-only to planners: the counts live in a closure (`tally`), no attribute can be set
     or deleted once the problem is built (``AttributeError``), ``low``, ``high``, ``start``, ``goal`` and
-    ``warm_start`` return copies, and the model is meant to be reached only through :meth:`cost` and
-    :meth:`cost_and_grad` (the harness verifies its weights after every unit).
+    ``warm_start`` return copies, and the model is meant to be reached only through `cost` and
+    `cost_and_grad` (the harness verifies its weights after every unit).
     """
 
     def __init__(self, model: Any, start: torch.Tensor, goal: torch.Tensor, horizon: int, low: Any, high: Any,

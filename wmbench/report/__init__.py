@@ -1,6 +1,6 @@
 """Reports regenerated from results Parquet only: success-vs-budget plots, leaderboard.md, and for the rows of
 ``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md``. Every file is written atomically
-(:func:`wmbench.io.atomic_path`): a failed report leaves the previous files whole."""
+([`wmbench.io.atomic_path`][wmbench.io.atomic_path]): a failed report leaves the previous files whole."""
 
 from __future__ import annotations
 
@@ -33,13 +33,13 @@ def report(results_dir: str | Path, out_dir: str | Path | None = None, command: 
     Parquet parts in ``results_dir``; returns the markdown path. When every row came from one
     ``wmbench reproduce table1|budget`` command, its summary (``TABLE1.md`` / ``BUDGET.md``) is written too.
 
-    The rows are checked first (:func:`wmbench.report.integrity.check`: duplicates counted once, inconsistent
+    The rows are checked first (`wmbench.report.integrity.check`: duplicates counted once, inconsistent
     curves refused). ``reference`` is the entry the others are compared with (default ``CEM``; a name given
     explicitly must have rows). ``out_dir`` defaults to ``results_dir``; ``command`` (shown in the file as the
     way to regenerate it) defaults to ``wmbench report RESULTS_DIR [--out OUT_DIR] [--reference NAME]``.
 
     Units of the folder's sweep manifests without results or with error rows
-    (:func:`wmbench.harness.manifest.check`) are counted in a warning line and at the top of the leaderboard.
+    (`wmbench.harness.manifest.check`) are counted in a warning line and at the top of the leaderboard.
     """
     checked = check(read_results(results_dir), where=str(results_dir))
     if reference is not None and not (checked.rows["entry"] == reference).any():

@@ -2,7 +2,7 @@
 
 Rows pair only when they ran under the same protocol (name and hash), on the same task suite, through the same
 world model for each (variant, model seed) and — under seconds budgets — on the same machine (its
-fingerprint: CPU, cores, torch and BLAS build, GPU; never its host name). :func:`cohorts` splits one table's
+fingerprint: CPU, cores, torch and BLAS build, GPU; never its host name). `cohorts` splits one table's
 rows (one env, mode, budget kind and level) into such cohorts, curve by curve: the first cohort is the one of
 the reference entry (or of the first entry), the others are shown apart with the reason they are not paired.
 """

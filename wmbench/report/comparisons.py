@@ -22,7 +22,7 @@ def _cell(episodes: pd.DataFrame, entry: str, budget: float) -> pd.DataFrame:
 def reference_differences(episodes: pd.DataFrame, entries: list[str], reference: str) -> pd.DataFrame:
     """Per entry and budget both it and the reference ran: the paired success difference entry - reference.
 
-    Consecutive budgets at which both ran the same runs (:func:`wmbench.report.runs.budget_groups`) are one
+    Consecutive budgets at which both ran the same runs (`wmbench.report.runs.budget_groups`) are one
     test: each of their rows carries that test, and ``first_budget``/``last_budget`` name the group.
     Columns: entry, budget_value, first_budget, last_budget, n (paired episodes), entry_n, reference_n,
     difference, low, high (95% Newcombe interval), p_value (exact McNemar) and p_holm (Holm-adjusted over

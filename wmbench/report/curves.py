@@ -5,7 +5,7 @@ means "at most that much" (left-censored), never matched means "more than the la
 otherwise the first match lies between the last budget that does not match and the first that does. The
 bracket is on the nominal budget grid, which is ordered; the measured seconds per plan call are not (a
 planner can overrun a small budget and spend more than at the next one), so they are reported beside it.
-Times are :class:`Bracket` intervals and are printed as such, never as a point.
+Times are `Bracket` intervals and are printed as such, never as a point.
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def curve_verdicts(rows: pd.DataFrame, kind: str) -> list[str]:
     """Plain-language verdicts on one entry's curve from its episode rows (one level, all budgets of
     ``kind``).
 
-    Budgets that ran the same runs are one point first (:func:`wmbench.report.runs.budget_groups`). Tests
-    are two-sided exact McNemar tests on the episodes both points ran, level :data:`ALPHA`, not corrected
+    Budgets that ran the same runs are one point first (`wmbench.report.runs.budget_groups`). Tests
+    are two-sided exact McNemar tests on the episodes both points ran, level `ALPHA`, not corrected
     across curves; the best point (highest success, the smallest on ties) is chosen after looking, so read
     them as a screen.
 

@@ -2,13 +2,13 @@
 runs.
 
 A *curve* is one (env, mode, budget kind, entry, level, world-model seed). Its rows must agree on everything
-that determines results (:data:`DETERMINING`, plus :data:`TIMING` under seconds budgets); rows that do not
+that determines results (`DETERMINING`, plus `TIMING` under seconds budgets); rows that do not
 (e.g. a checkpoint retrained under the same seed, another horizon) are refused with a message naming the part
-files to move away. The pooled views are held to the same rule (:data:`VIEWS`): the figures pool an entry's
-levels, so one world-model seed's rows must agree on :data:`POOLED` across levels (one checkpoint, one task
+files to move away. The pooled views are held to the same rule (`VIEWS`): the figures pool an entry's
+levels, so one world-model seed's rows must agree on `POOLED` across levels (one checkpoint, one task
 suite version and split); the leaderboard's cells, Table 1 and the budget claim also pool world-model seeds,
-so all of an entry's rows must agree on :data:`POOLED` except the checkpoint. Only a level's own settings
-(:data:`PER_LEVEL`) may differ between levels. Such rows are refused too, never split into separate curves.
+so all of an entry's rows must agree on `POOLED` except the checkpoint. Only a level's own settings
+(`PER_LEVEL`) may differ between levels. Such rows are refused too, never split into separate curves.
 
 Overlapping sweep units (budget lists ``it:1,2`` then ``it:2,4``; ``--n-tasks 30`` then ``60``) store some
 episodes twice: each episode of a curve (task, budget, planner seed) is kept once, from the unit with the most

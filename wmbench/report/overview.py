@@ -36,7 +36,7 @@ def _n_label(n: pd.Series) -> str:
 
 
 def overview_frame(summary: pd.DataFrame) -> pd.DataFrame:
-    """``summary`` (:func:`wmbench.report.stats.summarise`) in long form, one row per point and currency, with
+    """``summary`` (`wmbench.report.stats.summarise`) in long form, one row per point and currency, with
     the facets (``env``; ``panel`` = mode, and budget kind when several, x currency), the legend ``label``
     (entry and n) and the measured cost ``x``."""
     kinds = summary["budget_kind"].nunique()

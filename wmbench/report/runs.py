@@ -3,7 +3,7 @@
 Budgets can differ without changing a run: seconds budgets shorter than a planner's first iteration all stop
 after that iteration, with the same outcomes. Testing each of them counts one comparison several times (and
 inflates Holm's family). Consecutive budgets of a curve whose episode rows are identical in everything but
-the budget value and the timing (:data:`RUN`, episode by episode) are one point, labelled with the budget
+the budget value and the timing (`RUN`, episode by episode) are one point, labelled with the budget
 range.
 """
 
@@ -21,7 +21,7 @@ _KEY = [*EPISODE, "model_seed"]
 
 
 def same_runs(first: pd.DataFrame, second: pd.DataFrame) -> bool:
-    """Whether two budgets' episode rows (one entry each) are the same episodes with equal :data:`RUN`
+    """Whether two budgets' episode rows (one entry each) are the same episodes with equal `RUN`
     columns."""
     if len(first) != len(second):
         return False

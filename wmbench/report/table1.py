@@ -30,7 +30,7 @@ def table1_entries(variant: str) -> tuple[str, str, str]:
 def table1_frame(results: pd.DataFrame) -> pd.DataFrame:
     """One row per Table 1 cell we measured: variant, mode, env, planner, n, models, rate, low, high, paper.
 
-    The rows are checked first (:func:`wmbench.report.integrity.check`); task levels and world-model seeds
+    The rows are checked first (`wmbench.report.integrity.check`); task levels and world-model seeds
     are pooled (a cell is the whole split)."""
     return _table1_cells(_largest_budgets(results))
 
@@ -43,7 +43,7 @@ def _largest_budgets(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _table1_cells(summary: pd.DataFrame) -> pd.DataFrame:
-    """The world-model entries of :func:`_largest_budgets` as Table 1 cells, with the paper's numbers."""
+    """The world-model entries of `_largest_budgets` as Table 1 cells, with the paper's numbers."""
     summary = summary[~summary["upper_bound"]]
     base = summary["entry"].str.partition("@")
     summary = summary.assign(planner=base[0].map(PLANNER_OF_ENTRY),
@@ -100,7 +100,7 @@ def budget_claim(results: pd.DataFrame, reference: str = "CEM",
                  challengers: tuple[str, ...] = ("GBP+AWM", "GBP+OWM", "GBP")) -> pd.DataFrame:
     """The paper's "matches CEM in 10% of the time" claim, measured per env, mode, budget kind and level.
 
-    Budgets are bracketed by the budget grid (:func:`time_to_reach`; columns ``*_low``/``*_high``: the budget
+    Budgets are bracketed by the budget grid (`time_to_reach`; columns ``*_low``/``*_high``: the budget
     lies in ``(low, high]``, 0 = at most ``high``, inf = more than ``low``), with the seconds per plan call
     measured at the bracket's ends beside them (``*_measured_low``/``*_measured_high``).
     ``reference_best``: the reference's best success over budgets; ``reference_*``: where the reference first
@@ -108,7 +108,7 @@ def budget_claim(results: pd.DataFrame, reference: str = "CEM",
     match budget / reference budget over both brackets. ``ci_*`` relax "reaches" to "its 95% Wilson interval
     contains the reference's best" (statistically indistinguishable). ``concurrent``: some of these rows were
     timed while other units ran on the same host. Rows are checked first
-    (:func:`wmbench.report.integrity.check`).
+    ([`wmbench.report.integrity.check`][wmbench.report.integrity.check]).
     """
     rows = check(results).rows
     summary = summarise(rows)

@@ -1,6 +1,6 @@
 """Episode videos (``wmbench video``): one task planned and executed by the harness, drawn with ``env.draw``.
 
-The episode runs through :func:`wmbench.harness.episodes.run_episodes` (its ``on_step`` hook records the
+The episode runs through `wmbench.harness.episodes.run_episodes` (its ``on_step`` hook records the
 states), so the video shows exactly what an evaluation does. Each frame is one env step: the real state with
 the goal drawn translucently over it (a ghost: the goal's pixels that differ from the empty scene, blended
 into it). Open-loop episodes get a second panel with the world model's predicted trajectory for the executed
@@ -64,7 +64,7 @@ class Prediction:
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What :func:`episode_video` wrote."""
+    """What `episode_video` wrote."""
 
     path: Path
     frames: int
@@ -75,7 +75,7 @@ class VideoInfo:
 
 def record_episode(env_name: str, model: Any, planner: Any, start: np.ndarray, goal: np.ndarray,
                    budget: Budget, mode: str = "mpc", **settings: Any) -> EpisodeTrace:
-    """Run one episode with :func:`~wmbench.harness.episodes.run_episodes` (``settings``: its keyword
+    """Run one episode with `run_episodes` (``settings``: its keyword
     options, e.g. ``horizon``, ``step_cap``, ``seed``) and record every state and action."""
     states, actions = [np.asarray(start, dtype=np.float64)], []
 
@@ -198,7 +198,7 @@ def load_model(env_name: str, variant: str, model_kind: str, dataset_size: str, 
                frozen: bool = True) -> Any:
     """The world model an entry plans through: the simulator for the Oracle, else the frozen reference
     checkpoint (``frozen``) or, where wmbench ships none, the trained one
-    (:func:`wmbench.models.zoo.find_checkpoint`)."""
+    ([`wmbench.models.zoo.find_checkpoint`][wmbench.models.zoo.find_checkpoint])."""
     if variant == ORACLE:
         from wmbench.models.simulator import SimulatorModel
 

@@ -24,7 +24,7 @@ task belongs to its level and does not satisfy the env's ``success`` at reset. T
   budget (measured on such tasks: 0-10% success).
 * PushT, by the expert steps from start to goal: ``near`` 25 (v0's recipe), ``far`` 50.
 
-Each level has its own MPC step cap and open-loop length (:data:`RECIPES`). Clean-expert env steps to
+Each level has its own MPC step cap and open-loop length (`RECIPES`). Clean-expert env steps to
 success on the v1 test suites (median / max): PointMaze near 5 / 15, far 19 / 29; Wall near 12 / 16, far
 21 / 27; PushT near 26 / 109, far 50 / over 200 (within the caps the PushT expert solves 78% of the near and
 97% of the far tasks, the others 100%).

@@ -1,4 +1,4 @@
-"""Task suites as shipped: the :class:`TaskSuite` type, the suite files and their checks.
+"""Task suites as shipped: the `TaskSuite` type, the suite files and their checks.
 
 A suite file ``task_suites/{env}-{version}-{split}.json`` holds ``starts`` and ``goals`` (one full env state
 each per task, floats written so that they read back exactly), the generating ``seeds`` and a ``sha256`` over
@@ -8,7 +8,7 @@ everything else (sorted-key JSON). From v1 on it also holds a ``levels`` list (o
 has a single ``max_steps`` and ``open_loop_steps`` and no levels.
 
 The hash inside a file cannot protect it (an edit can recompute it), so every file's sha256 is also listed in
-``task_suites/SHA256SUMS`` (:data:`MANIFEST`, ``sha256sum`` format, written by ``python -m wmbench.tasks``)
+``task_suites/SHA256SUMS`` (`MANIFEST`, ``sha256sum`` format, written by ``python -m wmbench.tasks``)
 and checked on load, and so is the content: the env, split and version the file name gives, whole-number step
 caps, and (after v0) no task solved at reset by the env's own ``success``.
 """
@@ -51,9 +51,9 @@ class LevelSteps:
 class TaskSuite:
     """A fixed set of evaluation tasks for one env.
 
-    ``ids [N]`` are the tasks' indices in the full suite (kept by :meth:`subset`, :meth:`head` and
-    :meth:`select_levels`, so a result row always names the same task) and ``levels [N]`` their difficulty
-    levels ("" where a suite has none). ``level_steps`` maps each level to its :class:`LevelSteps` (empty for
+    ``ids [N]`` are the tasks' indices in the full suite (kept by `subset`, `head` and
+    `select_levels`, so a result row always names the same task) and ``levels [N]`` their difficulty
+    levels ("" where a suite has none). ``level_steps`` maps each level to its `LevelSteps` (empty for
     a suite without levels); ``step_cap`` and ``open_loop_steps`` are then the largest among the levels of
     the tasks the suite holds, so a selection of easy levels gets their shorter caps.
     """
@@ -90,7 +90,7 @@ class TaskSuite:
         return tuple(self.level_steps) or ("",)
 
     def level_counts(self) -> dict[str, int]:
-        """Number of tasks per level, in :attr:`level_names` order."""
+        """Number of tasks per level, in `level_names` order."""
         return {name: int(np.sum(self.levels == name)) for name in self.level_names}
 
     def subset(self, index: np.ndarray | list[int] | range) -> TaskSuite:
@@ -129,14 +129,14 @@ def suite_path(env: str, split: str, version: str = VERSION) -> Path:
 
 
 def write_manifest() -> Path:
-    """Write :data:`MANIFEST`: the sha256 of every suite file in the suite folder, sorted by name."""
+    """Write `MANIFEST`: the sha256 of every suite file in the suite folder, sorted by name."""
     lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n"
              for p in sorted(SUITE_DIR.glob("*.json"))]
     return atomic_write_text(SUITE_DIR / MANIFEST, "".join(lines))
 
 
 def _listed_sha256(path: Path) -> str:
-    """The sha256 :data:`MANIFEST` lists for suite file ``path``; ``ValueError`` if it lists none."""
+    """The sha256 `MANIFEST` lists for suite file ``path``; ``ValueError`` if it lists none."""
     manifest = SUITE_DIR / MANIFEST
     try:
         listed = dict(reversed(line.split(maxsplit=1)) for line in manifest.read_text().splitlines())
@@ -149,7 +149,7 @@ def _listed_sha256(path: Path) -> str:
 
 
 def load(env: str, split: str = "test", version: str = VERSION) -> TaskSuite:
-    """Load a shipped task suite, verified against :data:`MANIFEST`, its own hash and its content."""
+    """Load a shipped task suite, verified against `MANIFEST`, its own hash and its content."""
     if split not in SPLITS:
         raise ValueError(f"unknown task split {split!r}; choose one of {list(SPLITS)}")
     if version not in VERSIONS:

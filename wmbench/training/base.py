@@ -20,7 +20,7 @@ def window_latents(model, split, cfg: TrainConfig) -> Batch:
     """Encode all windows of ``split``: (latents [N, H + 1, D], actions [N, H, action_dim]) on the model's
     device.
 
-    For a model with frame history h > 1 (:mod:`wmbench.models.history`) each window starts h - 1 recorded
+    For a model with frame history h > 1 (`wmbench.models.history`) each window starts h - 1 recorded
     frames earlier, the history of its first latent, and comes twice: with that recorded history, and as if
     the episode had been reset at its first latent's frame (history = that frame repeated), which is what the
     episode loop feeds the model before it has seen h frames (as DINO-WM's causal predictor also learns to
@@ -108,7 +108,7 @@ def run_steps(model, optimizer: torch.optim.Optimizer, generator: torch.Generato
     ``lr_at(step)`` sets the learning rate of each step (a pure function of the step, so resuming is exact).
     ``after_step(steps_done, loss, last)`` runs after every step (validation); returning True stops training.
     ``save_fn(step)`` is called at every checkpoint boundary, after ``after_step``. A non-finite loss raises
-    :class:`NonFiniteLoss` before the optimiser steps on it.
+    `NonFiniteLoss` before the optimiser steps on it.
     """
     model.train()
     losses: list[float] = []

@@ -1,11 +1,11 @@
 """Training as a self-contained job, for executors whose workers share no filesystem with the driver.
 
 The driver builds and loads the dataset (``wmbench.data.load`` verifies its content hash) and sends the
-loaded :class:`~wmbench.data.dataset.Dataset` itself with the job, plus the bytes of the checkpoints the job
+loaded `Dataset` itself with the job, plus the bytes of the checkpoints the job
 starts from (an interrupted run of this variant to resume, and the base model for OWM / AWM). The worker
-trains in a private temporary ``WMBENCH_HOME`` (:func:`train_job`) and returns the finished checkpoint's
+trains in a private temporary ``WMBENCH_HOME`` (`train_job`) and returns the finished checkpoint's
 bytes; the driver verifies their content hash and moves them into its own ``$WMBENCH_HOME/models``
-(:func:`install_checkpoint`). Nothing is left on the worker.
+(`install_checkpoint`). Nothing is left on the worker.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from wmbench.training.config import TrainConfig
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """Which checkpoint a training job produces (the arguments of :func:`wmbench.training.train`)."""
+    """Which checkpoint a training job produces (the arguments of `wmbench.training.train`)."""
 
     env: str
     model: str

@@ -57,7 +57,7 @@ def plan_and_simulate(model, env, split, n: int, cfg: TrainConfig, planner: Plan
     """Plan from ``n`` sampled expert starts to their goals through ``model`` and execute in the simulator.
 
     Returns the expert segments, the states [N, h - 1 + H + 1, S] (the segments' recorded h - 1 history
-    frames of a history-h model, :mod:`wmbench.models.history`, then the simulator-true states from the start)
+    frames of a history-h model, `wmbench.models.history`, then the simulator-true states from the start)
     and the executed actions [N, H, A]. The goal latent is the goal frame's still window.
     """
     generator = torch.Generator().manual_seed(seed)
@@ -73,7 +73,7 @@ def plan_and_simulate(model, env, split, n: int, cfg: TrainConfig, planner: Plan
 
 def collect_round(model, env, split, cfg: TrainConfig, planner: PlanFn, seed: int) -> Batch:
     """One OWM round's replay data (on the CPU): (states [N, h - 1 + H + 1, S] as in
-    :func:`plan_and_simulate`, executed actions [N, H, A])."""
+    `plan_and_simulate`, executed actions [N, H, A])."""
     _, states, actions = plan_and_simulate(model, env, split, cfg.owm_rollouts, cfg, planner, seed)
     return states, actions.float().cpu()
 

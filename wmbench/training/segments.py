@@ -10,7 +10,7 @@ import torch
 @dataclass
 class Segments:
     """``n`` expert segments of ``horizon`` model steps (``horizon * frameskip`` env steps) each, after
-    ``history - 1`` recorded frames (the start's frame history, :mod:`wmbench.models.history`).
+    ``history - 1`` recorded frames (the start's frame history, `wmbench.models.history`).
 
     ``states [n, history - 1 + horizon + 1, S]`` are the recorded states at model-step boundaries (index
     ``history - 1`` = start, index -1 = goal); ``actions [n, horizon, frameskip * A]`` the recorded env

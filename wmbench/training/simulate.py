@@ -9,7 +9,7 @@ def simulate(env, starts: torch.Tensor, actions: torch.Tensor, frameskip: int) -
     """Run each sequence from its true start; return states at model-step boundaries [B, H + 1, S].
 
     ``actions [B, H, frameskip * A]`` are split into ``frameskip`` env actions per model step and executed
-    in order (:meth:`wmbench_envs.base.GoalEnv.replay`).
+    in order ([`wmbench_envs.base.GoalEnv.replay`][wmbench_envs.base.GoalEnv.replay]).
     """
     batch, horizon, dim = actions.shape
     env_actions = actions.detach().cpu().double().numpy().reshape(batch, horizon, frameskip, dim // frameskip)

@@ -46,7 +46,7 @@ def train(env: str, model: str = "state", variant: str = "base", dataset_size: s
     """Train (or resume, or reuse) a world model on ``device`` and return its checkpoint path.
 
     ``model``: "state", "pixel", "patch" or a "module:Class" path. ``variant``: "base", "owm" or "awm".
-    ``device``: "cpu", "cuda", "cuda:N" or "auto" (:func:`~wmbench.models.device.resolve_device`).
+    ``device``: "cpu", "cuda", "cuda:N" or "auto" ([`resolve_device`][wmbench.models.device.resolve_device]).
     ``dataset_name`` defaults to ``wmbench.data.default_dataset(env)``; ``dataset`` / ``sim_env`` /
     ``planner`` override the defaults (``wmbench.data.load(dataset_name)``, the env class, GBP) for tests and
     custom setups. ``diagnose=False`` skips the diagnostics stored in the checkpoint. The learning curve is

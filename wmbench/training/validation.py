@@ -66,7 +66,7 @@ class Validator:
 
     def evaluate(self, step: int) -> float:
         """Evaluate now (model in eval mode, restored after) and update the best weights and patience; a
-        non-finite value raises :class:`~wmbench.training.base.NonFiniteLoss`."""
+        non-finite value raises [`NonFiniteLoss`][wmbench.training.base.NonFiniteLoss]."""
         training = self.model.training
         self.model.eval()
         value = float(self.metric())
