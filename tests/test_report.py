@@ -181,7 +181,7 @@ def test_differences_say_how_many_episodes_were_paired(tmp_path):
     text = report(tmp_path).read_text()
     # GBP shares tasks 5-9 with CEM (CEM failed them, GBP succeeded): b=5, c=0, p = 2 / 2^5
     assert "| GBP | +100 [+39, +100] p=0.062 (5 of 10 paired) |" in text
-    assert "| MPPI | — (no matching episodes) |" in text
+    assert "Not paired with the entries above (MPPI): another task suite (another suite vs x)" in text
 
 
 def test_model_variation_t_interval_over_models():

@@ -317,13 +317,18 @@ def _eval_ad_hoc(args: argparse.Namespace, default, command: str) -> tuple[Path,
 def cmd_report(args: argparse.Namespace) -> None:
     from wmbench.report import report
 
-    results = Path(args.results)
-    if not results.is_dir():
-        raise FileNotFoundError(f"results directory {results} does not exist or is not a directory; run "
-                                "`wmbench eval ... --results DIR` first")
-    out = _output_dir(args.out, "--out") if args.out is not None else results
-    _check_writable(results / "plots", "the plots folder")
-    print(report(results, out, plots_dir=results / "plots", reference=args.reference))
+    folders = [Path(path) for path in args.results]
+    for results in folders:
+        if not results.is_dir():
+            raise FileNotFoundError(f"results directory {results} does not exist or is not a directory; run "
+                                    "`wmbench eval ... --results DIR` first")
+    if len(folders) > 1 and args.out is None:
+        raise ValueError("a report of several results folders needs --out DIR (where leaderboard.md and its "
+                         "plots go)")
+    out = _output_dir(args.out, "--out") if args.out is not None else folders[0]
+    plots = folders[0] / "plots" if len(folders) == 1 else out / "plots"
+    _check_writable(plots, "the plots folder")
+    print(report(folders, out, plots_dir=plots, reference=args.reference))
 
 
 def _leaderboard(path: str | None) -> Path | None:
@@ -495,10 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_device(p)
     p.set_defaults(func=cmd_eval)
 
-    p = add("report", help="regenerate plots and leaderboard.md from a results directory")
-    p.add_argument("results")
-    p.add_argument("--out", help="where leaderboard.md goes (default: the results directory); plots go to "
-                                 "RESULTS/plots")
+    p = add("report", help="regenerate plots and leaderboard.md from one or several results directories")
+    p.add_argument("results", nargs="+", help="results directories; with several (e.g. results/quick and "
+                                              "yours) their rows share the tables where they may be paired")
+    p.add_argument("--out", help="where leaderboard.md goes (default, one folder: the results directory, "
+                                 "plots in RESULTS/plots; required with several: plots in OUT/plots)")
     p.add_argument("--reference", help="entry the others are compared with episode by episode (default: CEM)")
     p.set_defaults(func=cmd_report)
 

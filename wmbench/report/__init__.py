@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -27,30 +28,38 @@ REPRODUCTIONS = {
 }
 
 
-def report(results_dir: str | Path, out_dir: str | Path | None = None, command: str | None = None,
-           plots_dir: str | Path | None = None, reference: str | None = None) -> Path:
+def report(results_dir: str | Path | Sequence[str | Path], out_dir: str | Path | None = None,
+           command: str | None = None, plots_dir: str | Path | None = None, reference: str | None = None
+           ) -> Path:
     """Write ``out_dir/leaderboard.md`` and the figures (``plots_dir``, default ``out_dir/plots``) from the
-    Parquet parts in ``results_dir``; returns the markdown path. When every row came from one
+    Parquet parts in ``results_dir`` (one folder, or several: e.g. the committed reference results and a
+    submission's, whose rows then share the tables where they may be paired,
+    `wmbench.report.cohorts`); returns the markdown path. When every row came from one
     ``wmbench reproduce table1|budget`` command, its summary (``TABLE1.md`` / ``BUDGET.md``) is written too.
 
     The rows are checked first (`wmbench.report.integrity.check`: duplicates counted once, inconsistent
     curves refused). ``reference`` is the entry the others are compared with (default ``CEM``; a name given
-    explicitly must have rows). ``out_dir`` defaults to ``results_dir``; ``command`` (shown in the file as the
-    way to regenerate it) defaults to ``wmbench report RESULTS_DIR [--out OUT_DIR] [--reference NAME]``.
+    explicitly must have rows). ``out_dir`` defaults to ``results_dir`` (it must be given for several
+    folders); ``command`` (shown in the file as the way to regenerate it) defaults to
+    ``wmbench report RESULTS_DIR... [--out OUT_DIR] [--reference NAME]``.
 
     Units of the folder's sweep manifests without results or with error rows
     (`wmbench.harness.manifest.check`) are counted in a warning line and at the top of the leaderboard.
     """
-    checked = check(read_results(results_dir), where=str(results_dir))
+    dirs = [Path(results_dir)] if isinstance(results_dir, str | Path) else [Path(d) for d in results_dir]
+    if out_dir is None and len(dirs) > 1:
+        raise ValueError("a report of several results folders needs --out (where leaderboard.md goes)")
+    where = " + ".join(map(str, dirs))
+    checked = check(pd.concat([read_results(d) for d in dirs], ignore_index=True), where=where)
     if reference is not None and not (checked.rows["entry"] == reference).any():
         entries = ", ".join(sorted(checked.rows["entry"].unique()))
-        raise ValueError(f"reference entry {reference!r} has no rows in {results_dir} (entries: {entries}); "
+        raise ValueError(f"reference entry {reference!r} has no rows in {where} (entries: {entries}); "
                          "pass one of these as --reference")
-    out_dir = Path(out_dir) if out_dir is not None else Path(results_dir)
+    out_dir = Path(out_dir) if out_dir is not None else dirs[0]
     plots_dir = Path(plots_dir) if plots_dir is not None else out_dir / "plots"
     if command is None:
-        command = f"wmbench report {results_dir}"
-        if out_dir != Path(results_dir):
+        command = f"wmbench report {' '.join(map(str, dirs))}"
+        if out_dir != dirs[0]:
             command += f" --out {out_dir}"
         if reference is not None:
             command += f" --reference {reference}"
@@ -61,11 +70,12 @@ def report(results_dir: str | Path, out_dir: str | Path | None = None, command: 
     path = out_dir / "leaderboard.md"
     png = next((p for p in overview if p.endswith(".png")), None)
     text = render(checked, plots, command, reference or REFERENCE, overview=png)
-    incomplete = manifest.check(results_dir).summary(results_dir)
-    if incomplete:
-        print(f"wmbench report: warning: {incomplete}", file=sys.stderr)
-        title = "\n# wmbench leaderboard\n"
-        text = text.replace(title, f"{title}\n> **Incomplete:** {incomplete}\n", 1)
+    for folder in dirs:
+        incomplete = manifest.check(folder).summary(folder)
+        if incomplete:
+            print(f"wmbench report: warning: {incomplete}", file=sys.stderr)
+            title = "\n# wmbench leaderboard\n"
+            text = text.replace(title, f"{title}\n> **Incomplete:** {incomplete}\n", 1)
     atomic_write_text(path, text)
     _write_reproduction(checked.rows, out_dir, command)
     return path

@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from wmbench.report.cohorts import cohorts
 from wmbench.report.comparisons import ceiling, model_variation, reference_differences
 from wmbench.report.curves import ALPHA, curve_verdicts, time_to_reach
 from wmbench.report.integrity import Checked
@@ -222,6 +223,22 @@ def _section(group: pd.DataFrame, episodes: pd.DataFrame, kind: str, reference: 
     return [*out, ""]
 
 
+def _level(rows: pd.DataFrame, group: pd.DataFrame, kind: str, reference: str) -> list[str]:
+    """One level's settings, tables and notes: one section per cohort of curves that may be paired
+    (:func:`wmbench.report.cohorts.cohorts`), the later ones with the reason they stand apart."""
+    found = cohorts(rows, entry_order(group), reference)
+    out: list[str] = []
+    for k, cohort in enumerate(found):
+        if k:
+            entries = ", ".join(sorted(cohort.rows["entry"].unique()))
+            out += [f"Not paired with the entries above ({entries}): {cohort.reason}. Compared among "
+                    "themselves only:", ""]
+        summary = group if len(found) == 1 else summarise(cohort.rows)
+        out += [*_settings(cohort.rows), ""]
+        out += _section(summary, cohort.rows[_EPISODE_COLUMNS], kind, reference)
+    return out
+
+
 def _duplicates(duplicates: pd.DataFrame) -> list[str]:
     if duplicates.empty:
         return ["Integrity: every episode is stored once (no overlapping sweep units)."]
@@ -253,9 +270,7 @@ def render(checked: Checked, plots: dict[tuple[str, str, str], list[str]], comma
             out += [f"Task levels, each reported separately: {', '.join(levels)}.", ""]
         for level in levels:
             out += [f"### level {level}", ""] if level else []
-            out += [*_settings(rows[rows["level"] == level]), ""]
-            episodes = rows.loc[rows["level"] == level, _EPISODE_COLUMNS]
-            out += _section(group[group["level"] == level], episodes, kind, reference)
+            out += _level(rows[rows["level"] == level], group[group["level"] == level], kind, reference)
         figures = plots.get((env, mode, kind), [])
         caption = " (all levels pooled)" if levels != [""] else ""
         out += [*(f"![{env} {mode}{caption}]({p})" for p in figures), ""] if figures else []
