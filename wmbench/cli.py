@@ -331,6 +331,15 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(report(folders, out, plots_dir=plots, reference=args.reference))
 
 
+def cmd_validate(args: argparse.Namespace) -> None:
+    from wmbench.report.submissions import validate
+
+    for folder in args.folders:
+        found = validate(folder)
+        print(f"{folder}: valid submission {found.name!r}: {found.rows} rows of {', '.join(found.entries)} "
+              f"under protocol {found.protocol}, through the frozen models, from its source")
+
+
 def _leaderboard(path: str | None) -> Path | None:
     if path is None:
         return None
@@ -507,6 +516,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  "plots in RESULTS/plots; required with several: plots in OUT/plots)")
     p.add_argument("--reference", help="entry the others are compared with episode by episode (default: CEM)")
     p.set_defaults(func=cmd_report)
+
+    p = add("validate", help="check submission folders against their protocol, the frozen models and their "
+                             "source (see docs/guides/submit-a-planner.md)")
+    p.add_argument("folders", nargs="+", help="submission folders, e.g. submissions/NAME")
+    p.set_defaults(func=cmd_validate)
 
     p = add("run", parents=[common, execution],
             help="run a preset end to end (data, training, evaluation, report)")

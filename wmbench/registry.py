@@ -101,10 +101,17 @@ def code_identity(cls: type) -> dict[str, str]:
 def _source_sha256(top: str) -> str:
     module = sys.modules.get(top) or importlib.import_module(top)
     origin = Path(module.__file__ or "")
-    files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+    return source_sha256(origin.parent if origin.name == "__init__.py" else origin)
+
+
+def source_sha256(path: Path) -> str:
+    """Hash of the code at ``path``: a module file, or a package directory with every ``.py`` file under it
+    (names relative to it, in order)."""
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    base = path if path.is_dir() else path.parent
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(origin.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for file in files:
+        digest.update(str(file.relative_to(base)).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
