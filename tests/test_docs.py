@@ -1,7 +1,8 @@
 """The guides' code blocks run: each page's ``python`` and ``bash`` blocks in order, like a reader would.
 
 Python blocks of a page share one namespace; bash blocks run in ``bash -euo pipefail``. Both run in a fresh
-working directory holding a copy of ``examples/``, against one temporary ``WMBENCH_HOME`` whose Wall dataset
+working directory holding a copy of ``examples/`` and of ``results/quick`` (its Parquet parts and sweep
+manifests), against one temporary ``WMBENCH_HOME`` whose Wall dataset
 is the real small build and whose world models (the base state model and the linear plugin) are trained for
 20 steps, so the guides' ``wmbench train`` blocks are the illustrative ones. A block preceded by the line
 ``<!-- docs-test: skip (REASON) -->`` is not run (documented in ``docs/index.md``); a block whose only line is
@@ -80,6 +81,8 @@ def test_guides_mark_few_blocks_illustrative_and_give_reasons():
 @pytest.mark.parametrize("page", GUIDES, ids=[p.stem for p in GUIDES])
 def test_guide_code_blocks_run(page: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    shutil.copytree(ROOT / "results" / "quick", tmp_path / "results" / "quick",
+                    ignore=shutil.ignore_patterns("plots", "*.md"))
     env = {**os.environ, "WMBENCH_HOME": str(home), "TQDM_DISABLE": "1",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     monkeypatch.chdir(tmp_path)
