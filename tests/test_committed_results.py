@@ -8,12 +8,14 @@ from wmbench.report import report
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = sorted(p.parent.relative_to(REPO) for p in (REPO / "results").glob("*/leaderboard.md"))
-#: The repository's front-page leaderboard: `wmbench report results/quick --out .`
-FRONT = Path("results/quick")
+#: The repository's front-page leaderboard: the quick results and every committed submission.
+FRONT = [Path("results/quick"), *sorted(p.parent.relative_to(REPO) for p in (REPO / "submissions").glob(
+    "*/submission.json"))]
+FRONT_PLOTS = Path("results/front/plots")
 
 
 def test_there_are_committed_results():
-    assert FRONT in RESULTS and {p.name for p in RESULTS} >= {"quick", "table1-quick", "budget-quick"}
+    assert FRONT[0] in RESULTS and {p.name for p in RESULTS} >= {"quick", "table1-quick", "budget-quick"}
 
 
 @pytest.mark.slow
@@ -30,6 +32,7 @@ def test_committed_reports_regenerate_byte_for_byte(results, tmp_path, monkeypat
 @pytest.mark.slow
 def test_front_page_leaderboard_regenerates_byte_for_byte(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
-    report(FRONT, tmp_path, command=f"wmbench report {FRONT.as_posix()} --out .",
-           plots_dir=tmp_path / FRONT / "plots")
+    folders = " ".join(p.as_posix() for p in FRONT)
+    report(FRONT, tmp_path, command=f"wmbench report {folders} --out . --plots {FRONT_PLOTS.as_posix()}",
+           plots_dir=tmp_path / FRONT_PLOTS)
     assert (tmp_path / "leaderboard.md").read_text() == (REPO / "leaderboard.md").read_text()

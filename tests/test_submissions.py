@@ -43,16 +43,18 @@ def submission(tmp_path: Path) -> Path:
     return copy
 
 
-def _rewrite(part: Path, column: str, value: str) -> None:
-    table = read_part(part)
-    i = table.schema.get_field_index(column)
-    table = table.set_column(i, table.schema.field(i), pa.array([value] * table.num_rows, pa.string()))
-    pq.write_table(table, part)
+def _rewrite(folder: Path, column: str, value: str) -> None:
+    """Set ``column`` to ``value`` in every part of ``folder`` (one part alone is refused as inconsistent)."""
+    for part in part_paths(folder):
+        table = read_part(part)
+        i = table.schema.get_field_index(column)
+        table = table.set_column(i, table.schema.field(i), pa.array([value] * table.num_rows, pa.string()))
+        pq.write_table(table, part)
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda d: _rewrite(part_paths(d)[0], "protocol_sha256", "another"), "did not run under protocol quick"),
-    (lambda d: _rewrite(part_paths(d)[0], "checkpoint_hash", "retrained"), "not the protocol's frozen one"),
+    (lambda d: _rewrite(d, "protocol_sha256", "another"), "did not run under protocol quick"),
+    (lambda d: _rewrite(d, "checkpoint_hash", "retrained"), "not the protocol's frozen one"),
     (lambda d: part_paths(d)[0].unlink(), "have no results"),
     (lambda d: (d / "random_shooting.py").write_text("# edited\n"), "came from other code"),
     (lambda d: (d / "submission.json").unlink(), "submission.json is missing"),

@@ -326,9 +326,11 @@ def cmd_report(args: argparse.Namespace) -> None:
         raise ValueError("a report of several results folders needs --out DIR (where leaderboard.md and its "
                          "plots go)")
     out = _output_dir(args.out, "--out") if args.out is not None else folders[0]
-    plots = folders[0] / "plots" if len(folders) == 1 else out / "plots"
+    plots = Path(args.plots) if args.plots else folders[0] / "plots" if len(folders) == 1 else out / "plots"
     _check_writable(plots, "the plots folder")
-    print(report(folders, out, plots_dir=plots, reference=args.reference))
+    given = [(name, getattr(args, name)) for name in ("out", "plots", "reference")]
+    command = "wmbench report " + " ".join([*args.results, *(f"--{k} {v}" for k, v in given if v)])
+    print(report(folders, out, command=command, plots_dir=plots, reference=args.reference))
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -514,6 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
                                               "yours) their rows share the tables where they may be paired")
     p.add_argument("--out", help="where leaderboard.md goes (default, one folder: the results directory, "
                                  "plots in RESULTS/plots; required with several: plots in OUT/plots)")
+    p.add_argument("--plots", help="where the figures go (default: RESULTS/plots for one folder, OUT/plots "
+                                   "for several)")
     p.add_argument("--reference", help="entry the others are compared with episode by episode (default: CEM)")
     p.set_defaults(func=cmd_report)
 

@@ -164,15 +164,21 @@ class SerialExecutor(Executor):
             yield job, Outcome(value, None, host, time.perf_counter() - start, 1)
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+#: Whether this worker is running a job (SIGTERM then interrupts the job; see `_worker_main`).
+_in_job = False
+
+
+def _stop(signum: int, frame: Any) -> None:
+    # In a job, KeyboardInterrupt: the harness turns a planner's SystemExit into error rows, not this.
+    # Between jobs (or after the last one), SystemExit: multiprocessing ends it quietly, no traceback.
+    raise KeyboardInterrupt if _in_job else SystemExit(0)
 
 
 def _worker_main(conn: Connection, env: dict[str, str]) -> None:
     """A local worker: run jobs from ``conn`` until it closes; Ctrl-C is the driver's to handle, and SIGTERM
     (how the driver stops it) ends it through a normal exit, which releases its multiprocessing locks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         _serve(conn, env)
     except KeyboardInterrupt:
@@ -180,6 +186,7 @@ def _worker_main(conn: Connection, env: dict[str, str]) -> None:
 
 
 def _serve(conn: Connection, env: dict[str, str]) -> None:
+    global _in_job
     os.environ.update(env)
     while True:
         try:
@@ -187,12 +194,15 @@ def _serve(conn: Connection, env: dict[str, str]) -> None:
         except EOFError:  # the driver is gone
             return
         start = time.perf_counter()
+        _in_job = True
         try:
             job = pickle.loads(message)
             _set_threads(job.threads)
             reply = ("ok", job.fn(*job.args), time.perf_counter() - start)
         except Exception as exc:
             reply = ("raised", f"{type(exc).__name__}: {exc}", 0.0)
+        finally:
+            _in_job = False
         try:
             conn.send(reply)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
