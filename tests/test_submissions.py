@@ -74,6 +74,8 @@ def test_a_plugin_under_the_protocol_pairs_with_the_reference_entries_from_an_em
     assert not (home / "datasets").exists() and not (home / "models").exists()  # frozen models, no training
     rows = read_results(mine)
     assert set(rows["protocol"]) == {"quick"} and set(rows["level"]) == {"near", "far"}
+    assert set(rows["command"]) == {f"PYTHONPATH={TESTS} wmbench eval --protocol quick --env wall --entry "
+                                    f"test_control:Straight --results {mine}"}  # what the command needed
     text = report([ROOT / "results" / "quick", mine], tmp_path / "board").read_text()
     wall_mpc = text.split("## wall — mpc, iterations budgets")[1].split("\n## ")[0]
     assert "Not paired" not in wall_mpc

@@ -275,7 +275,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.protocol and given:
         raise ValueError(f"--protocol {args.protocol} fixes {', '.join(given)}: drop them, or drop "
                          "--protocol for an ad-hoc sweep")
-    command = "wmbench " + shlex.join(sys.argv[1:])
+    command = _command_line()
     if not given:
         from wmbench.presets import evaluate, protocol_preset
 
@@ -290,6 +290,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results, failed = _eval_ad_hoc(args, get_protocol(DEFAULT), command)
     print(f"results in {results}; next: wmbench report {shlex.quote(str(results))}")
     return _failures(failed)
+
+
+def _command_line() -> str:
+    """This command as rows record it, with the ``PYTHONPATH`` that plugins were imported from."""
+    path = os.environ.get("PYTHONPATH")
+    return (f"PYTHONPATH={shlex.quote(path)} " if path else "") + "wmbench " + shlex.join(sys.argv[1:])
 
 
 def _eval_ad_hoc(args: argparse.Namespace, default, command: str) -> tuple[Path, list[str]]:
