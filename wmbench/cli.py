@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from wmbench.protocols import Protocol
+
 #: Exceptions that are the user's to fix (bad input, missing or corrupt files, unimportable plugins): one
 #: line and exit status 2. ``OSError`` covers permission denied, file name too long, not a directory, ...
 USER_ERRORS = (ValueError, KeyError, ImportError, OSError, RuntimeError)
@@ -279,9 +281,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not given:
         from wmbench.presets import evaluate, protocol_preset
 
-        name = args.protocol or DEFAULT
-        get_protocol(name)
-        preset = protocol_preset(name, args.entry, args.env, _home(args), _device(args), args.trained)
+        preset = protocol_preset(args.protocol or DEFAULT, args.entry, args.env, _home(args), _device(args),
+                                 args.trained)
         results = _output_dir(args.results, "--results")
         with _executor(args) as executor:
             failed = evaluate(preset, results, _home(args), command, executor=executor, device=_device(args),
@@ -298,7 +299,8 @@ def _command_line() -> str:
     return (f"PYTHONPATH={shlex.quote(path)} " if path else "") + "wmbench " + shlex.join(sys.argv[1:])
 
 
-def _eval_ad_hoc(args: argparse.Namespace, default, command: str) -> tuple[Path, list[str]]:
+def _eval_ad_hoc(args: argparse.Namespace, default: Protocol, command: str) -> tuple[Path, list[str]]:
+    """An ad-hoc sweep: the given settings, the ``default`` protocol's for the others."""
     from wmbench.harness.sweep import SweepConfig, prepare, run_sweep
     from wmbench.planning import parse_budgets
     from wmbench.presets import checkpoint_source
