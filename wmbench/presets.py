@@ -37,11 +37,6 @@ class Preset(Protocol):
     envs: tuple[str, ...] = tuple(ENVS)
     frozen: bool = True
 
-    @property
-    def protocol(self) -> Protocol:
-        """The protocol this preset runs under (its own settings, named if they are a named protocol's)."""
-        return Protocol(**self.settings)
-
 
 #: One preset per named protocol, running the headline entries on every env.
 PRESETS = {name: Preset(**protocol.settings) for name, protocol in PROTOCOLS.items()}
