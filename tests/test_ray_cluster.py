@@ -35,7 +35,7 @@ LIFETIME_S = 300
 MACHINE = ["planning_seconds", "host", "concurrent_units", "command"]
 KEY = ["entry", "env", "task", "budget_kind", "budget_value", "seed", "mode"]
 SWEEP = ["eval", "--env", "wall", "--entry", "test_ray_cluster:NodeOracle(samples=16)@oracle", "--budgets",
-         "it:1,2", "--mode", "open-loop", "--tasks", "dev", "--n-tasks", "2", "--seeds", "0,1,2,3"]
+         "it:1,2", "--mode", "open-loop", "--split", "dev", "--n-tasks", "2", "--seeds", "0,1,2,3"]
 
 
 class NodeOracle(Oracle):
