@@ -115,6 +115,7 @@ def source_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def _distribution_version(top: str) -> str:
     for name in packages_distributions().get(top, []):
         try:
