@@ -16,7 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wmbench.io import atomic_write_text, sha256_file
+import torch
+
+from wmbench.io import atomic_write, atomic_write_text, sha256_file
+from wmbench.models import checkpoint
 from wmbench.models.checkpoint import checkpoint_path
 
 ZOO = Path(__file__).with_name("frozen")
@@ -62,11 +65,6 @@ def find_checkpoint(env: str, model: str = "state", variant: str = "base", datas
 
 def freeze(paths: list[Path], zoo: Path | None = None) -> list[Path]:
     """Copy trained checkpoints into the zoo without their training state and list them in its manifest."""
-    import torch
-
-    from wmbench.io import atomic_write
-    from wmbench.models import checkpoint
-
     zoo = zoo or ZOO
     entries = dict(manifest(zoo))
     written = []
