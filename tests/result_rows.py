@@ -20,7 +20,8 @@ def episode_rows(entry: str, budget: float, successes: int | Sequence[bool], n: 
                final_distance=1.0, steps=50, replans=10, forward_evals=100, backward_evals=100,
                overrun=False, error=None, upper_bound=entry == "Oracle", horizon=5, execute_steps=1,
                objective="exponential", max_steps=50, batch_size=len(flags), schema_version=SCHEMA_VERSION,
-               threads=1, entry=entry, coverage=float("nan"), concurrent_units=1, model_seed=0)
+               threads=1, entry=entry, coverage=float("nan"), concurrent_units=1, model_seed=0,
+               dataset_episodes=0)
     row.update(columns)
     if "iterations" not in columns:
         row["iterations"] = row["replans"] * max(1, round(1000 * row["budget_value"]))

@@ -19,9 +19,25 @@ def test_shipped_presets_resolve_curves_and_replicate_models():
     assert quick.budgets == full.budgets == "it:1,2,4,8,16,32"  # from one iteration past CEM's 30
     assert len(full.model_seeds) >= 3 and full.split == "test" and quick.split == "dev"
     assert quick.oracle_budgets and full.oracle_budgets
-    mpc = {s["levels"]: (s["horizon"], s["execute_steps"]) for s in full.sweeps("mpc")}
-    loop = {s["levels"]: (s["horizon"], s["execute_steps"]) for s in full.sweeps("open-loop")}
-    assert mpc == {("near",): (5, 5), ("far",): (5, 5)} and loop == {("near",): (5, 1), ("far",): (10, 1)}
+    entries = ("GBP", "GBP+OWM", "CEM", "MPPI", "Oracle", "test_control:Straight")
+    mpc = {(names, s["levels"]): (s["horizon"], s["execute_steps"], s["objective"])
+           for names, s in full.sweeps("mpc", entries)}
+    loop = {(names, s["levels"]): (s["horizon"], s["execute_steps"])
+            for names, s in full.sweeps("open-loop", entries)}
+    for level in ("near", "far"):  # the paper's settings per planner; a planner it does not name gets CEM's
+        assert mpc[("GBP", "GBP+OWM"), (level,)] == (5, 1, "exponential")
+        assert mpc[("MPPI",), (level,)] == (5, 1, "last")
+        assert mpc[("CEM", "Oracle", "test_control:Straight"), (level,)] == (5, 5, "last")
+    assert {horizon for (_, levels), (horizon, execute) in loop.items() if execute == 1 and levels == ("far",)
+            } == {10} and len(mpc) == len(loop) == 6
+
+
+def test_each_planner_gets_the_papers_objective_and_mpc_execution():
+    quick = PRESETS["quick"]
+    assert quick.planner_setting("GBP") == ("exponential", 1)
+    assert quick.planner_setting("Oracle") == ("last", 5)
+    assert quick.planner_setting("wmbench_baselines.cem:CEM") == ("last", 5)
+    assert quick.planner_setting("mine:Planner") == (quick.objective, quick.execute_steps) == ("last", 5)
 
 
 @pytest.mark.slow
@@ -38,6 +54,10 @@ def test_a_preset_sweeps_every_model_seed_level_and_mode_with_the_oracle(tmp_pat
     # per level: its own MPC cap; open-loop plans cover the level's open-loop length
     loop = df[df["mode"] == "open-loop"].groupby("level")[["horizon", "max_steps"]].max().to_dict("index")
     assert loop == {"far": {"horizon": 10, "max_steps": 50}, "near": {"horizon": 5, "max_steps": 25}}
-    assert (df.loc[df["mode"] == "mpc", "execute_steps"] == 5).all() and (df["objective"] == "last").all()
+    settings = df[df["mode"] == "mpc"].groupby("planner")[["execute_steps", "objective"]].agg(set)
+    last = {"execute_steps": {5}, "objective": {"last"}}
+    assert settings.to_dict("index") == {
+        "wmbench_baselines.gbp:GBP": {"execute_steps": {1}, "objective": {"exponential"}},
+        "wmbench_baselines.cem:CEM": last, "wmbench_baselines.oracle:Oracle": last}
     # 2 entries x 2 seeds x 2 budgets x 2 tasks per level and mode, plus the Oracle's 2 tasks
     assert df.groupby(["mode", "level"]).size().tolist() == [2 * 2 * 2 * 2 + 2] * 4

@@ -34,7 +34,8 @@ LIFETIME_S = 300
 #: Columns that legitimately differ between executors: timing, where and with what it ran, the command.
 MACHINE = ["planning_seconds", "host", "concurrent_units", "command"]
 KEY = ["entry", "env", "task", "budget_kind", "budget_value", "seed", "mode"]
-SWEEP = ["eval", "--env", "wall", "--entry", "test_ray_cluster:NodeOracle(samples=16)@oracle", "--budgets",
+SWEEP = ["eval", "--env", "wall", "--entry", "test_ray_cluster:NodeOracle(samples=16, topk=4)@oracle",
+         "--budgets",
          "it:1,2", "--mode", "open-loop", "--split", "dev", "--n-tasks", "2", "--seeds", "0,1,2,3"]
 
 

@@ -16,9 +16,10 @@ MANIFEST = tasks.SUITE_DIR / tasks.suite.MANIFEST
 
 
 @pytest.mark.parametrize("env", sorted(ENVS))
-def test_v1_suites_are_large_balanced_and_levelled(env):
+def test_default_suites_are_large_balanced_and_levelled(env):
     suite = tasks.load(env, "test")
-    assert suite.version == tasks.VERSION == "v1" and len(suite) >= 500
+    assert suite.version == tasks.default_version(env) == ("v2" if env == "pusht" else "v1")
+    assert len(suite) >= 500
     assert suite.starts.shape == suite.goals.shape == (len(suite), env_classes(env)[0]().state_dim)
     assert suite.level_names == ("near", "far") and set(suite.levels) == {"near", "far"}
     assert suite.level_counts() == {"near": len(suite) // 2, "far": len(suite) // 2}
@@ -40,7 +41,37 @@ def test_no_task_of_a_levelled_suite_is_solved_at_reset(path):
 def test_every_suite_version_and_split_is_shipped_for_every_env():
     names = {p.name for p in SHIPPED}
     assert names == {f"{env}-{version}-{split}.json"
-                     for env in ENVS for version in tasks.VERSIONS for split in tasks.SPLITS}
+                     for env in ENVS for version in tasks.ENV_VERSIONS[env] for split in tasks.SPLITS}
+    assert set(tasks.ENV_VERSIONS) == set(ENVS)
+
+
+def test_every_pusht_v2_task_replays_its_recorded_actions_to_its_goal():
+    """v2 goals are reachable by construction: the shipped actions lead from each start to its goal, bit for
+    bit, within the level's open-loop length."""
+    sim = env_classes("pusht")[0]()
+    for split in tasks.SPLITS:
+        suite = tasks.load("pusht", split)
+        for level in suite.level_names:
+            part = suite.select_levels([level])
+            actions = part.actions[:, :part.open_loop_steps]
+            assert np.isfinite(actions).all() and np.isnan(part.actions[:, part.open_loop_steps:]).all()
+            reached = sim.replay(part.starts, actions[:, :, None])[:, -1]
+            assert np.array_equal(reached, part.goals) and sim.success(reached, part.goals).all()
+            assert not sim.success(part.starts, part.goals).any()
+
+
+def test_pusht_v2_draws_from_held_out_data_policy_episodes():
+    """Every v2 task is a segment of an episode of the dataset's policy mix under a seed no dataset uses."""
+    from wmbench.data import DATASETS
+
+    assert all(spec.seed != generate.HELDOUT_SEED for sizes in DATASETS.values() for spec in sizes.values())
+    suite = tasks.load("pusht", "dev")
+    for i in (0, 1, 59):
+        seed, level, start, goal, actions = generate.task("pusht", "dev", i)
+        assert (seed, level) == (99 * (1000 + i) + 1, suite.levels[i])
+        assert np.array_equal(start, suite.starts[i]) and np.array_equal(goal, suite.goals[i])
+        assert np.array_equal(actions, suite.actions[i, :len(actions)])
+    assert tasks.load("pusht", "dev", "v1").actions is None and suite.subset([3, 4]).actions.shape[0] == 2
 
 
 @pytest.mark.parametrize("env", sorted(ENVS))
@@ -56,9 +87,10 @@ def test_v0_still_loads_and_regenerates(env):
 def test_v1_regenerates_deterministically(env):
     """A slice of each v1 file regenerates bit for bit (whole suites take minutes)."""
     for split, indices in (("dev", (0, 1, 59)), ("test", (2, 3, 499))):
-        shipped = json.loads(tasks.suite_path(env, split).read_text())
+        shipped = json.loads(tasks.suite_path(env, split, "v1").read_text())
         for i in indices:
-            seed, level, start, goal = generate.task(env, split, i)
+            seed, level, start, goal, actions = generate.task(env, split, i, "v1")
+            assert actions is None
             assert (seed, level) == (shipped["seeds"][i], shipped["levels"][i])
             assert start.tolist() == shipped["starts"][i] and goal.tolist() == shipped["goals"][i]
         levels = generate.RECIPES["v1"].levels[env]
@@ -85,9 +117,10 @@ def test_levels_follow_their_definitions():
     span = np.linalg.norm(wall.goals - wall.starts, axis=1)
     assert (span[wall.levels == "near"] <= 30).all() and (span[wall.levels == "far"] >= 45).all()
     assert np.all((wall.starts[:, 0] < 32) != (wall.goals[:, 0] < 32))  # opposite sides, as in v0
-    pusht = tasks.load("pusht", "test")
-    moved = np.linalg.norm(pusht.goals[:, 2:4] - pusht.starts[:, 2:4], axis=1)
-    assert np.median(moved[pusht.levels == "far"]) > np.median(moved[pusht.levels == "near"])
+    for version in ("v1", "v2"):
+        pusht = tasks.load("pusht", "test", version)
+        moved = np.linalg.norm(pusht.goals[:, 2:4] - pusht.starts[:, 2:4], axis=1)
+        assert np.median(moved[pusht.levels == "far"]) > np.median(moved[pusht.levels == "near"])
 
 
 def test_select_levels_keeps_ids_and_takes_the_levels_step_caps():
@@ -190,12 +223,14 @@ def test_unknown_env_split_and_version():
         tasks.load("wall", "train")
     with pytest.raises(ValueError, match="unknown task-suite version 'v9'"):
         tasks.load("wall", "dev", "v9")
+    with pytest.raises(ValueError, match=r"no task-suite version 'v2' for env 'wall'; its versions: \['v0'"):
+        tasks.load("wall", "dev", "v2")
 
 
 def test_tasks_command_prints_the_count_per_level(capsys):
     assert main(["tasks", "pusht", "--split", "dev"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("pusht dev v1: 60 tasks")
+    assert out[0].startswith("pusht dev v2: 60 tasks")
     assert out[1].split()[:6] == ["near", "30", "tasks,", "MPC", "step", "cap"] and "50 env steps" in out[1]
     assert out[2].split()[:2] == ["far", "30"] and "100 env steps" in out[2]
     assert main(["tasks", "wall", "--version", "v0"]) == 0

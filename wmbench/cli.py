@@ -176,8 +176,7 @@ def cmd_data(args: argparse.Namespace) -> None:
     if args.action == "list":
         problems = []
         for name in data.list_datasets():
-            for size in data.SIZES:
-                spec = data.get_spec(name, size)
+            for size, spec in data.DATASETS[name].items():
                 try:
                     data.check_built(name, size, _home(args))
                     status = "built"
@@ -307,19 +306,28 @@ def _eval_ad_hoc(args: argparse.Namespace, default: Protocol, command: str) -> t
 
     mode = args.mode or "mpc"
     budgets = parse_budgets(args.budgets or default.budgets)
-    config = SweepConfig(entries=args.entry, envs=args.env, budgets=budgets,
-                         seeds=args.seeds or default.seeds, mode=mode, split=args.split or default.split,
-                         levels=args.levels, n_tasks=args.n_tasks, step_cap=args.step_cap,
-                         objective=args.objective or default.objective, horizon=default.horizon,
-                         execute_steps=default.execute_steps if mode == "mpc" else 1,
-                         threads=1 if args.threads is None else args.threads, device=_device(args))
+    groups = default.groups(tuple(args.entry))
+    if args.objective:  # one objective for all; each planner keeps its MPC execution
+        merged: dict[tuple[str, int], tuple[str, ...]] = {}
+        for (_, execute), names in groups.items():
+            merged[args.objective, execute] = (*merged.get((args.objective, execute), ()), *names)
+        groups = merged
     source = checkpoint_source(args.model or default.model, args.size or default.dataset_size, _home(args),
-                               device=config.device, frozen=not args.trained)
-    sweep = prepare(config, source)
+                               device=_device(args), frozen=not args.trained)
+    sweeps = [prepare(SweepConfig(entries=names, envs=args.env, budgets=budgets,
+                                  seeds=args.seeds or default.seeds, mode=mode,
+                                  split=args.split or default.split,
+                                  levels=args.levels, n_tasks=args.n_tasks, step_cap=args.step_cap,
+                                  objective=objective, horizon=default.horizon,
+                                  execute_steps=execute_steps if mode == "mpc" else 1,
+                                  threads=1 if args.threads is None else args.threads, device=_device(args)),
+                      source) for (objective, execute_steps), names in groups.items()]
     results = _output_dir(args.results, "--results")
+    failed = []
     with _executor(args) as executor:
-        outcome = run_sweep(sweep, results, source, command=command, executor=executor)
-    return results, outcome.failed
+        for sweep in sweeps:
+            failed += run_sweep(sweep, results, source, command=command, executor=executor).failed
+    return results, failed
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -371,18 +379,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from wmbench.reproduce import default_out_dir, reproduce_budget, reproduce_table1
+    from wmbench.reproduce import (
+        SCALING_SIZES,
+        SCALING_TASKS,
+        default_out_dir,
+        reproduce_budget,
+        reproduce_scaling,
+        reproduce_table1,
+    )
 
     _check_model(args.model)
+    if args.what != "scaling" and args.sizes is not None:
+        raise ValueError(f"--sizes is for `wmbench reproduce scaling`, not {args.what}")
     out = _output_dir(args.out, "--out") if args.out is not None else None
     if out is None:
         _check_writable(default_out_dir(args.what, args.preset), "the results directory (--out)")
     _check_home(args, "datasets", "models")
-    run = reproduce_table1 if args.what == "table1" else reproduce_budget
+    options = {}
+    if args.what == "scaling":
+        from wmbench.data import SIZES
+
+        unknown = [size for size in args.sizes or () if size not in SIZES]
+        if unknown:
+            raise ValueError(f"unknown size {unknown[0]!r} in --sizes; choose from {', '.join(SIZES)}")
+        run = reproduce_scaling
+        options = {"sizes": args.sizes or SCALING_SIZES, "n_tasks": args.n_tasks or SCALING_TASKS}
+    else:
+        run = reproduce_table1 if args.what == "table1" else reproduce_budget
+        options = {"n_tasks": args.n_tasks}
     with _executor(args) as executor:
         outcome = run(args.preset, out, _home(args), args.model, args.seeds, executor=executor,
                       threads=args.threads, device=_device(args), envs=args.env, split=args.split,
-                      trained=args.trained)
+                      trained=args.trained, **options)
     return _failures(outcome.failed)
 
 
@@ -423,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     from wmbench.presets import PRESETS
     from wmbench.protocols import DEFAULT as DEFAULT_PROTOCOL
     from wmbench.protocols import PROTOCOLS
-    from wmbench.tasks import SPLITS, VERSION, VERSIONS
+    from wmbench.tasks import SPLITS, VERSIONS
     from wmbench.training.config import VARIANTS
     from wmbench_envs import ENVS
 
@@ -511,7 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     ad_hoc("--step-cap", type=int, help="MPC step cap: env steps per episode at most (default: the largest "
                                         "of the levels run, see `wmbench tasks ENV`)")
     ad_hoc("--objective", choices=objectives, metavar="WEIGHTING",
-           help=f"planning objective's frame weighting: %(choices)s (default: {default.objective})")
+           help="planning objective's frame weighting for every entry: %(choices)s (default: each planner's "
+                "paper setting, wmbench.protocols.PAPER_PLANNER_SETTINGS)")
     ad_hoc("--model", help=f"world model kind the checkpoints were trained with ({models} or "
                            f"'package.module:Class'; default: {default.model})")
     ad_hoc("--size", choices=SIZES, help=f"dataset size of the models (default: {default.dataset_size})")
@@ -544,15 +573,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = add("reproduce", parents=[common, execution],
-            help="reproduce the paper's Table 1 or its time-budget claim on this machine")
-    p.add_argument("what", choices=("table1", "budget"))
+            help="reproduce the paper's Table 1, its time-budget claim or the data-scaling study on this "
+                 "machine")
+    p.add_argument("what", choices=("table1", "budget", "scaling"))
     p.add_argument("--preset", default="quick", choices=tuple(PRESETS), help="dataset size and seeds")
     p.add_argument("--model", default="state", help=f"{models} or a 'package.module:Class' world model")
     p.add_argument("--seeds", type=_ints, help="planner seeds, comma-separated (default: the preset's)")
     p.add_argument("--env", type=_csv, help=f"only these env(s), comma-separated: {envs} (default: all)")
     p.add_argument("--split", default="test", choices=tuple(SPLITS),
                    help="task split (default test: 500 tasks per env; dev: 60, for models too slow on a CPU)")
-    p.add_argument("--out", help="results directory (default runs/table1-PRESET or runs/budget-PRESET)")
+    p.add_argument("--n-tasks", type=int, help="only the first N tasks of each level (default: all; scaling: "
+                                               "100)")
+    p.add_argument("--sizes", type=_csv, help=f"scaling: dataset sizes, comma-separated: {', '.join(SIZES)} "
+                                              "(default: small,full,xl)")
+    p.add_argument("--out", help="results directory (default runs/WHAT-PRESET)")
     _add_device(p)
     p.set_defaults(func=cmd_reproduce)
 
@@ -577,7 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("tasks", help="describe an evaluation task suite")
     p.add_argument("env", choices=tuple(ENVS))
     p.add_argument("--split", default="test", choices=tuple(SPLITS))
-    p.add_argument("--version", default=VERSION, choices=VERSIONS, help="task-suite version")
+    p.add_argument("--version", choices=VERSIONS,
+                   help="task-suite version (default: the env's newest: v2 for pusht, v1 otherwise)")
     p.set_defaults(func=cmd_tasks)
     return parser
 

@@ -1,14 +1,13 @@
 """Named end-to-end runs: build datasets, train world models, evaluate entries, write the report.
 
 A preset is a named protocol (`wmbench.protocols`: ``quick``, ``full``) plus what runs under it, the
-headline entries on every env. Every protocol evaluates on the v1 task suites level by level (``near`` and
-``far``, each with its own MPC step cap), in the MPC protocol under which more planning measurably helps: a
-5-step plan of which all 5 steps are executed before replanning, with the ``last``-frame objective; open-loop
-plans cover the level's open-loop length (5 planning steps for ``near``, 10 for ``far``). Budgets are
-iterations from 1 to past CEM's convergence, so every curve can rise and the results are bit-reproducible; the
-time axis of the report is the measured seconds per plan call. The Oracle (planning through the simulator)
-runs on the same tasks as the ceiling. ``quick`` is the README's main job (under 10 minutes on 2 CPU cores
-with ``--workers 2``).
+headline entries on every env. Every protocol evaluates on the default task suites (PushT v2, PointMaze and
+Wall v1) level by level (``near`` and ``far``, each with its own MPC step cap), each planner with the paper's
+objective and MPC execution (`wmbench.protocols.PAPER_PLANNER_SETTINGS`); open-loop plans cover the level's
+open-loop length (5 planning steps for ``near``, 10 for ``far``). Budgets are iterations from 1 to past CEM's
+convergence, so every curve can rise and the results are bit-reproducible; the time axis of the report is the
+measured seconds per plan call. The Oracle (CEM at 300 samples through the simulator) runs on the same tasks
+as the ceiling. ``quick`` is the README's main job (under 10 minutes on 2 CPU cores with ``--workers 2``).
 """
 
 from __future__ import annotations
@@ -221,8 +220,8 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
     parsed, failed = parse_budgets(budgets), []
     oracle = entries == ("Oracle",)
     protocol, protocol_sha256 = preset.label(**overrides)
-    for settings in preset.sweeps(mode):
-        config = SweepConfig(entries=entries, envs=preset.envs, budgets=parsed, device=device,
+    for names, settings in preset.sweeps(mode, entries):
+        config = SweepConfig(entries=names, envs=preset.envs, budgets=parsed, device=device,
                              protocol=protocol, protocol_sha256=protocol_sha256, **{**settings, **overrides})
         for seed in (0,) if oracle else preset.model_seeds:
             source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, home, seed,

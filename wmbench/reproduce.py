@@ -1,14 +1,21 @@
 """Reproduce the paper's Table 1 and its time-budget claim on this machine (``wmbench reproduce ...``).
 
-Both run on the 500-task ``test`` split of the v1 task suites (or the 60-task ``dev`` split, for world models
-too slow to plan 500 episodes on a CPU), level by level, through the world models of every training seed of
-the preset (``quick``: one per variant, ``full``: three).
+Both run on the 500-task ``test`` split of the default task suites (or the 60-task ``dev`` split, for world
+models too slow to plan 500 episodes on a CPU), level by level, through the world models of every training
+seed of the preset (``quick``: one per variant, ``full``: three), each planner with the protocol's paper
+settings (`wmbench.protocols.PAPER_PLANNER_SETTINGS`: GBP weighs all frames by 0.5^t and executes one
+planning step per MPC replan, CEM and the Oracle score the last frame and execute the whole horizon).
 
 Table 1: GD-GBP, Adam-GBP and CEM on the base, OWM and AWM world models, open-loop and MPC, with iteration
 budgets at the paper's settings (GBP: 300 steps open-loop, 100 per MPC replan; CEM: 30 iterations of 300
-samples, top 30) and its objective (all frames, weights 0.5^t). As in the paper's code, GBP-MPC executes one
-planning step per replan and CEM-MPC the whole horizon; open-loop plans cover each level's open-loop length.
-The Oracle runs at CEM's budget as the ceiling.
+samples, top 30); open-loop plans cover each level's open-loop length. The Oracle (CEM at 300 / 30 through
+the simulator) runs at CEM's budget as the ceiling.
+
+The data-scaling study: the headline entries (GBP, GBP+OWM, GBP+AWM at 100 Adam steps per MPC replan, CEM
+and MPPI at 30 iterations) through world models trained on each dataset size (one base model per size, early
+stopped on its validation error, and its OWM / AWM fine-tunings), MPC, on the first 100 tasks of each level of
+the ``test`` split, one results folder per size (``OUT/SIZE``) and the Oracle once (``OUT/oracle``);
+``wmbench report OUT/oracle OUT/SIZE ... --out OUT`` writes ``SCALING.md`` and ``plots/scaling.png``.
 
 The budget claim: Adam-GBP on base/OWM/AWM and CEM on base, MPC in the preset's protocol, at wall-clock
 budgets per plan call from 3 ms to 10 s (run one unit at a time, never under contention), and the time at
@@ -27,11 +34,12 @@ from wmbench.presets import Preset, RunOutcome, get_preset, prepare_models, swee
 from wmbench.training.config import VARIANTS
 
 TABLE1_BUDGETS = {"open-loop": {"gbp": "it:300", "cem": "it:30"}, "mpc": {"gbp": "it:100", "cem": "it:30"}}
-#: The paper's objective (all predicted frames, weights 0.5^t) and MPC protocol per planner family.
-TABLE1_OBJECTIVE = "exponential"
-TABLE1_EXECUTE_STEPS = {"gbp": 1, "cem": 5}
 BUDGET_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM")
 BUDGET_SECONDS = "0.003,0.01,0.03,0.1,0.3,1,3,10"
+#: The data-scaling study: entries by budget family (the paper's MPC budgets), its dataset sizes and tasks.
+SCALING_ENTRIES = {"gbp": ("GBP", "GBP+OWM", "GBP+AWM"), "cem": ("CEM", "MPPI")}
+SCALING_SIZES = ("small", "full", "xl")
+SCALING_TASKS = 100
 
 
 @dataclass(frozen=True)
@@ -49,17 +57,20 @@ class _Run:
 def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None, model: str,
            seeds: tuple[int, ...] | None, executor: Executor | None, threads: int | None,
            device: str, envs: tuple[str, ...] | None, split: str, entries: tuple[str, ...], budgets: str,
-           trained: bool) -> _Run:
-    """Resolve the preset (the whole ``split``, default ``test``; ``envs``, default all), check a sweep of
-    ``entries`` at ``budgets`` with `wmbench.harness.sweep.prepare` before any training, and train or
-    reuse its world models on ``device`` (the frozen reference models unless ``trained``)."""
+           trained: bool, n_tasks: int | None = None, extra: str = "", **changes: Any) -> _Run:
+    """Resolve the preset (the whole ``split``, default ``test``, or its first ``n_tasks`` per level;
+    ``envs``, default all; other preset fields from ``changes``), check a sweep of ``entries`` at ``budgets``
+    with `wmbench.harness.sweep.prepare` before any training, and train or reuse its world models on
+    ``device`` (the frozen reference models unless ``trained``). ``extra``: options of ``what`` for the
+    recorded command."""
     from wmbench.harness.sweep import SweepConfig, prepare
     from wmbench.models.device import resolve_device
     from wmbench.planning import parse_budgets
 
     started = time.perf_counter()
     device = resolve_device(device)
-    preset = replace(get_preset(preset_name), model=model, split=split, n_tasks=None, frozen=not trained)
+    preset = replace(get_preset(preset_name), model=model, split=split, n_tasks=n_tasks, frozen=not trained,
+                     **changes)
     preset = preset if envs is None else replace(preset, envs=tuple(envs))
     preset = preset if seeds is None else replace(preset, seeds=seeds)
     preset = preset if threads is None else replace(preset, threads=threads)
@@ -68,9 +79,9 @@ def _start(what: str, preset_name: str, out_dir: Path | None, home: Path | None,
     options = {"--seeds": None if seeds is None else ",".join(map(str, seeds)),
                "--env": None if envs is None else ",".join(envs),
                "--split": None if split == "test" else split, "--device": None if device == "cpu" else device,
-               "--trained": "" if trained else None}
+               "--n-tasks": n_tasks, "--trained": "" if trained else None}
     command = f"wmbench reproduce {what} --preset {preset_name} --model {model}" + "".join(
-        f" {flag} {value}".rstrip() for flag, value in options.items() if value is not None)
+        f" {flag} {value}".rstrip() for flag, value in options.items() if value is not None) + extra
     prepare_models(preset, home, executor=executor, device=device)
     return _Run(preset, Path(out_dir or default_out_dir(what, preset_name)), home, command, started, executor,
                 device)
@@ -101,23 +112,21 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
                      model: str = "state", seeds: tuple[int, ...] | None = None,
                      executor: Executor | None = None, threads: int | None = None,
                      device: str = "cpu", envs: tuple[str, ...] | None = None,
-                     split: str = "test", trained: bool = False) -> RunOutcome:
+                     split: str = "test", trained: bool = False, n_tasks: int | None = None) -> RunOutcome:
     """Train (if needed: ``trained``, or models the zoo does not ship), run every Table 1 cell and the Oracle
-    on ``device``, and write ``TABLE1.md``."""
+    on ``device`` (the first ``n_tasks`` tasks per level, default all), and write ``TABLE1.md``."""
     from wmbench.report.table1 import table1_entries
 
     entries = [table1_entries(variant) for variant in VARIANTS]
     run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
                  (*(name for names in entries for name in names), "Oracle"), TABLE1_BUDGETS["mpc"]["cem"],
-                 trained)
+                 trained, n_tasks)
     families = {"gbp": tuple(name for gd, adam, _ in entries for name in (gd, adam)),
                 "cem": tuple(name for *_, name in entries)}
     for mode, budgets in TABLE1_BUDGETS.items():
         for family, names in families.items():
-            execute = TABLE1_EXECUTE_STEPS[family] if mode == "mpc" else 1
-            _sweep(run, names, budgets[family], mode, objective=TABLE1_OBJECTIVE, execute_steps=execute)
-        _sweep(run, ("Oracle",), budgets["cem"], mode, objective=TABLE1_OBJECTIVE,
-               execute_steps=TABLE1_EXECUTE_STEPS["cem"] if mode == "mpc" else 1)
+            _sweep(run, names, budgets[family], mode)
+        _sweep(run, ("Oracle",), budgets["cem"], mode)
     return _finish(run, "TABLE1.md")
 
 
@@ -125,10 +134,44 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
                      model: str = "state", seeds: tuple[int, ...] | None = None,
                      executor: Executor | None = None, threads: int | None = None,
                      device: str = "cpu", envs: tuple[str, ...] | None = None,
-                     split: str = "test", trained: bool = False) -> RunOutcome:
-    """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md`` (models as for
-    `reproduce_table1`)."""
+                     split: str = "test", trained: bool = False, n_tasks: int | None = None) -> RunOutcome:
+    """Run the time-budget sweep on ``device`` and write the report and ``BUDGET.md`` (models and tasks as
+    for `reproduce_table1`)."""
     run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
-                 BUDGET_ENTRIES, BUDGET_SECONDS, trained)
+                 BUDGET_ENTRIES, BUDGET_SECONDS, trained, n_tasks)
     _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")
     return _finish(run, "BUDGET.md")
+
+
+def reproduce_scaling(preset_name: str = "full", out_dir: Path | None = None, home: Path | None = None,
+                      model: str = "state", seeds: tuple[int, ...] | None = None,
+                      executor: Executor | None = None, threads: int | None = None,
+                      device: str = "cpu", envs: tuple[str, ...] | None = None,
+                      split: str = "test", trained: bool = False, sizes: tuple[str, ...] = SCALING_SIZES,
+                      n_tasks: int = SCALING_TASKS) -> RunOutcome:
+    """Train (one model seed per variant and size, reusing what exists) and run the data-scaling study on
+    ``envs`` (default PushT), then write ``SCALING.md`` and its figure into ``out_dir``."""
+    from wmbench.report import report
+
+    out = Path(out_dir or default_out_dir("scaling", preset_name))
+    envs = envs or ("pusht",)
+    names = tuple(name for family in SCALING_ENTRIES.values() for name in family)
+    failed: list[str] = []
+    runs = []
+    for size in sizes:
+        run = _start("scaling", preset_name, out / size, home, model, seeds, executor, threads, device, envs,
+                     split, names, TABLE1_BUDGETS["mpc"]["gbp"], trained, n_tasks,
+                     f" --sizes {','.join(sizes)}", dataset_size=size, model_seeds=(0,), modes=("mpc",))
+        if not runs:  # the Oracle first: it needs no world model
+            oracle = replace(run, out_dir=out / "oracle", failed=[])
+            _sweep(oracle, ("Oracle",), TABLE1_BUDGETS["mpc"]["cem"], "mpc")
+            report(oracle.out_dir)
+        for family, entries in SCALING_ENTRIES.items():
+            _sweep(run, entries, TABLE1_BUDGETS["mpc"][family], "mpc")
+        report(run.out_dir)
+        failed += run.failed
+        runs.append(run)
+    path = report([oracle.out_dir, *(run.out_dir for run in runs)], out)
+    print(path.read_text())
+    print(f"total {time.perf_counter() - runs[0].started:.0f} s")
+    return RunOutcome(path, failed + oracle.failed)

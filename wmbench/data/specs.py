@@ -46,7 +46,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-SIZES = ("small", "full")
+SIZES = ("small", "full", "xl")
 OBS_TYPES = ("state", "pixels")
 
 
@@ -110,10 +110,11 @@ class DatasetSpec:
 
 
 def _specs(name: str, env: str, mix: tuple[MixEntry, ...], small: tuple[int, int], full: tuple[int, int],
-           version: int = 0) -> dict[str, DatasetSpec]:
+           version: int = 0, xl: tuple[int, int] | None = None) -> dict[str, DatasetSpec]:
+    sizes = {"small": small, "full": full, **({"xl": xl} if xl else {})}
     return {size: DatasetSpec(name=name, version=version, env=env, size=size, n_episodes=n, episode_len=t,
                               seed=0, noise_mix=mix)
-            for size, (n, t) in (("small", small), ("full", full))}
+            for size, (n, t) in sizes.items()}
 
 
 _EXPLORE_MIX = ((1.0, 0.5), (0.6, 0.3), (0.3, 0.2))
@@ -124,14 +125,16 @@ _WALL_V1_MIX = ((0.0, 0.35, "WallPusher"), (0.3, 0.15, "WallPusher"), (1.0, 0.1,
                 (1.0, 0.15))
 
 #: name -> size -> spec. Small sizes build in seconds on one core; full sizes match the reference scale
-#: (PointMaze 2000 x 100, Wall 1920 x 50) or a CPU-feasible equivalent (PushT 2000 x 200).
+#: (PointMaze 2000 x 100, Wall 1920 x 50) or a CPU-feasible equivalent (PushT 2000 x 200). PushT v1 also has
+#: ``xl`` (10000 x 200, about half the reference's episodes; ``full`` is its prefix) for the scaling study.
 DATASETS: dict[str, dict[str, DatasetSpec]] = {
     "pointmaze-expert-v0": _specs("pointmaze-expert-v0", "pointmaze", _EXPLORE_MIX, (200, 100), (2000, 100)),
     "pusht-expert-v0": _specs("pusht-expert-v0", "pusht", _REPLAY_MIX, (100, 100), (2000, 200)),
     "wall-expert-v0": _specs("wall-expert-v0", "wall", _EXPLORE_MIX, (200, 50), (1920, 50)),
     "pointmaze-expert-v1": _specs("pointmaze-expert-v1", "pointmaze", _POINTMAZE_V1_MIX, (400, 100),
                                   (4000, 100), version=1),
-    "pusht-expert-v1": _specs("pusht-expert-v1", "pusht", _PUSHT_V1_MIX, (200, 100), (2000, 200), version=1),
+    "pusht-expert-v1": _specs("pusht-expert-v1", "pusht", _PUSHT_V1_MIX, (200, 100), (2000, 200), version=1,
+                               xl=(10000, 200)),
     "wall-expert-v1": _specs("wall-expert-v1", "wall", _WALL_V1_MIX, (400, 50), (4000, 50), version=1),
 }
 #: Version of the datasets ``default_dataset`` names (training, presets and benchmarks use it).

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from wmbench.io import atomic_write
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PARTS = "parts"
 #: The values of the ``mode`` and ``budget_kind`` columns: ``wmbench.harness.episodes.MODES`` and
 #: ``wmbench.planning.budget.BUDGET_KINDS`` restated, so that reading results imports no torch (a test keeps
@@ -70,6 +70,11 @@ _FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("task_suite", pa.string(), "task-suite version"),
     ("task_suite_sha256", pa.string(), "task-suite content hash"),
     ("dataset_hash", pa.string(), "world-model training dataset hash (from model metadata)"),
+    ("dataset", pa.string(), "world-model training dataset name ('' for the simulator and rows of older "
+                             "schemas)"),
+    ("dataset_size", pa.string(), "its registered size (small | full | xl; '' as for dataset)"),
+    ("dataset_episodes", pa.int64(), "episodes in that dataset (0: not a registered dataset, the simulator, "
+                                     "rows of older schemas)"),
     ("checkpoint_hash", pa.string(), "world-model identity: hash of its class, config and weights "
                                      "('simulator-...' for the Oracle)"),
     ("model_source_sha256", pa.string(), "hash of the world model's package (or module) source; '' for "
@@ -118,8 +123,8 @@ RULES: list[tuple[tuple[str, ...], _Test, str]] = [
     (("budget_kind",), lambda c: pc.is_in(c, value_set=pa.array(BUDGET_KINDS)),
      f"one of {', '.join(BUDGET_KINDS)}"),
     (("budget_value",), lambda c: pc.and_(pc.greater(c, 0), pc.is_finite(c)), "finite and > 0"),
-    (("task", "seed", "steps", "replans", "iterations", "forward_evals", "backward_evals",
-      "planning_seconds", "max_steps"), _at_least(0), ">= 0"),  # max_steps 0: open-loop, model failed
+    (("task", "seed", "steps", "replans", "iterations", "forward_evals", "backward_evals",  # max_steps 0:
+      "planning_seconds", "max_steps", "dataset_episodes"), _at_least(0), ">= 0"),  # open-loop, model failed
     (("horizon", "execute_steps", "batch_size", "threads", "concurrent_units"), _at_least(1), ">= 1"),
     (("model_seed",), _at_least(-1), ">= -1"),
     (("final_distance",), _nan_or(_at_least(0)), ">= 0 or NaN"),

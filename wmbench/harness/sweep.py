@@ -442,6 +442,16 @@ _RECORD_COLUMNS = ("success", "final_distance", "coverage", "steps", "replans", 
                    "iterations", "forward_evals", "backward_evals", "overrun", "error")
 
 
+def _dataset_columns(metadata: dict) -> dict[str, Any]:
+    """The ``dataset``, ``dataset_size`` and ``dataset_episodes`` columns from a model's metadata (episodes
+    from the registered spec; 0 for an unregistered dataset or none)."""
+    from wmbench.data.specs import DATASETS
+
+    name, size = str(metadata.get("dataset") or ""), str(metadata.get("dataset_size") or "")
+    spec = DATASETS.get(name, {}).get(size)
+    return {"dataset": name, "dataset_size": size, "dataset_episodes": spec.n_episodes if spec else 0}
+
+
 def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> list[dict]:
     """Result rows (without the machine columns) for a unit's episode records."""
     ok = not isinstance(model, Exception)
@@ -457,6 +467,7 @@ def _rows(records: list[EpisodeRecord], unit: Unit, suite: Any, model: Any) -> l
         "max_steps": unit.horizon * frameskip if unit.step_cap is None else unit.step_cap,
         "batch_size": len(suite.starts), "split": unit.split, "task_suite": unit.suite_version,
         "task_suite_sha256": unit.suite_sha256, "dataset_hash": str(metadata.get("dataset_hash") or ""),
+        **_dataset_columns(metadata),
         "checkpoint_hash": unit.checkpoint_hash, "model_seed": int(metadata.get("seed", -1)),
         "protocol": unit.protocol, "protocol_sha256": unit.protocol_sha256,
         "planner_source_sha256": unit.planner_code[0], "planner_version": unit.planner_code[1],

@@ -1,5 +1,6 @@
 """Reports regenerated from results Parquet only: success-vs-budget plots, leaderboard.md, and for the rows of
-``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md``. Every file is written atomically
+``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md`` (``wmbench reproduce scaling``'s
+folders together: ``SCALING.md`` and its figure). Every file is written atomically
 ([`wmbench.io.atomic_path`][wmbench.io.atomic_path]): a failed report leaves the previous files whole."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from wmbench.report.integrity import check
 from wmbench.report.leaderboard import REFERENCE, render
 from wmbench.report.overview import plot_overview
 from wmbench.report.plots import plot_curves
+from wmbench.report.scaling import is_scaling, plot_scaling, scaling_markdown
 from wmbench.report.stats import GROUP, summarise
 from wmbench.report.table1 import budget_claim, budget_claim_markdown, table1_markdown
 
@@ -50,7 +52,10 @@ def report(results_dir: str | Path | Sequence[str | Path], out_dir: str | Path |
     if out_dir is None and len(dirs) > 1:
         raise ValueError("a report of several results folders needs --out (where leaderboard.md goes)")
     where = " + ".join(map(str, dirs))
-    checked = check(pd.concat([read_results(d) for d in dirs], ignore_index=True), where=where)
+    frames = [read_results(d) for d in dirs]
+    if len(dirs) > 1 and all(map(is_scaling, frames)):
+        return _report_scaling(dirs, frames, Path(out_dir), command, plots_dir)
+    checked = check(pd.concat(frames, ignore_index=True), where=where)
     if reference is not None and not (checked.rows["entry"] == reference).any():
         entries = ", ".join(sorted(checked.rows["entry"].unique()))
         raise ValueError(f"reference entry {reference!r} has no rows in {where} (entries: {entries}); "
@@ -78,6 +83,25 @@ def report(results_dir: str | Path | Sequence[str | Path], out_dir: str | Path |
             text = text.replace(title, f"{title}\n> **Incomplete:** {incomplete}\n", 1)
     atomic_write_text(path, text)
     _write_reproduction(checked.rows, out_dir, command)
+    return path
+
+
+def _report_scaling(dirs: list[Path], frames: list[pd.DataFrame], out_dir: Path, command: str | None,
+                    plots_dir: str | Path | None) -> Path:
+    """``out_dir/SCALING.md`` and ``scaling.png`` from the folders of ``wmbench reproduce scaling`` (one per
+    dataset size and the Oracle's), each checked on its own: a curve never pools two dataset sizes."""
+    rows = pd.concat([check(frame, where=str(d)).rows for d, frame in zip(dirs, frames, strict=True)],
+                     ignore_index=True)
+    plots_dir = Path(plots_dir) if plots_dir is not None else out_dir / "plots"
+    command = command or f"wmbench report {' '.join(map(str, dirs))} --out {out_dir}"
+    figure = next(p for p in plot_scaling(rows, plots_dir) if p.suffix == ".png")
+    runs = " ".join(f"`{c}`" for c in sorted(rows["command"].unique()))
+    path = out_dir / "SCALING.md"
+    atomic_write_text(path, f"# Data scaling on this machine\n\nRuns: {runs} (rerunning it resumes). This "
+                      f"file and its figure: `{command}`. Each size's curves, paired comparisons and "
+                      f"leaderboard: `leaderboard.md` in its folder.\n\n"
+                      f"![success vs training episodes]({Path(os.path.relpath(figure, out_dir)).as_posix()})"
+                      f"\n\n{scaling_markdown(rows)}")
     return path
 
 

@@ -40,6 +40,7 @@ step, ``exponential`` objective) the PointMaze and Wall curves are flat after 1-
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -47,8 +48,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wmbench.registry import env_classes
-from wmbench.tasks.suite import VERSION, VERSIONS, LevelSteps, digest, suite_path, write_manifest
+from wmbench.data.rollout import rollout_episodes
+from wmbench.data.specs import get_spec
+from wmbench.registry import env_classes, env_entries
+from wmbench.tasks.suite import (
+    ENV_VERSIONS,
+    VERSIONS,
+    LevelSteps,
+    default_version,
+    digest,
+    suite_path,
+    write_manifest,
+)
 from wmbench_envs import ENVS
 from wmbench_envs.base import GoalEnv
 from wmbench_envs.pointmaze_expert import maze_hops
@@ -56,6 +67,10 @@ from wmbench_envs.wall import door_crossing
 
 PUSHT_WARMUP_MAX = 50
 PUSHT_EXPERT_NOISE = 0.3
+#: v2: the dataset whose data policy plays the held-out episodes, and the seed of those episodes (datasets
+#: use seed 0, so no held-out episode is in any training set).
+HELDOUT_DATASET = "pusht-expert-v1"
+HELDOUT_SEED = 20261205
 #: Draws per task before giving up (the rarest v1 level, Wall near, accepts about one draw in 26).
 MAX_DRAWS = 1000
 
@@ -79,6 +94,7 @@ class Recipe:
     numbers: Mapping[str, range]
     levels: Mapping[str, tuple[Level, ...]]
     reject_solved: bool
+    segments: bool = False  #: v2: tasks are segments of held-out data-policy episodes (`_segment`)
 
 
 RECIPES = {
@@ -91,6 +107,9 @@ RECIPES = {
                  Level("far", LevelSteps(50, 50), lambda s, g: door_crossing(s, g) >= 45.0)),
         "pusht": (Level("near", LevelSteps(50, 25), ahead=25), Level("far", LevelSteps(100, 50), ahead=50)),
     }, reject_solved=True),
+    "v2": Recipe({"test": range(0, 500), "dev": range(1000, 1060)}, {
+        "pusht": (Level("near", LevelSteps(50, 25), ahead=25), Level("far", LevelSteps(100, 50), ahead=50)),
+    }, reject_solved=True, segments=True),
 }
 
 
@@ -111,24 +130,45 @@ def _draw(env: str, sim: GoalEnv, rng: np.random.Generator, seed: int, ahead: in
     return start, sim.get_state()
 
 
-def task(env: str, split: str, index: int, version: str = VERSION
-         ) -> tuple[int, str, np.ndarray, np.ndarray]:
-    """Task ``index`` of a split: ``(seed, level, start, goal)``."""
-    recipe = RECIPES[version]
-    seed = 99 * recipe.numbers[split][index] + 1
+def _segment(env: str, sim: GoalEnv, rng: np.random.Generator, draw: int, ahead: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One v2 draw: episode ``draw`` of the held-out data-policy episodes (`HELDOUT_DATASET`'s policy mix
+    under `HELDOUT_SEED`), an offset drawn from ``rng``, and the goal reached by replaying the ``ahead``
+    recorded actions from the start: ``(start, goal, actions [ahead, A])``."""
+    spec = dataclasses.replace(get_spec(HELDOUT_DATASET, "full"), seed=HELDOUT_SEED)
+    episode = rollout_episodes(spec, env_entries(env), draw, draw + 1)
+    offset = int(rng.integers(0, spec.episode_len - ahead + 1))
+    start = episode["states"][0, offset].astype(np.float64)
+    actions = episode["actions"][0, offset:offset + ahead].astype(np.float64)
+    goal = sim.replay(start[None], actions[None, :, None])[0, -1]
+    return start, goal, actions
+
+
+def task(env: str, split: str, index: int, version: str | None = None
+         ) -> tuple[int, str, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Task ``index`` of a split: ``(seed, level, start, goal, actions)``, ``actions`` (v2: the recorded
+    actions that lead from start to goal) else None."""
+    recipe = RECIPES[version or default_version(env)]
+    number = recipe.numbers[split][index]
+    seed = 99 * number + 1
     levels = recipe.levels[env]
     level = levels[index % len(levels)]
     sim = env_classes(env)[0]()
     rng = np.random.default_rng(seed)
-    for _ in range(MAX_DRAWS):
-        start, goal = _draw(env, sim, rng, seed, level.ahead)
+    for attempt in range(MAX_DRAWS):
+        actions = None
+        if recipe.segments:
+            start, goal, actions = _segment(env, sim, rng, MAX_DRAWS * number + attempt, level.ahead)
+        else:
+            start, goal = _draw(env, sim, rng, seed, level.ahead)
         if level.accepts(start, goal) and not (recipe.reject_solved and sim.success(start, goal)):
-            return seed, level.name, start, goal
+            return seed, level.name, start, goal, actions
     raise RuntimeError(f"no {env} task of level {level.name!r} in {MAX_DRAWS} draws from seed {seed}")
 
 
-def generate(env: str, split: str, version: str = VERSION) -> dict:
+def generate(env: str, split: str, version: str | None = None) -> dict:
     """One suite file's JSON payload (deterministic)."""
+    version = version or default_version(env)
     recipe = RECIPES[version]
     tasks = [task(env, split, i, version) for i in range(len(recipe.numbers[split]))]
     body = {"env": env, "split": split, "version": version, "seeds": [t[0] for t in tasks]}
@@ -142,10 +182,12 @@ def generate(env: str, split: str, version: str = VERSION) -> dict:
         body["open_loop_steps"] = levels[0].steps.open_loop_steps
     body["starts"] = [[float(x) for x in t[2]] for t in tasks]
     body["goals"] = [[float(x) for x in t[3]] for t in tasks]
+    if recipe.segments:
+        body["actions"] = [t[4].tolist() for t in tasks]
     return {**body, "sha256": digest(body)}
 
 
-def write(env: str, split: str, version: str = VERSION) -> None:
+def write(env: str, split: str, version: str | None = None) -> None:
     """Regenerate one suite file."""
     path = suite_path(env, split, version)
     path.parent.mkdir(exist_ok=True)
@@ -154,14 +196,15 @@ def write(env: str, split: str, version: str = VERSION) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Regenerate every suite file of the given versions (default: the current one) and the manifest of
-    their hashes."""
-    versions = (sys.argv[1:] if argv is None else argv) or [VERSION]
+    """Regenerate every suite file of the given versions (default: each env's default one) and the manifest
+    of their hashes."""
+    versions = sys.argv[1:] if argv is None else argv
     unknown = sorted(set(versions) - set(VERSIONS))
     if unknown:
         raise SystemExit(f"unknown task-suite version(s) {unknown}; choose from {list(VERSIONS)}")
-    for version in versions:
-        for env in ENVS:
-            for split in RECIPES[version].numbers:
-                write(env, split, version)
+    for env in ENVS:
+        for version in versions or [default_version(env)]:
+            if version in ENV_VERSIONS[env]:
+                for split in RECIPES[version].numbers:
+                    write(env, split, version)
     print(f"wrote {write_manifest()}")

@@ -5,7 +5,9 @@ each per task, floats written so that they read back exactly), the generating ``
 everything else (sorted-key JSON). From v1 on it also holds a ``levels`` list (one level per task) and
 ``level_steps``: per level, the step cap (the most env steps an MPC episode takes; the files' key is
 ``max_steps``, read as ``step_cap``) and the env steps ``open_loop_steps`` an open-loop plan covers; a v0 file
-has a single ``max_steps`` and ``open_loop_steps`` and no levels.
+has a single ``max_steps`` and ``open_loop_steps`` and no levels. A v2 file also holds ``actions``: per task
+the recorded env actions whose replay from the start reaches the goal (every v2 goal is reachable by
+construction).
 
 The hash inside a file cannot protect it (an edit can recompute it), so every file's sha256 is also listed in
 ``task_suites/SHA256SUMS`` (`MANIFEST`, ``sha256sum`` format, written by ``python -m wmbench.tasks``)
@@ -32,10 +34,20 @@ SUITE_DIR = Path(__file__).parent.parent / "task_suites"
 MANIFEST = "SHA256SUMS"
 #: Versions frozen as shipped with tasks solved at reset (v0: 7 of its PointMaze tasks); later ones have none.
 SOLVED_AT_RESET_FROZEN = ("v0",)
-#: Suite versions, oldest first; the last one is the default.
-VERSIONS = ("v0", "v1")
-VERSION = VERSIONS[-1]
+#: Suite versions, oldest first.
+VERSIONS = ("v0", "v1", "v2")
+#: The versions shipped for each env, oldest first; the last one is the env's default. v2 changes PushT only
+#: (goals replayed from held-out data-policy episodes); PointMaze and Wall already draw start and goal as the
+#: paper does (``wmbench.tasks.generate``).
+ENV_VERSIONS = {"pointmaze": ("v0", "v1"), "pusht": ("v0", "v1", "v2"), "wall": ("v0", "v1")}
 SPLITS = ("test", "dev")
+
+
+def default_version(env: str) -> str:
+    """The task-suite version ``load(env)`` returns: the newest shipped for ``env``."""
+    if env not in ENV_VERSIONS:
+        raise ValueError(f"no task suites for env {env!r}; known envs: {sorted(ENV_VERSIONS)}")
+    return ENV_VERSIONS[env][-1]
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class TaskSuite:
     ids: np.ndarray | None = None
     levels: np.ndarray | None = None
     level_steps: Mapping[str, LevelSteps] = field(default_factory=dict)
+    actions: np.ndarray | None = None  #: ``[N, T, A]`` env actions from start to goal (v2), else None
 
     def __post_init__(self) -> None:
         n = len(self.starts)
@@ -100,7 +113,8 @@ class TaskSuite:
         step_cap, open_loop_steps = _steps(self.level_steps, levels, (self.step_cap, self.open_loop_steps))
         return dataclasses.replace(self, starts=self.starts[index], goals=self.goals[index],
                                    ids=self.ids[index], levels=levels, step_cap=step_cap,
-                                   open_loop_steps=open_loop_steps)
+                                   open_loop_steps=open_loop_steps,
+                                   actions=None if self.actions is None else self.actions[index])
 
     def head(self, n: int) -> TaskSuite:
         """The first ``n`` tasks (quick runs use a prefix of a split; v1 interleaves levels, so a prefix is
@@ -124,8 +138,9 @@ def digest(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def suite_path(env: str, split: str, version: str = VERSION) -> Path:
-    return SUITE_DIR / f"{env}-{version}-{split}.json"
+def suite_path(env: str, split: str, version: str | None = None) -> Path:
+    """The shipped file of a suite (``version`` default: the env's, `default_version`)."""
+    return SUITE_DIR / f"{env}-{version or default_version(env)}-{split}.json"
 
 
 def write_manifest() -> Path:
@@ -148,12 +163,18 @@ def _listed_sha256(path: Path) -> str:
     return listed[path.name]
 
 
-def load(env: str, split: str = "test", version: str = VERSION) -> TaskSuite:
-    """Load a shipped task suite, verified against `MANIFEST`, its own hash and its content."""
+def load(env: str, split: str = "test", version: str | None = None) -> TaskSuite:
+    """Load a shipped task suite (``version`` default: the env's newest, `default_version`), verified
+    against `MANIFEST`, its own hash and its content."""
     if split not in SPLITS:
         raise ValueError(f"unknown task split {split!r}; choose one of {list(SPLITS)}")
-    if version not in VERSIONS:
+    if version is not None and version not in VERSIONS:
         raise ValueError(f"unknown task-suite version {version!r}; choose one of {list(VERSIONS)}")
+    if env in ENV_VERSIONS and version is not None and version not in ENV_VERSIONS[env]:
+        raise ValueError(f"no task-suite version {version!r} for env {env!r}; its versions: "
+                         f"{list(ENV_VERSIONS[env])}")
+    if version is None:
+        version = default_version(env) if env in ENV_VERSIONS else VERSIONS[-1]
     path = suite_path(env, split, version)
     if not path.exists():
         raise FileNotFoundError(f"no task suite for env {env!r} at {path}; known envs: "
@@ -227,4 +248,19 @@ def _suite(payload: dict) -> TaskSuite:
         raise ValueError(f"{len(levels)} levels for {len(starts)} tasks")
     step_cap, open_loop_steps = _steps(level_steps, levels, (0, 0))
     return TaskSuite(*names, starts, goals, step_cap, open_loop_steps, payload["sha256"], levels=levels,
-                     level_steps=level_steps)
+                     level_steps=level_steps, actions=_actions(payload.get("actions"), len(starts)))
+
+
+def _actions(rows: list | None, n: int) -> np.ndarray | None:
+    """A v2 file's per-task action lists as ``[N, T, A]``, shorter rows padded with NaN (None without)."""
+    if rows is None:
+        return None
+    if len(rows) != n:
+        raise ValueError(f"{len(rows)} action sequences for {n} tasks")
+    arrays = [np.asarray(row, dtype=np.float64) for row in rows]
+    if any(a.ndim != 2 or a.shape[1] != arrays[0].shape[1] or not np.isfinite(a).all() for a in arrays):
+        raise ValueError("actions must be finite [T, A] lists with one action size")
+    out = np.full((n, max(len(a) for a in arrays), arrays[0].shape[1]), np.nan)
+    for i, a in enumerate(arrays):
+        out[i, :len(a)] = a
+    return out
