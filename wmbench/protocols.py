@@ -16,8 +16,7 @@ Every row records the protocol's name and `Protocol.sha256`; the report pairs ro
 protocol. ``wmbench eval --protocol NAME`` runs any entry exactly as the leaderboard ran its entries.
 
 * ``quick`` — the README's main job and the committed ``results/quick``: small datasets, one state model per
-  variant, the ``dev`` split (60 tasks per env), MPC executing the whole 5-step plan with the last-frame
-  objective, iterations 1 to 32, the Oracle at 8 iterations.
+  variant, the ``dev`` split (60 tasks per env), iterations 1 to 32, the Oracle at 16 iterations.
 * ``full`` — full datasets, three independently trained models per variant (training seeds 0, 1, 2: the
   replication unit for world-model claims), the 500-task ``test`` split, the Oracle's whole curve.
 
