@@ -7,7 +7,7 @@ objective and MPC execution (`wmbench.protocols.PAPER_PLANNER_SETTINGS`); open-l
 open-loop length (5 planning steps for ``near``, 10 for ``far``). Budgets are iterations from 1 to past CEM's
 convergence, so every curve can rise and the results are bit-reproducible; the time axis of the report is the
 measured seconds per plan call. The Oracle (CEM at 300 samples through the simulator) runs on the same tasks
-as the ceiling. ``quick`` is the README's main job (under 10 minutes on 2 CPU cores with ``--workers 2``).
+as the ceiling. ``quick`` is the README's main job (about 11 minutes on 2 CPU cores with ``--workers 2``).
 """
 
 from __future__ import annotations
