@@ -126,6 +126,7 @@ def _file(tmp_path: Path) -> str:
     ([*ORACLE_EVAL, "--seeds", "-1"], "seeds must be in [0, 2147483647]"),
     (["train", "wall", "--model-seed", "99999999999999999999"], "--model-seed must be in [0, 2147483647]"),
     (["train", "wall", "--model-seed", "-1"], "--model-seed must be in [0, 2147483647]"),
+    (["train", "wall", "--owm-rounds", "12"], "--owm-rounds and --owm-rollouts are for --variant owm"),
     (["reproduce", "table1", "--seeds", "99999999999999999999"], "seeds must be in [0, 2147483647]"),
     (["reproduce", "budget", "--env", "wall", "--threads", "2", "--seeds", "0,-1"], "seeds must be in"),
     # files and folders: missing, a file where a folder is expected, empty, names too long for the system
@@ -364,3 +365,10 @@ def test_user_facing_hints_name_commands_and_options_that_exist():
         assert command in commands, (command, rest)
         for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest):
             assert flag in flags[command], (command, flag)
+
+
+def test_train_options_override_the_training_config():
+    args = build_parser().parse_args(["train", "pusht", "--variant", "owm", "--owm-rounds", "12",
+                                      "--owm-rollouts", "512", "--patience", "3"])
+    config = cli.train_config(args)
+    assert (config.owm_rounds, config.owm_rollouts, config.patience, config.owm_steps) == (12, 512, 3, 250)

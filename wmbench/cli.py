@@ -208,7 +208,11 @@ def train_config(args: argparse.Namespace):
     """The ``TrainConfig`` of ``wmbench train``: the defaults, overridden by the options given."""
     from wmbench.training import TrainConfig
 
-    options = {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size, "patience": args.patience}
+    owm = {"owm_rounds": args.owm_rounds, "owm_rollouts": args.owm_rollouts}
+    if args.variant != "owm" and any(value is not None for value in owm.values()):
+        raise ValueError("--owm-rounds and --owm-rollouts are for --variant owm")
+    options = {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size, "patience": args.patience,
+               **owm}
     return TrainConfig(**{key: value for key, value in options.items() if value is not None})
 
 
@@ -504,6 +508,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int, help="windows per batch (default 256)")
     p.add_argument("--patience", type=int, help="validations without improvement before stopping "
                                                 "(default 8; 0 = never stop early)")
+    p.add_argument("--owm-rounds", type=_positive_int,
+                   help="OWM: rounds of plan, simulate, fine-tune (default 4)")
+    p.add_argument("--owm-rollouts", type=_positive_int,
+                   help="OWM: simulated GBP plans per round (default 128; the paper's code used about 6,000 "
+                        "in all)")
     p.add_argument("--overwrite", action="store_true", help="retrain even if a checkpoint exists")
     p.add_argument("--threads", type=_positive_int, default=1,
                    help="torch threads (default 1: small models train fastest on one thread, and 2+ "
