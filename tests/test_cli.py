@@ -372,3 +372,16 @@ def test_train_options_override_the_training_config():
                                       "--owm-rollouts", "512", "--patience", "3"])
     config = cli.train_config(args)
     assert (config.owm_rounds, config.owm_rollouts, config.patience, config.owm_steps) == (12, 512, 3, 250)
+
+
+def test_an_ad_hoc_objective_applies_to_every_planner_which_keeps_its_mpc_execution(tmp_path):
+    from wmbench.harness.schema import read_results
+
+    results = tmp_path / "results"
+    argv = ["eval", "--env", "wall", "--entry", "GBP,MPPI(samples=4),CEM(samples=4, topk=2)", "--budgets",
+            "it:1", "--n-tasks", "1", "--split", "dev", "--step-cap", "5", "--objective", "last", "--results",
+            str(results)]
+    assert main(argv) == 0
+    rows = read_results(results).drop_duplicates("entry").set_index("entry")
+    assert set(rows["objective"]) == {"last"} and set(rows["protocol"]) == {""}
+    assert rows["execute_steps"].to_dict() == {"GBP": 1, "MPPI(samples=4)": 1, "CEM(samples=4, topk=2)": 5}

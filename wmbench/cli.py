@@ -10,6 +10,7 @@ non-daemon thread running.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import os
 import select
@@ -310,21 +311,19 @@ def _eval_ad_hoc(args: argparse.Namespace, default: Protocol, command: str) -> t
 
     mode = args.mode or "mpc"
     budgets = parse_budgets(args.budgets or default.budgets)
-    groups = default.groups(tuple(args.entry))
-    if args.objective:  # one objective for all; each planner keeps its MPC execution
-        merged: dict[tuple[str, int], tuple[str, ...]] = {}
-        for (_, execute), names in groups.items():
-            merged[args.objective, execute] = (*merged.get((args.objective, execute), ()), *names)
-        groups = merged
+    if args.objective:  # one objective for every planner; each keeps its MPC execution
+        default = dataclasses.replace(default, objective=args.objective, planner_settings=tuple(
+            (name, args.objective, execute) for name, _, execute in default.planner_settings))
+    device, groups = _device(args), default.groups(tuple(args.entry))
     source = checkpoint_source(args.model or default.model, args.size or default.dataset_size, _home(args),
-                               device=_device(args), frozen=not args.trained)
+                               device=device, frozen=not args.trained)
     sweeps = [prepare(SweepConfig(entries=names, envs=args.env, budgets=budgets,
                                   seeds=args.seeds or default.seeds, mode=mode,
                                   split=args.split or default.split,
                                   levels=args.levels, n_tasks=args.n_tasks, step_cap=args.step_cap,
                                   objective=objective, horizon=default.horizon,
                                   execute_steps=execute_steps if mode == "mpc" else 1,
-                                  threads=1 if args.threads is None else args.threads, device=_device(args)),
+                                  threads=1 if args.threads is None else args.threads, device=device),
                       source) for (objective, execute_steps), names in groups.items()]
     results = _output_dir(args.results, "--results")
     failed = []
@@ -399,7 +398,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     if out is None:
         _check_writable(default_out_dir(args.what, args.preset), "the results directory (--out)")
     _check_home(args, "datasets", "models")
-    options = {}
     if args.what == "scaling":
         from wmbench.data import SIZES
 

@@ -97,13 +97,12 @@ class Protocol:
     def sweeps(self, mode: str, entries: tuple[str, ...]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
         """``(entries, SweepConfig settings)`` of ``mode`` besides envs and budgets: one per level and group
         of ``entries`` whose planners share their `planner_setting`."""
-        horizons = dict(self.open_loop_horizon)
+        horizons, groups = dict(self.open_loop_horizon), self.groups(entries).items()
         return [(names, {"seeds": self.seeds, "mode": mode, "split": self.split, "levels": (level,),
                          "n_tasks": self.n_tasks, "threads": self.threads, "objective": objective,
                          "horizon": self.horizon if mode == "mpc" else horizons[level],
                          "execute_steps": execute_steps if mode == "mpc" else 1})
-                for level in self.levels
-                for (objective, execute_steps), names in self.groups(entries).items()]
+                for level in self.levels for (objective, execute_steps), names in groups]
 
     def groups(self, entries: tuple[str, ...]) -> dict[tuple[str, int], tuple[str, ...]]:
         """``entries`` grouped by their planners' `planner_setting`, in first-seen order."""
