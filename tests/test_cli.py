@@ -310,7 +310,9 @@ def _bad_dataset(home: Path) -> Path:
 def test_data_list_says_built_not_built_or_corrupt(tmp_path, capsys):
     assert main(["data", "list", "--home", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == sum(map(len, DATASETS.values())) and all(line.endswith(" -") for line in lines)
+    assert len(lines) == sum(map(len, DATASETS.values())) and all(line.split()[5] == "-" for line in lines)
+    assert ("pusht-expert-v1        xl      10000 x 200  -       PushTPoker 40% (noise 0.1), expert 60% "
+            "(noise 0: 10%, 0.1: 20%, 0.25: 15%, 0.5: 15%)") in lines
     directory = _bad_dataset(tmp_path)
     assert main(["data", "list", "--home", str(tmp_path)]) == 0
     assert "wall-expert-v0         small     200 x 50   built" in capsys.readouterr().out

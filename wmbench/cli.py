@@ -186,7 +186,8 @@ def cmd_data(args: argparse.Namespace) -> None:
                 except data.DatasetError as exc:
                     status = "corrupt"
                     problems.append(f"{name} {size}: {exc}")
-                print(f"{name:<22} {size:<6} {spec.n_episodes:>6} x {spec.episode_len:<4} {status}")
+                shape = f"{spec.n_episodes:>6} x {spec.episode_len:<4}"
+                print(f"{name:<22} {size:<6} {shape} {status:<7} {spec.mix}")
         for line in problems:
             print(line)
         return

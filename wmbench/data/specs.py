@@ -98,6 +98,21 @@ class DatasetSpec:
     def pixels(self) -> bool:
         return "pixels" in self.obs_types
 
+    @property
+    def mix(self) -> str:
+        """The data mix in words, share of episodes per data policy and noise level, e.g. ``"expert 60%
+        (noise 0: 10%, 0.1: 20%, ...), PushTPoker 40% (noise 0.1)"``; the name ``*-expert-*`` is historical
+        (v1 is mostly not the clean expert)."""
+        shares: dict[str, list[tuple[float, float]]] = {}
+        for noise, probability, *policy in self.noise_mix:
+            shares.setdefault(policy[0] if policy else "expert", []).append((noise, probability))
+        parts = []
+        for policy, levels in shares.items():
+            noises = ", ".join(f"{noise:g}: {probability:.0%}" for noise, probability in levels)
+            detail = f"noise {levels[0][0]:g}" if len(levels) == 1 else f"noise {noises}"
+            parts.append(f"{policy} {sum(p for _, p in levels):.0%} ({detail})")
+        return ", ".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
