@@ -32,6 +32,7 @@ from wmbench.harness.entries import ORACLE, Entry, resolve_entry
 from wmbench.harness.episodes import MODES, EpisodeRecord, episode_records, run_episodes
 from wmbench.harness.executors import Executor, Job, Outcome, SerialExecutor
 from wmbench.harness.machine import device_name, machine_info
+from wmbench.harness.schedule import longest_first
 from wmbench.harness.schema import PARTS, SCHEMA_VERSION, write_part
 from wmbench.harness.transport import ModelPayload, pack, simulator, unpack, weights_hash
 from wmbench.harness.units import Unit
@@ -337,7 +338,7 @@ def run_sweep(sweep: SweepConfig | PreparedSweep, results_dir: str | Path, model
             if isinstance(model, Exception):
                 finish(unit, path, [{**row, **_machine(unit.threads)}
                                     for row in run_unit(unit, suites[unit.env], model)])
-        jobs = _jobs(config, [u for u, _ in todo.values()], suites, loaded, executor)
+        jobs = _jobs(config, longest_first([u for u, _ in todo.values()]), suites, loaded, executor)
         by_key = {job_key(unit): (unit, path) for unit, path in todo.values()}
         for job, done in executor.map(jobs):
             unit, path = by_key[job.key]
