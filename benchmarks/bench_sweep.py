@@ -11,8 +11,14 @@ executor's overhead per unit: ``(wall x slots - sum of unit seconds) / units`` a
 idle while the driver transports, schedules and writes; contention between units shows in the unit seconds
 instead). The load average is printed: on a shared machine the numbers are only indicative.
 
+``--uneven``: instead, 27 units of uneven size, GBP, CEM and GBP+OWM MPC on Wall at 4, 8 and 16 iterations, 3
+planner seeds, 30 tasks each (a CEM unit costs about 60 GBP units): the case in which the order units are
+handed out in decides the wall time (the sweep hands out the longest expected unit first,
+`wmbench.harness.schedule`). The ratio "with start-up" adds each executor's start-up (and its warm-up sweep)
+to its wall time.
+
     .venv/bin/python benchmarks/bench_sweep.py [--units 12] [--n-tasks 10] [--budget it:20] [--workers 2]
-                                               [--repeats 3]
+                                               [--repeats 3] [--uneven]
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from wmbench.planning import parse_budgets
 from wmbench.registry import make_env
 
 ENV = "pointmaze"
+UNEVEN_ENV, UNEVEN_ENTRIES = "wall", ("GBP", "CEM", "GBP+OWM")
 KEY = ["entry", "env", "task", "budget_value", "seed", "mode"]
 MACHINE = ["planning_seconds", "host", "concurrent_units", "command"]
 
@@ -60,14 +67,23 @@ class Recorder(Executor):
         self.inner.close()
 
 
+def sweep_config(seeds: tuple[int, ...], args: argparse.Namespace) -> SweepConfig:
+    """The benchmark's sweep for planner ``seeds``: uniform GBP units, or the ``--uneven`` mix."""
+    if args.uneven:
+        return SweepConfig(UNEVEN_ENTRIES, (UNEVEN_ENV,), parse_budgets("it:4,8,16"), seeds=seeds, mode="mpc",
+                           split="dev", n_tasks=30)
+    return SweepConfig(("GBP",), (ENV,), parse_budgets(args.budget), seeds=seeds, mode="mpc", split="dev",
+                       n_tasks=args.n_tasks)
+
+
 def sweep(executor: Executor, out: Path, seeds: tuple[int, ...], args: argparse.Namespace,
           model: torch.nn.Module) -> tuple[float, float]:
     """Wall seconds of one sweep into ``out``, and the sum of its units' seconds in the workers."""
-    config = SweepConfig(("GBP",), (ENV,), parse_budgets(args.budget), seeds=seeds, mode="mpc", split="dev",
-                         n_tasks=args.n_tasks)
+    config = sweep_config(seeds, args)
+    models = {(env, variant): model for env in config.envs for variant in ("base", "owm")}
     recorder = Recorder(executor)
     start = time.perf_counter()
-    run_sweep(config, out, {(ENV, "base"): model}, progress=False, executor=recorder)
+    run_sweep(config, out, models, progress=False, executor=recorder)
     return time.perf_counter() - start, sum(recorder.seconds)
 
 
@@ -78,12 +94,17 @@ def main() -> None:
     parser.add_argument("--budget", default="it:20", help="iteration budget per plan call")
     parser.add_argument("--workers", type=int, default=2, help="local worker processes (and Ray tasks)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds (executors interleaved; medians)")
+    parser.add_argument("--uneven", action="store_true", help="27 uneven units (see the module docstring)")
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = StateWorldModel(ENV, make_env(ENV).state_dim)
-    seeds = tuple(range(args.units))
-    print(f"{args.units} units of GBP MPC {args.budget} x {args.n_tasks} {ENV} tasks, {args.repeats} rounds; "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    env = UNEVEN_ENV if args.uneven else ENV
+    model = StateWorldModel(env, make_env(env).state_dim)
+    seeds = tuple(range(3 if args.uneven else args.units))
+    units = 27 if args.uneven else args.units
+    what = f"{', '.join(UNEVEN_ENTRIES)} MPC it:4,8,16 x 30 {env} tasks" if args.uneven else \
+        f"GBP MPC {args.budget} x {args.n_tasks} {env} tasks"
+    print(f"{units} units of {what}, {args.repeats} rounds; {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f}")
     makers = {"serial": (1, SerialExecutor),
               f"--workers {args.workers}": (args.workers, lambda: ProcessExecutor(args.workers)),
               "--executor ray": (args.workers, lambda: RayExecutor(workers=args.workers))}
@@ -103,13 +124,14 @@ def main() -> None:
                 busy.setdefault(name, []).append(seconds)
                 rows[name] = read_results(out).drop(columns=MACHINE).sort_values(KEY, ignore_index=True)
     serial_wall = statistics.median(walls["serial"])
-    print(f"{'executor':<16} {'start-up s':>10} {'sweep s':>8} {'throughput':>10} {'unit s':>7} "
-          f"{'overhead/unit':>14} {'same rows':>9}")
+    print(f"{'executor':<16} {'start-up s':>10} {'sweep s':>8} {'throughput':>10} {'with start-up':>13} "
+          f"{'unit s':>7} {'overhead/unit':>14} {'same rows':>9}")
     for name, (slots, _) in makers.items():
         wall = statistics.median(walls[name])
-        unit = statistics.median(busy[name]) / args.units
+        unit = statistics.median(busy[name]) / units
         overheads = [(w * slots - b) / b for w, b in zip(walls[name], busy[name], strict=True)]
-        print(f"{name:<16} {startup[name]:>10.1f} {wall:>8.1f} {serial_wall / wall:>9.2f}x {unit:>7.2f} "
+        print(f"{name:<16} {startup[name]:>10.1f} {wall:>8.1f} {serial_wall / wall:>9.2f}x "
+              f"{serial_wall / (wall + startup[name]):>12.2f}x {unit:>7.2f} "
               f"{statistics.median(overheads):>13.1%} {str(rows[name].equals(rows['serial'])):>9}")
     print(f"medians over {args.repeats} rounds; load average now {os.getloadavg()[0]:.1f}")
 
