@@ -119,8 +119,8 @@ def planner_rows(model: torch.nn.Module, cases: list[tuple[Planner, int, list[tu
         fwd = result.forward_evals * episodes * HORIZON / seconds
         bwd = result.backward_evals * episodes * HORIZON / seconds
         work = " + ".join(f"{'fwd+bwd' if backward else 'fwd'} {k * episodes}" for k, backward in works)
-        print(f"{planner.name:8s} {result.iterations:5d} {per_iter * 1e3:8.2f}ms {floor * 1e3:8.2f}ms "
-              f"{per_iter / floor - 1:8.0%} {fwd:12,.0f} {bwd:12,.0f}  {work}")
+        print(f"{type(planner).__name__:8s} {result.iterations:5d} {per_iter * 1e3:8.2f}ms "
+              f"{floor * 1e3:8.2f}ms {per_iter / floor - 1:8.0%} {fwd:12,.0f} {bwd:12,.0f}  {work}")
 
 
 def main() -> None:
