@@ -302,9 +302,12 @@ def mpc_summary(mpc_dir: Path) -> list[str]:
              "CEMThenGBP at 30 it is CEM under the row's objective and execution; at 130 it the same CEM "
              "followed by 100 GBP steps from its plan.", "",
              "| model: objective, steps per replan | 30 it (CEM) | 130 it (CEM + GBP) | 130 it - 30 it "
-             "| 130 it - committed CEM | 130 it - committed GBP of the model |", "|---|---|---|---|---|---|"]
+             "| 130 it - committed CEM | 130 it - committed GBP of the model "
+             "| 30 it - committed GBP of the model |",
+             "|---|---|---|---|---|---|---|"]
     rows = pd.concat([pd.read_parquet(p) for p in sorted(mpc_dir.glob("parts/*.parquet"))], ignore_index=True)
-    groups = rows.groupby(["objective", "execute_steps", "variant"], sort=False)
+    groups = sorted(rows.groupby(["objective", "execute_steps", "variant"]),  # CEM's settings first
+                    key=lambda g: (g[0][0] != "last", list(GBP_ENTRIES).index(g[0][2])))
     for (objective, steps, variant), df in groups:
         by = {b: df[df.budget_value == b].set_index("task").success.astype(bool).sort_index()
               for b in sorted(df.budget_value.unique())}
@@ -313,7 +316,9 @@ def mpc_summary(mpc_dir: Path) -> list[str]:
         cells += [paired(long.to_numpy(), short.loc[long.index].to_numpy())
                   if long is not None and short is not None else "",
                   *(paired(long.to_numpy(), ref.loc[long.index].to_numpy()) if long is not None else ""
-                    for ref in (cem, committed[variant]))]
+                    for ref in (cem, committed[variant])),
+                  paired(short.to_numpy(), committed[variant].loc[short.index].to_numpy())
+                  if short is not None else ""]
         lines.append(f"| {variant}: {objective}, {steps} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
