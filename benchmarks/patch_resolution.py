@@ -28,11 +28,19 @@ blur, encoder width / layers):
    cost) and with the blurred-pixel cost for anchors. This is the best a patch world model with that
    encoder could plan. Success rates with n and 95% Wilson intervals.
 
+4. Full world model (``--train NAME``): a patch world model with that encoder configuration trained on
+   PushT small by `wmbench.training.trainer.train` (``TrainConfig(model_options=..., steps=--train-steps)``,
+   checkpoint under ``$WMBENCH_HOME/patch-resolution/NAME``; diagnostics skipped), then CEM MPC through it
+   on the 30 ``near`` dev tasks at the paper's settings (300 samples / top 30, 30 iterations, last frame,
+   the whole 5-step plan executed; what ``wmbench eval --trained --model patch --entry CEM --budgets it:30
+   --levels near --split dev`` runs). Writes ``trained/NAME.json``.
+
 Each configuration writes ``results/pusht-patch-resolution/configs/<name>.json``; ``--report`` (run after
 each configuration) collects them into ``resolution.csv`` and ``RESOLUTION.md``. One torch thread throughout;
 all randomness seeded (``--seed``).
 
     .venv/bin/python benchmarks/patch_resolution.py --config g4-64-b8 --ceiling
+    .venv/bin/python benchmarks/patch_resolution.py --train g8-64-b8 --train-steps 1500 --report
     .venv/bin/python benchmarks/patch_resolution.py --report
 
 CPU cost (one core of a shared 2-core machine): MAE pre-training about 0.1-0.2 s per step (150-300 s at
@@ -44,6 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -237,6 +246,33 @@ def ceiling(model: torch.nn.Module, tasks: Any, samples: int, topk: int, iterati
             "cpu_seconds": time.process_time() - t0}
 
 
+def trained_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Train a full patch world model with configuration ``name`` and run CEM MPC through it (step 4)."""
+    from wmbench.models import checkpoint
+    from wmbench.training.config import TrainConfig
+    from wmbench.training.trainer import train
+
+    home = Path(os.environ.get("WMBENCH_HOME", Path.home() / ".cache" / "wmbench"))
+    home = home / "patch-resolution" / name
+    config = TrainConfig(model_options={**CONFIGS[name], "mae_steps": args.mae_steps}, steps=args.train_steps)
+    t0 = time.process_time()
+    path = train("pusht", "patch", home=home, seed=args.seed, config=config, progress=False, diagnose=False,
+                 dataset=load_dataset("pusht-expert-v1", "small"))
+    train_s = time.process_time() - t0
+    model = checkpoint.load(path)
+    stats = model.metadata["training"]
+    print(f"{name}: trained {stats['steps']} steps in {train_s:.0f} CPU s ({path})", flush=True)
+    near = load_tasks("pusht", "dev").select_levels(["near"])
+    res = ceiling(model, near.head(args.eval_tasks) if args.eval_tasks else near, 300, 30, 30, args.seed)
+    print(f"  CEM MPC near: {res['successes']}/{res['n']} ({res['low']:.2f}-{res['high']:.2f}) in "
+          f"{res['cpu_seconds']:.0f} s", flush=True)
+    return {"config": name, **CONFIGS[name], "train_steps": stats["steps"], "train_cpu_s": train_s,
+            "train_seconds": stats["seconds"], "stopped_early": stats["stopped_early"],
+            "val_metric": stats["val_metric"], "best_val": stats["best_val"],
+            "final_loss": stats["final_loss"], "checkpoint": str(path), "seed": args.seed,
+            **{f"cem_{k}": v for k, v in res.items()}}
+
+
 # ----------------------------------------------------------------------------------------------- driver
 def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
     options = CONFIGS[name]
@@ -322,6 +358,14 @@ def report(out: Path) -> pd.DataFrame:
         lines.append(f"| {r['config']} | {r['pretrain_cpu_s']:.0f} ({r['mae_steps']}) | {r['step_us']:.1f} | "
                      f"{r['frame_dim']} | {pop} | {_rate(r, 'ceiling_tokens')} | "
                      f"{_rate(r, 'ceiling_pixels')} | {_rate(r, 'ceiling_state')} |")
+    trained = [json.loads(p.read_text()) for p in sorted((out / "trained").glob("*.json"))]
+    if trained:
+        lines += ["", "| config (full world model) | train steps | train CPU s | val open-loop MSE | "
+                  "CEM 300/30 x 30 MPC near |", "|---" * 5 + "|"]
+        for t in trained:
+            r = pd.Series({k.replace("cem_", "x_"): v for k, v in t.items()})
+            lines.append(f"| {t['config']} | {t['train_steps']} | {t['train_cpu_s']:.0f} | {t['best_val']} | "
+                         f"{_rate(r, 'x')} |")
     table = out / "TABLES.md"
     table.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -340,6 +384,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--topk", type=int, default=10)
     parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--train", nargs="*", default=[], choices=sorted(CONFIGS),
+                        help="train a full patch world model with these configurations and plan through it")
+    parser.add_argument("--train-steps", type=int, default=None, help="predictor steps (default: by data)")
+    parser.add_argument("--eval-tasks", type=int, default=None, help="first N near tasks only (smoke tests)")
     parser.add_argument("--report", action="store_true", help="collect the configurations' results")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -348,6 +396,10 @@ def main() -> None:
     for name in args.config:
         result = run_config(name, args)
         (args.out / "configs" / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    for name in args.train:
+        (args.out / "trained").mkdir(parents=True, exist_ok=True)
+        result = trained_model(name, args)
+        (args.out / "trained" / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     if args.report:
         report(args.out)
 
