@@ -88,6 +88,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "g8-64-b4-w128l4": {"image_size": 64, "patch_size": 8, "blur": 4.0, "encoder_width": 128,
                         "encoder_layers": 4},
 }
+#: The pixel ceiling's largest frame: its rollouts are ``[episodes x samples, 6, dims]`` float64, twice
+#: (128 px: 49,152 dims, 30 x 100 candidates -> about 7 GB each; the run was killed for memory).
+MAX_PIXEL_DIMS = 3 * 64 * 64
 FAMILIES = ("rot", "shift", "mixed-small", "mixed-large")
 
 
@@ -311,6 +314,9 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
         near = suite.select_levels(["near"])
         embeds = {"tokens": model.encode, "pixels": lambda f: pixel_features(model, f)}
         for cost_name in args.ceiling_costs:
+            if cost_name == "pixels" and pixel_features(model, frames[:1]).shape[-1] > MAX_PIXEL_DIMS:
+                print(f"  ceiling pixels: skipped ({MAX_PIXEL_DIMS} dims at most)", flush=True)
+                continue
             planner_model = sim if cost_name == "state" else RenderedCost(sim, model, embeds[cost_name])
             res = ceiling(planner_model, near, args.samples, args.topk, args.iterations, args.seed)
             result.update({f"ceiling_{cost_name}_{k}": v for k, v in res.items()})
