@@ -2,7 +2,7 @@
 
 Units handed out in list order leave a long unit started last running alone at the end of a parallel sweep;
 handing out the longest first lets the short ones fill the gaps (the LPT rule). Only the order changes: every
-unit's rows are the same in any order.
+unit's rows are the same in any order. A serial sweep keeps its run order (env, entry, seed, budgets).
 
 `expected_cost` is a relative estimate, not a prediction of seconds: episodes x plan calls x iterations x
 model rollouts per iteration and episode x horizon x the cost of one model step. On the committed Table 1

@@ -338,7 +338,9 @@ def run_sweep(sweep: SweepConfig | PreparedSweep, results_dir: str | Path, model
             if isinstance(model, Exception):
                 finish(unit, path, [{**row, **_machine(unit.threads)}
                                     for row in run_unit(unit, suites[unit.env], model)])
-        jobs = _jobs(config, longest_first([u for u, _ in todo.values()]), suites, loaded, executor)
+        pending = [unit for unit, _ in todo.values()]  # in-process: one at a time, so in run order
+        jobs = _jobs(config, pending if executor.in_process else longest_first(pending), suites, loaded,
+                     executor)
         by_key = {job_key(unit): (unit, path) for unit, path in todo.values()}
         for job, done in executor.map(jobs):
             unit, path = by_key[job.key]
