@@ -54,6 +54,12 @@ class Entry:
     def planner_args(self) -> str:
         """Every keyword argument the planner is built with, its class defaults included, as a canonical
         ``"key=value, ..."`` string: a changed default is a changed setting (and a new unit identity)."""
+        return ", ".join(f"{k}={v!r}" for k, v in sorted(self.arguments.items()))
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """Every keyword argument the planner is built with, its class defaults included, read from its
+        constructor's signature (the planner is not built; invalid arguments: only the given ones)."""
         arguments = dict(self.kwargs)
         try:
             signature = inspect.signature(_planner_class(self.planner, self.name))
@@ -69,7 +75,7 @@ class Entry:
                     arguments.update(value)
                 elif kind is not inspect.Parameter.VAR_POSITIONAL:
                     arguments[name] = value
-        return ", ".join(f"{k}={v!r}" for k, v in sorted(arguments.items()))
+        return arguments
 
 
 #: The named entries. The five headline entries come first; GD, iCEM and GBP-CEM are extra baselines and

@@ -28,13 +28,14 @@ ROLLOUTS_PER_SECOND = 1e5
 
 
 def rollouts_per_iteration(unit: Unit) -> float:
-    """Forward-equivalent rollouts per episode and iteration of ``unit``'s planner, from its documented
-    population attributes: ``samples`` (default 1) x ``n_restarts`` (default 1), each with ``grad_steps``
-    gradient steps (default: 1 for a planner with an ``optimizer`` and no ``samples``, else 0)."""
-    planner = unit.entry.make_planner()
-    samples = getattr(planner, "samples", 1) * getattr(planner, "n_restarts", 1)
-    gradient_only = hasattr(planner, "optimizer") and not hasattr(planner, "samples")
-    grad_steps = getattr(planner, "grad_steps", 1 if gradient_only else 0)
+    """Forward-equivalent rollouts per episode and iteration of ``unit``'s planner, from its constructor's
+    population arguments (`Entry.arguments`; the planner is not built here): ``samples`` (default 1) x
+    ``n_restarts`` (default 1), each with ``grad_steps`` gradient steps (default: 1 for a planner with an
+    ``optimizer`` and no ``samples``, else 0)."""
+    arguments = unit.entry.arguments
+    samples = arguments.get("samples", 1) * arguments.get("n_restarts", 1)
+    gradient_only = "optimizer" in arguments and "samples" not in arguments
+    grad_steps = arguments.get("grad_steps", 1 if gradient_only else 0)
     forward = 0 if gradient_only else 1
     return float(samples * (forward + grad_steps * (1 + BACKWARD_COST)))
 
@@ -56,8 +57,8 @@ def expected_cost(unit: Unit) -> float:
 
 
 def longest_first(units: list[Unit]) -> list[Unit]:
-    """``units`` by decreasing `expected_cost`, ties in their given order. A planner that cannot be built
-    here costs 0 (it fails in its worker and gives error rows)."""
+    """``units`` by decreasing `expected_cost`, ties in their given order. A planner that cannot be
+    resolved here costs 0 (it fails in its worker and gives error rows)."""
     def cost(unit: Unit) -> float:
         try:
             return expected_cost(unit)
