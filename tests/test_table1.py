@@ -46,9 +46,28 @@ def test_table1_layout_intervals_and_paper_numbers():
     assert "Upper bound: sampling-based planning through the simulator" in table
 
 
-def test_table1_entries_name_the_variant():
+def test_table1_entries_name_the_variant_and_adam_cells_continue_the_named_curves():
     assert table1_entries("base") == ("GD", "GBP", "CEM")
-    assert table1_entries("awm") == ("GD@awm", "GBP@awm", "CEM@awm")
+    assert table1_entries("awm") == ("GD@awm", "GBP+AWM", "CEM@awm")
+    # the named entry and the older GBP@variant spelling fill the same cell
+    rows = _rows("GBP+OWM", "wall", "mpc", 100, 40) + _rows("GBP@awm", "wall", "mpc", 100, 60)
+    rows += _rows("MPPI", "wall", "mpc", 30, 90)
+    cells = table1_frame(pd.DataFrame(rows)).set_index(["variant", "planner"])["rate"]
+    assert cells.to_dict() == {("owm", "Adam"): pytest.approx(0.4), ("awm", "Adam"): pytest.approx(0.6)}
+
+
+def test_budget_claim_on_iteration_budgets_compares_planning_seconds_per_episode():
+    # CEM: 2 plan calls per episode at 1 s per call at 30 it; GBP: 10 calls at 0.02 s at 30 it
+    rows = _rows("CEM", "wall", "mpc", 8, 40, seconds=1.0) + _rows("CEM", "wall", "mpc", 30, 60, seconds=2.0)
+    rows += _rows("GBP+AWM", "wall", "mpc", 8, 50, seconds=0.1) + _rows("GBP+AWM", "wall", "mpc", 30, 65,
+                                                                         seconds=0.2)
+    claim = budget_claim(pd.DataFrame(rows), challengers=("GBP+AWM",)).iloc[0]
+    # in iterations GBP+AWM matches between 8 and 30 (CEM: between 8 and 30 too): the time fraction is
+    # (0.1 s, 0.2 s] / (1 s, 2 s], i.e. (5%, 20%], not a ratio of iterations
+    assert (claim["match_low"], claim["match_high"]) == (8, 30)
+    assert (claim["fraction_low"], claim["fraction_high"]) == pytest.approx((0.05, 0.2))
+    text = budget_claim_markdown(budget_claim(pd.DataFrame(rows), challengers=("GBP+AWM",)))
+    assert "| (5%, 20%] |" in text and "planning seconds per episode" in text
 
 
 def test_budget_claim_brackets_times_and_fractions():
@@ -114,6 +133,7 @@ def test_budget_claim_per_level_and_table1_pools_levels():
     ("wmbench reproduce budget --preset quick --model state", "BUDGET.md"),
     ("wmbench reproduce table1 --preset quick --model state", "TABLE1.md"),
     ("wmbench run --preset quick", None),
+    ("wmbench run --preset full", "TABLE1.md"),
 ])
 def test_report_writes_the_reproduction_summary_of_reproduce_rows(command, written, tmp_path):
     from wmbench.harness.schema import write_part
@@ -123,13 +143,17 @@ def test_report_writes_the_reproduction_summary_of_reproduce_rows(command, writt
     for budget, cem, gbp in [(0.1, 3, 5), (1.0, 7, 6)]:
         rows += _rows("CEM", "wall", "mpc", budget, cem, n=10, kind="seconds", command=command)
         rows += _rows("GBP", "wall", "mpc", budget, gbp, n=10, kind="seconds", command=command)
+    if command.endswith("full"):  # a run holding Table 1's cells gets both summaries
+        rows += _rows("GD", "wall", "mpc", 100, 2, n=10, command=command)
+        written = {"TABLE1.md", "BUDGET.md"}
     results = tmp_path / "results"
     for i, unit in enumerate(pd.DataFrame(rows).groupby("unit_id")):
         write_part(unit[1].to_dict("records"), results / "parts" / f"{i}.parquet")
     report(results)
-    assert sorted(p.name for p in results.glob("*.md")) == sorted({"leaderboard.md", written} - {None})
-    if written == "BUDGET.md":
-        text = (results / written).read_text()
+    written = written if isinstance(written, set) else {written} - {None}
+    assert sorted(p.name for p in results.glob("*.md")) == sorted({"leaderboard.md", *written})
+    if written == {"BUDGET.md"}:
+        text = (results / "BUDGET.md").read_text()
         assert f"Runs: `{command}`" in text and f"`wmbench report {results}`" in text
         assert ("| wall | mpc, seconds | all | GBP | 70% | (0.1 s, 1 s] budget; measured 0.1–1 s | "
                 "> 1 s budget; measured 1 s |") in text
@@ -137,6 +161,7 @@ def test_report_writes_the_reproduction_summary_of_reproduce_rows(command, writt
     if written:
         extra = _rows("CEM", "wall", "mpc", 3.0, 7, n=10, kind="seconds", command="wmbench eval ...")
         write_part(extra, results / "parts" / "extra.parquet")
-        (results / written).unlink()
+        for name in written:
+            (results / name).unlink()
         report(results)
-        assert not (results / written).exists()
+        assert not any((results / name).exists() for name in written)

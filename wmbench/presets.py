@@ -1,13 +1,18 @@
 """Named end-to-end runs: build datasets, train world models, evaluate entries, write the report.
 
-A preset is a named protocol (`wmbench.protocols`: ``quick``, ``full``) plus what runs under it, the
-headline entries on every env. Every protocol evaluates on the default task suites (PushT v2, PointMaze and
+A preset is a named protocol (`wmbench.protocols`: ``quick``, ``full``) plus what runs under it: entries
+on every env (``quick``: the five headline entries; ``full``: the four the paper reports, and Table 1's other
+cells into the same folder). Every protocol evaluates on the default task suites (PushT v2, PointMaze and
 Wall v1) level by level (``near`` and ``far``, each with its own MPC step cap), each planner with the paper's
 objective and MPC execution (`wmbench.protocols.PAPER_PLANNER_SETTINGS`); open-loop plans cover the level's
-open-loop length (5 planning steps for ``near``, 10 for ``far``). Budgets are iterations from 1 to past CEM's
+open-loop length (5 planning steps for ``near``, 10 for ``far``). Budgets are iterations from 1 to CEM's
 convergence, so every curve can rise and the results are bit-reproducible; the time axis of the report is the
 measured seconds per plan call. The Oracle (CEM at 300 samples through the simulator) runs on the same tasks
 as the ceiling. ``quick`` is the README's main job (about 11 minutes on 2 CPU cores with ``--workers 2``).
+
+Table 1's cells (`table1_sweeps`): GD and Adam GBP through every variant at the paper's budgets (300 steps
+open-loop, 100 per MPC replan), CEM through every variant and the Oracle at 30 iterations. In ``full`` the
+Adam cells continue the GBP curves, and CEM's base cell and the Oracle's are units the curves already ran.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from wmbench.harness.entries import HEADLINE_ENTRIES
+from wmbench.harness.entries import HEADLINE_ENTRIES, PAPER_ENTRIES
 from wmbench.harness.executors import Executor, Job
 from wmbench.protocols import PROTOCOLS, Protocol
 from wmbench.training.config import VARIANTS, TrainConfig
@@ -29,24 +34,31 @@ from wmbench_envs import ENVS
 @dataclass(frozen=True)
 class Preset(Protocol):
     """An end-to-end run: a `Protocol` (its fields first) and what to run under it,
-    the ``entries`` on the ``envs``; ``frozen``: plan through the frozen reference models where wmbench ships
-    them ([`wmbench.models.zoo`][wmbench.models.zoo]) instead of training."""
+    the ``entries`` on the ``envs``, and with ``table1`` Table 1's cells (`table1_sweeps`); ``frozen``: plan
+    through the frozen reference models where wmbench ships them ([`wmbench.models.zoo`][wmbench.models.zoo])
+    instead of training."""
 
     entries: tuple[str, ...] = HEADLINE_ENTRIES
     envs: tuple[str, ...] = tuple(ENVS)
     frozen: bool = True
+    table1: bool = False
 
 
-#: One preset per named protocol, running the headline entries on every env.
-PRESETS = {name: Preset(**protocol.settings) for name, protocol in PROTOCOLS.items()}
+#: One preset per named protocol: ``quick`` runs the headline entries, ``full`` the paper's and Table 1.
+PRESETS = {"quick": Preset(**PROTOCOLS["quick"].settings),
+           "full": Preset(**PROTOCOLS["full"].settings, entries=PAPER_ENTRIES, table1=True)}
+#: Table 1's budgets per mode and planner family (the paper's: GBP steps, CEM iterations).
+TABLE1_BUDGETS = {"open-loop": {"gbp": "it:300", "cem": "it:30"}, "mpc": {"gbp": "it:100", "cem": "it:30"}}
 
 
 @dataclass
 class RunOutcome:
-    """Where a run's report went, and one line per sweep unit that failed (error rows were written)."""
+    """Where a run's report went, one line per sweep unit that failed (error rows were written), and the
+    wall seconds of each stage in the order run (`run`)."""
 
     report: Path
     failed: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def get_preset(name: str) -> Preset:
@@ -57,9 +69,10 @@ def get_preset(name: str) -> Preset:
 
 def prepare_models(preset: Preset, home: Path | None = None, progress: bool = True,
                    executor: Executor | None = None, config: TrainConfig | None = None,
-                   device: str = "cpu") -> None:
+                   device: str = "cpu") -> dict[str, float]:
     """Build the preset's datasets and train its world models (every variant, every model seed) on
-    ``device`` with ``config`` (default ``TrainConfig()``), reusing what already exists.
+    ``device`` with ``config`` (default ``TrainConfig()``), reusing what already exists; returns the wall
+    seconds of the two stages (``datasets``, ``training``).
 
     Models the zoo ships (``preset.frozen``) are neither trained nor need their dataset. Datasets are built
     here. Without an executor (or with an in-process one) the models train here, one after the other, on
@@ -71,18 +84,21 @@ def prepare_models(preset: Preset, home: Path | None = None, progress: bool = Tr
     from wmbench import data, training
 
     config = config or TrainConfig()
+    start = time.perf_counter()
     todo = [(seed, env) for seed in preset.model_seeds for env in preset.envs
             if not _frozen(preset, env, seed)]
     for env in dict.fromkeys(env for _, env in todo):
         data.build(data.default_dataset(env), preset.dataset_size, home=home, progress=progress)
+    built = time.perf_counter()
     if executor is not None and not executor.in_process:
         _train_jobs(preset, todo, home, progress, executor, config, device)
-        return
-    torch.set_num_threads(preset.threads)
-    for seed, env in todo:
-        for variant in VARIANTS:
-            training.train(env, preset.model, variant, preset.dataset_size, home=home, seed=seed,
-                           config=config, progress=progress, device=device)
+    else:
+        torch.set_num_threads(preset.threads)
+        for seed, env in todo:
+            for variant in VARIANTS:
+                training.train(env, preset.model, variant, preset.dataset_size, home=home, seed=seed,
+                               config=config, progress=progress, device=device)
+    return {"datasets": built - start, "training": time.perf_counter() - built}
 
 
 def _frozen(preset: Preset, env: str, seed: int) -> bool:
@@ -144,46 +160,85 @@ def _train_jobs(preset: Preset, todo: list[tuple[int, str]], home: Path | None, 
 def run_preset(name: str, out_dir: Path, home: Path | None = None, progress: bool = True,
                leaderboard: Path | None = None, executor: Executor | None = None,
                threads: int | None = None, device: str = "cpu", trained: bool = False) -> RunOutcome:
-    """Run preset ``name`` end to end into ``out_dir``, training and planning on ``device``; returns the
-    leaderboard path and failed units.
+    """Run preset ``name`` end to end into ``out_dir`` (`run`); ``threads`` overrides the preset's torch
+    threads per job; ``trained`` plans through models trained under ``home`` (trained first if missing)
+    instead of the frozen reference models."""
+    preset = replace(get_preset(name), frozen=not trained)
+    preset = preset if threads is None else replace(preset, threads=threads)
+    command = f"wmbench run --preset {name}" + ("" if device == "cpu" else f" --device {device}") \
+        + (" --trained" if trained else "")
+    return run(preset, out_dir, command, home, progress, leaderboard, executor, device)
 
-    ``executor`` runs the training jobs and the sweep units (default: serially here); ``threads`` overrides
-    the preset's torch threads per job; ``trained`` plans through models trained under ``home`` (trained
-    first if missing) instead of the frozen reference models.
-    """
+
+def run(preset: Preset, out_dir: Path, command: str, home: Path | None = None, progress: bool = True,
+        leaderboard: Path | None = None, executor: Executor | None = None, device: str = "cpu",
+        config: TrainConfig | None = None) -> RunOutcome:
+    """Build, train (with ``config``, default ``TrainConfig()``), evaluate and report ``preset`` into
+    ``out_dir``, training and planning on ``device``; ``command`` is recorded in the rows. ``executor`` runs
+    the training jobs and the sweep units (default: serially here). Prints and returns the wall seconds of
+    each stage: datasets, training, each sweep family of `evaluate`, the report."""
     from wmbench.models.device import resolve_device
     from wmbench.report import report
 
-    preset = replace(get_preset(name), frozen=not trained)
-    preset = preset if threads is None else replace(preset, threads=threads)
     device = resolve_device(device)
+    stages = prepare_models(preset, home, progress, executor, config, device)
+    failed = evaluate(preset, out_dir, home, command, progress, executor, device, stages=stages)
     start = time.perf_counter()
-    prepare_models(preset, home, progress, executor, device=device)
-    trained = time.perf_counter()
-    command = f"wmbench run --preset {name}" + ("" if device == "cpu" else f" --device {device}") \
-        + (" --trained" if trained else "")
-    failed = evaluate(preset, out_dir, home, command, progress, executor, device)
-    done = time.perf_counter()
     out = report(out_dir, out_dir if leaderboard is None else leaderboard.parent,
                  plots_dir=out_dir / "plots")
-    print(f"preset {name}: data + training {trained - start:.0f} s, evaluation {done - trained:.0f} s, "
-          f"total {time.perf_counter() - start:.0f} s; leaderboard: {out}")
-    return RunOutcome(out, failed)
+    stages["report"] = time.perf_counter() - start
+    print(f"{preset.name}: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in stages.items())
+          + f"; total {sum(stages.values()):.0f} s; leaderboard: {out}")
+    return RunOutcome(out, failed, stages)
 
 
 def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, progress: bool = True,
-             executor: Executor | None = None, device: str = "cpu", oracle: bool = True) -> list[str]:
-    """Sweep the preset's entries (through the world models of every model seed) and, with ``oracle``, the
-    Oracle over its modes and levels into ``out_dir``; returns one line per failed unit."""
+             executor: Executor | None = None, device: str = "cpu", oracle: bool = True,
+             stages: dict[str, float] | None = None) -> list[str]:
+    """Sweep the preset's entries (through the world models of every model seed), with ``oracle`` the
+    Oracle, and with ``preset.table1`` Table 1's other cells, over its modes and levels into ``out_dir``;
+    returns one line per failed unit. Adds each family's wall seconds to ``stages`` (``curves``,
+    ``Oracle``, ``Table 1``)."""
+    stages = {} if stages is None else stages
     failed = []
     for mode in preset.modes:
-        sweeps = [(preset.entries, preset.budgets)]
+        sweeps = [("curves", preset.entries, preset.budgets)]
         if oracle and preset.oracle_budgets is not None:
-            sweeps.append((("Oracle",), preset.oracle_budgets))
-        for entries, budgets in sweeps:
+            sweeps.append(("Oracle", ("Oracle",), preset.oracle_budgets))
+        if preset.table1:
+            sweeps += [("Table 1", *sweep) for sweep in _table1_to_run(preset, mode, oracle)]
+        for stage, entries, budgets in sweeps:
+            start = time.perf_counter()
             failed += sweep_levels(preset, entries, budgets, mode, out_dir, home, command, progress, executor,
                                    device)
+            stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - start
     return failed
+
+
+def _table1_to_run(preset: Preset, mode: str, oracle: bool) -> list[tuple[tuple[str, ...], str]]:
+    """`table1_sweeps` less the cells the preset's curves (and with ``oracle`` its Oracle) already ran."""
+    from wmbench.planning import parse_budgets
+
+    ran = {entry: set(parse_budgets(preset.budgets)) for entry in preset.entries}
+    if oracle and preset.oracle_budgets is not None:
+        ran["Oracle"] = set(parse_budgets(preset.oracle_budgets))
+    sweeps = []
+    for entries, budgets in table1_sweeps(mode):
+        todo = tuple(e for e in entries if not set(parse_budgets(budgets)) <= ran.get(e, set()))
+        if todo and (oracle or todo != ("Oracle",)):
+            sweeps.append((todo, budgets))
+    return sweeps
+
+
+def table1_sweeps(mode: str) -> list[tuple[tuple[str, ...], str]]:
+    """Table 1's cells in ``mode`` as ``(entries, budgets)``: GD and Adam GBP through every variant, CEM
+    through every variant, and the Oracle, at `TABLE1_BUDGETS`."""
+    from wmbench.report.table1 import table1_entries
+
+    entries = [table1_entries(variant) for variant in VARIANTS]
+    budgets = TABLE1_BUDGETS[mode]
+    return [(tuple(name for gd, adam, _ in entries for name in (gd, adam)), budgets["gbp"]),
+            (tuple(cem for *_, cem in entries), budgets["cem"]), (("Oracle",), budgets["cem"])]
 
 
 def protocol_preset(name: str, entries: tuple[str, ...], envs: tuple[str, ...], home: Path | None = None,

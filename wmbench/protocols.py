@@ -18,7 +18,8 @@ protocol. ``wmbench eval --protocol NAME`` runs any entry exactly as the leaderb
 * ``quick`` — the README's main job and the committed ``results/quick``: small datasets, one state model per
   variant, the ``dev`` split (60 tasks per env), iterations 1 to 32, the Oracle at 16 iterations.
 * ``full`` — full datasets, three independently trained models per variant (training seeds 0, 1, 2: the
-  replication unit for world-model claims), the 500-task ``test`` split, the Oracle's whole curve.
+  replication unit for world-model claims), the 500-task ``test`` split, iterations 1 to 30 (CEM's budget in
+  the paper, so the curves' last points are Table 1's CEM cells), the Oracle at 30 iterations.
 
 Change a protocol's settings only together with its ``version``.
 """
@@ -33,6 +34,8 @@ from typing import Any
 
 #: Iteration budgets per plan call: from one iteration to past CEM's convergence (30 iterations).
 ITERATION_GRID = "it:1,2,4,8,16,32"
+#: ``full``'s grid: from one iteration to the paper's CEM budget, whose units Table 1 then shares.
+PAPER_GRID = "it:1,2,4,8,16,30"
 #: (registered planner, objective weighting, planning steps MPC executes per replan), as in the paper's code.
 PAPER_PLANNER_SETTINGS: tuple[tuple[str, str, int], ...] = (
     ("GBP", "exponential", 1), ("GBP-CEM", "exponential", 1), ("MPPI", "last", 1),
@@ -125,7 +128,8 @@ class Protocol:
 
 PROTOCOLS: dict[str, Protocol] = {
     "quick": Protocol("quick", "small", "dev", version=2, oracle_budgets="it:16"),
-    "full": Protocol("full", "full", "test", version=2, model_seeds=(0, 1, 2)),
+    "full": Protocol("full", "full", "test", version=3, model_seeds=(0, 1, 2), budgets=PAPER_GRID,
+                     oracle_budgets="it:30"),
 }
 #: The protocol of ``wmbench eval`` without ``--protocol`` or setting options.
 DEFAULT = "quick"

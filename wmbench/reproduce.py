@@ -30,10 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from wmbench.harness.executors import Executor
-from wmbench.presets import Preset, RunOutcome, get_preset, prepare_models, sweep_levels
-from wmbench.training.config import VARIANTS
+from wmbench.presets import (
+    TABLE1_BUDGETS,
+    Preset,
+    RunOutcome,
+    get_preset,
+    prepare_models,
+    sweep_levels,
+    table1_sweeps,
+)
 
-TABLE1_BUDGETS = {"open-loop": {"gbp": "it:300", "cem": "it:30"}, "mpc": {"gbp": "it:100", "cem": "it:30"}}
 BUDGET_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM")
 BUDGET_SECONDS = "0.003,0.01,0.03,0.1,0.3,1,3,10"
 #: The data-scaling study: entries by budget family (the paper's MPC budgets), its dataset sizes and tasks.
@@ -115,18 +121,13 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
                      split: str = "test", trained: bool = False, n_tasks: int | None = None) -> RunOutcome:
     """Train (if needed: ``trained``, or models the zoo does not ship), run every Table 1 cell and the Oracle
     on ``device`` (the first ``n_tasks`` tasks per level, default all), and write ``TABLE1.md``."""
-    from wmbench.report.table1 import table1_entries
-
-    entries = [table1_entries(variant) for variant in VARIANTS]
+    sweeps = table1_sweeps("mpc")
     run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
-                 (*(name for names in entries for name in names), "Oracle"), TABLE1_BUDGETS["mpc"]["cem"],
+                 tuple(name for names, _ in sweeps for name in names), TABLE1_BUDGETS["mpc"]["cem"],
                  trained, n_tasks)
-    families = {"gbp": tuple(name for gd, adam, _ in entries for name in (gd, adam)),
-                "cem": tuple(name for *_, name in entries)}
-    for mode, budgets in TABLE1_BUDGETS.items():
-        for family, names in families.items():
-            _sweep(run, names, budgets[family], mode)
-        _sweep(run, ("Oracle",), budgets["cem"], mode)
+    for mode in TABLE1_BUDGETS:
+        for names, budgets in table1_sweeps(mode):
+            _sweep(run, names, budgets, mode)
     return _finish(run, "TABLE1.md")
 
 

@@ -91,8 +91,10 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in (
     Entry("GBP-CEM", "base", "GBP-CEM"),
     Entry("Oracle", ORACLE, "Oracle", upper_bound=True),
 )}
-#: The five entries of the paper's comparison, in display order.
+#: The five headline entries, in display order.
 HEADLINE_ENTRIES = ("GBP", "GBP+OWM", "GBP+AWM", "CEM", "MPPI")
+#: The headline entries the paper reports (it has no MPPI result).
+PAPER_ENTRIES = HEADLINE_ENTRIES[:4]
 
 
 def _planner_class(planner: str, entry: str) -> type:

@@ -1,6 +1,7 @@
 """Reports regenerated from results Parquet only: success-vs-budget plots, leaderboard.md, and for the rows of
-``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md`` (``wmbench reproduce scaling``'s
-folders together: ``SCALING.md`` and its figure). Every file is written atomically
+``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md`` (both for a ``wmbench run`` whose
+rows hold Table 1's cells, as ``full``'s do; ``wmbench reproduce scaling``'s folders together:
+``SCALING.md`` and its figure). Every file is written atomically
 ([`wmbench.io.atomic_path`][wmbench.io.atomic_path]): a failed report leaves the previous files whole."""
 
 from __future__ import annotations
@@ -105,15 +106,22 @@ def _report_scaling(dirs: list[Path], frames: list[pd.DataFrame], out_dir: Path,
     return path
 
 
-def _write_reproduction(rows: pd.DataFrame, out_dir: Path, command: str) -> Path | None:
-    """``TABLE1.md`` / ``BUDGET.md`` when all ``rows`` share one ``wmbench reproduce WHAT`` command."""
+def _write_reproduction(rows: pd.DataFrame, out_dir: Path, command: str) -> list[Path]:
+    """``TABLE1.md`` / ``BUDGET.md`` when all ``rows`` share one ``wmbench reproduce WHAT`` command, both
+    when they share one ``wmbench run`` command and hold Table 1's GD cells."""
     commands = rows["command"].unique()
     words = str(commands[0]).split() if len(commands) == 1 else []
-    if words[:2] != ["wmbench", "reproduce"] or len(words) < 3 or words[2] not in REPRODUCTIONS:
-        return None
-    name, title, body = REPRODUCTIONS[words[2]]
-    path = out_dir / name
-    atomic_write_text(path, f"# {title} on this machine\n\nRuns: `{commands[0]}` (rerunning it resumes). "
-                      f"This file, `leaderboard.md` and `plots/`: `{command}`. Curves, paired comparisons "
-                      f"and the Oracle ceiling: `leaderboard.md`.\n\n{body(rows)}")
-    return path
+    if words[:2] == ["wmbench", "reproduce"] and len(words) > 2 and words[2] in REPRODUCTIONS:
+        summaries = [words[2]]
+    elif words[:2] == ["wmbench", "run"] and rows["entry"].str.partition("@")[0].eq("GD").any():
+        summaries = list(REPRODUCTIONS)
+    else:
+        return []
+    paths = []
+    for summary in summaries:
+        name, title, body = REPRODUCTIONS[summary]
+        paths.append(out_dir / name)
+        atomic_write_text(paths[-1], f"# {title} on this machine\n\nRuns: `{commands[0]}` (rerunning it "
+                          f"resumes). This file, `leaderboard.md` and `plots/`: `{command}`. Curves, paired "
+                          f"comparisons and the Oracle ceiling: `leaderboard.md`.\n\n{body(rows)}")
+    return paths

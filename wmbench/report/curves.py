@@ -61,6 +61,13 @@ class Reach:
     measured_low: float
     measured_high: float
 
+    @property
+    def seconds(self) -> Bracket:
+        """The measured seconds bracketed as the budget is: at most the first point's, between the
+        bracket's ends', or more than the last point's when never reached."""
+        return Bracket(0.0 if self.budget.low == 0 else self.measured_low,
+                       math.inf if math.isinf(self.budget.high) else self.measured_high)
+
     def format(self, kind: str) -> str:
         """E.g. ``(0.3 s, 1 s] budget; measured 0.29–0.37 s`` for budgets of ``kind``."""
         text = f"{self.budget.format(f' {UNITS[kind]}')} budget"
@@ -75,13 +82,14 @@ def seconds_range(low: float, high: float) -> str:
     return f"{low_text} s" if low_text == high_text else f"{low_text}–{high_text} s"
 
 
-def time_to_reach(curve: pd.DataFrame, target: float, rate: str = "rate") -> Reach:
-    """Where ``curve`` (one entry's summary rows: ``budget_value``, ``rate``, ``seconds_per_call``) first has
+def time_to_reach(curve: pd.DataFrame, target: float, rate: str = "rate", seconds: str = "seconds_per_call"
+                  ) -> Reach:
+    """Where ``curve`` (one entry's summary rows: ``budget_value``, ``rate``, ``seconds``) first has
     ``rate >= target``: bracketed by its budgets, with the measured seconds at the bracket's ends."""
     curve = curve.sort_values("budget_value")
     reached = (curve[rate] >= target).to_numpy()
     budgets = curve["budget_value"].to_numpy(float)
-    seconds = curve["seconds_per_call"].to_numpy(float)
+    seconds = curve[seconds].to_numpy(float)
     if not reached.any():
         ends = [len(curve) - 1]
         bracket = Bracket(budgets[-1], math.inf)

@@ -46,7 +46,8 @@ def summarise(results: pd.DataFrame, by: list[str] = GROUP) -> pd.DataFrame:
 
     Columns: episodes ``n``, ``successes``, ``rate`` with its 95% Wilson interval ``low``/``high``, ``errors``
     and ``overruns`` counts, the number of world ``models`` (training seeds) pooled, and the measured cost per
-    plan call (``seconds_per_call``; ``evals_per_call`` = forward + backward model evaluations per episode).
+    plan call (``seconds_per_call``; ``evals_per_call`` = forward + backward model evaluations per episode)
+    and per episode (``seconds_per_episode``: planning seconds, every replan's call included).
     Error rows count as failures.
     """
     df = results.assign(evals=results["forward_evals"] + results["backward_evals"],
@@ -63,6 +64,7 @@ def summarise(results: pd.DataFrame, by: list[str] = GROUP) -> pd.DataFrame:
     calls = agg["replans"].where(agg["replans"] > 0, np.nan)
     agg["seconds_per_call"] = agg["seconds"] / calls
     agg["evals_per_call"] = agg["evals"] / calls
+    agg["seconds_per_episode"] = agg["seconds"] / agg["n"]
     return agg.drop(columns=["seconds", "evals", "replans"])
 
 

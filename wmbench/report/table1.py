@@ -1,8 +1,9 @@
 """The paper's Table 1 and its time-budget claim, rebuilt from results Parquet with 95% Wilson intervals.
 
 Table 1 rows are (world-model variant x control mode), columns (env x planner), planners identified by the
-entry names the reproduction runs: ``GD[@variant]`` (plain gradient descent GBP), ``GBP[@variant]`` (Adam) and
-``CEM[@variant]``. Each cell shows our success %, its interval, the episode count and the paper's number.
+entry names the reproduction runs (`table1_cell`): ``GD[@variant]`` (plain gradient descent GBP), ``GBP``,
+``GBP+OWM``, ``GBP+AWM`` or ``GBP@variant`` (Adam) and ``CEM[@variant]``. Each cell shows our success %, its
+interval, the episode count and the paper's number.
 """
 
 from __future__ import annotations
@@ -11,20 +12,33 @@ import math
 
 import pandas as pd
 
+from wmbench.harness.entries import ENTRIES
 from wmbench.report.curves import Bracket, Reach, time_to_reach
 from wmbench.report.integrity import check
 from wmbench.report.paper import CELLS, FOOTNOTED, TABLE1, VARIANT_LABELS
 from wmbench.report.stats import GROUP, summarise
 
-#: Entry name prefix -> Table 1 planner column.
-PLANNER_OF_ENTRY = {"GD": "GD", "GBP": "Adam", "CEM": "CEM"}
+#: Named entry -> Table 1 planner column.
+PLANNER_OF_ENTRY = {"GD": "GD", "GBP": "Adam", "GBP+OWM": "Adam", "GBP+AWM": "Adam", "CEM": "CEM"}
 MODE_LABELS = {"open-loop": "open-loop", "mpc": "+ MPC"}
 
 
+def table1_cell(entry: str) -> tuple[str, str] | None:
+    """``(planner column, variant)`` of an entry name ``NAME[@variant]`` with ``NAME`` in
+    `PLANNER_OF_ENTRY` (the variant is the named entry's own unless given), else None."""
+    name, _, variant = entry.partition("@")
+    if name not in PLANNER_OF_ENTRY:
+        return None
+    return PLANNER_OF_ENTRY[name], variant or ENTRIES[name].variant
+
+
 def table1_entries(variant: str) -> tuple[str, str, str]:
-    """The (GD, Adam, CEM) entry names planning through ``variant``."""
+    """The (GD, Adam, CEM) entry names planning through ``variant``: Adam's is the named entry of that
+    variant (``GBP``, ``GBP+OWM``, ``GBP+AWM``), so its Table 1 cell continues its curve."""
     suffix = "" if variant == "base" else f"@{variant}"
-    return tuple(f"{prefix}{suffix}" for prefix in PLANNER_OF_ENTRY)
+    adam = next(name for name, column in PLANNER_OF_ENTRY.items()
+                if column == "Adam" and ENTRIES[name].variant == variant)
+    return f"GD{suffix}", adam, f"CEM{suffix}"
 
 
 def table1_frame(results: pd.DataFrame) -> pd.DataFrame:
@@ -45,9 +59,9 @@ def _largest_budgets(results: pd.DataFrame) -> pd.DataFrame:
 def _table1_cells(summary: pd.DataFrame) -> pd.DataFrame:
     """The world-model entries of `_largest_budgets` as Table 1 cells, with the paper's numbers."""
     summary = summary[~summary["upper_bound"]]
-    base = summary["entry"].str.partition("@")
-    summary = summary.assign(planner=base[0].map(PLANNER_OF_ENTRY),
-                             variant=base[2].where(base[2] != "", "base"))
+    cells = [table1_cell(entry) for entry in summary["entry"]]
+    summary = summary.assign(planner=[cell and cell[0] for cell in cells],
+                             variant=[cell and cell[1] for cell in cells])
     summary = summary.dropna(subset=["planner"])
     keys = zip(summary["variant"], summary["mode"], summary["env"], summary["planner"], strict=True)
     summary["paper"] = [TABLE1.get((v, m), {}).get((e, p), math.nan) for v, m, e, p in keys]
@@ -105,10 +119,12 @@ def budget_claim(results: pd.DataFrame, reference: str = "CEM",
     measured at the bracket's ends beside them (``*_measured_low``/``*_measured_high``).
     ``reference_best``: the reference's best success over budgets; ``reference_*``: where the reference first
     reaches it; ``match_*``: where the challenger's success first reaches it; ``fraction_*``: the range of
-    match budget / reference budget over both brackets. ``ci_*`` relax "reaches" to "its 95% Wilson interval
-    contains the reference's best" (statistically indistinguishable). ``concurrent``: some of these rows were
-    timed while other units ran on the same host. Rows are checked first
-    ([`wmbench.report.integrity.check`][wmbench.report.integrity.check]).
+    match budget / reference budget over both brackets for seconds budgets (per plan call), and for iteration
+    or evaluation budgets, whose units differ between planners, of the measured planning seconds per
+    episode (``*_measured_*`` are then per episode: planners that replan at different rates compare whole).
+    ``ci_*`` relax "reaches" to "its 95% Wilson interval contains the reference's best" (statistically
+    indistinguishable). ``concurrent``: some of these rows were timed while other units ran on the same
+    host. Rows are checked first ([`wmbench.report.integrity.check`][wmbench.report.integrity.check]).
     """
     rows = check(results).rows
     summary = summarise(rows)
@@ -120,16 +136,19 @@ def budget_claim(results: pd.DataFrame, reference: str = "CEM",
         if ref.empty:
             continue
         best = float(ref["rate"].max())
-        ref_reach = time_to_reach(ref, best)
+        per_call = key[2] == "seconds"
+        seconds = "seconds_per_call" if per_call else "seconds_per_episode"
+        ref_reach = time_to_reach(ref, best, seconds=seconds)
         for entry in challengers:
             mine = group[group["entry"] == entry]
             if mine.empty:
                 continue
-            reaches = {"reference": ref_reach, "match": time_to_reach(mine, best),
-                       "ci_match": time_to_reach(mine, best, rate="high")}
+            reaches = {"reference": ref_reach, "match": time_to_reach(mine, best, seconds=seconds),
+                       "ci_match": time_to_reach(mine, best, rate="high", seconds=seconds)}
+            cost = {name: reach.budget if per_call else reach.seconds for name, reach in reaches.items()}
             brackets = {**{name: reach.budget for name, reach in reaches.items()},
-                        "fraction": reaches["match"].budget / ref_reach.budget,
-                        "ci_fraction": reaches["ci_match"].budget / ref_reach.budget}
+                        "fraction": cost["match"] / cost["reference"],
+                        "ci_fraction": cost["ci_match"] / cost["reference"]}
             out.append({**dict(zip(table, key, strict=True)), "entry": entry, "reference_best": best,
                         **{f"{name}_{end}": getattr(bracket, end) for name, bracket in brackets.items()
                            for end in ("low", "high")},
@@ -165,6 +184,11 @@ def budget_claim_markdown(claim: pd.DataFrame, reference: str = "CEM") -> str:
         f"it). A fraction is the range of match budget / {reference}'s budget over both brackets "
         "(`unbounded` when neither is bounded).",
     ]
+    if len(claim) and (claim["budget_kind"] != "seconds").any():
+        notes.append("Iteration budgets: the measured seconds are planning seconds per episode (every "
+                     "replan's plan call), and a fraction is the range of the match's / "
+                     f"{reference}'s over both brackets: one iteration costs each planner differently, and "
+                     "GBP replans five times as often as CEM.")
     if len(claim) and claim["concurrent"].any():
         notes.append("† timed while other sweep units ran on the same host: wall-clock times are distorted "
                      "by contention.")
