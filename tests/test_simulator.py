@@ -131,6 +131,32 @@ def test_pusht_replay_takes_every_path_bit_for_bit(monkeypatch):
     assert moved[~clear].any() and (np.abs(out[clear, -1, 2:4] - starts[clear, 2:4]) < 1e-9).all()
 
 
+def test_pusht_replay_is_exact_when_the_block_rests_between_pushes(monkeypatch):
+    """Push, back off (the block at rest, the agent clear now but coming back), push again: the settle test
+    must not stop these rollouts early, and the pushes after a rest must match the env bit for bit."""
+    rng = np.random.default_rng(5)
+    n = 120
+    starts = np.tile([256.0, 150.0, 256.0, 260.0, 0.0, 0.0, 0.0], (n, 1))
+    starts[:, 0] += rng.uniform(-40, 40, n)
+    starts[:, 4] = rng.uniform(-0.3, 0.3, n) % (2 * np.pi)
+    actions = np.zeros((n, 5, 5, 2))
+    actions[:, 0, :, 1] = rng.uniform(0.65, 0.8, (n, 1))  # down into the bar
+    actions[:, 1, :, 1] = -1.0  # back off, and wait
+    actions[:, 3:, :, 1] = 1.0  # push again
+    original, results = ptr._settled, []
+
+    def spy(*args):
+        results.append(original(*args))
+        return results[-1]
+
+    monkeypatch.setattr(ptr, "_settled", spy)
+    out = make_env("pusht").replay(starts, actions)
+    assert _same_bits(out, GoalEnv.replay(make_env("pusht"), starts, actions))
+    moved = np.abs(np.diff(out[:, :, 2:4], axis=1)).sum(axis=2) > 1e-6
+    assert (moved[:, 0] & ~moved[:, 2] & ~moved[:, 3] & moved[:, 4]).mean() > 0.5  # pushed, rested, pushed
+    assert any(results) and not all(results)
+
+
 def test_block_clearance_is_the_distance_to_the_t():
     block = np.array([[256.0, 260.0, 0.0], [256.0, 260.0, np.pi / 2]])
     # angle 0: bar x in [196, 316], y in [260, 290]; stem x in [241, 271], y in [290, 380]
