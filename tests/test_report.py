@@ -15,7 +15,7 @@ from test_harness import _sweep
 from wmbench.cli import main
 from wmbench.harness.schema import read_results, write_part
 from wmbench.report import report
-from wmbench.report.comparisons import model_variation
+from wmbench.report.comparisons import model_variation, variant_base, variant_effects
 from wmbench.report.integrity import check
 from wmbench.report.leaderboard import render
 from wmbench.report.stats import wilson_interval
@@ -195,6 +195,26 @@ def test_model_variation_t_interval_over_models():
     assert (one["mean_low"], one["mean_high"]) == pytest.approx((0.6 - half, 0.6 + half))
     assert one["pooled"] == pytest.approx(0.6) and one["models"] == 3
     assert math.isnan(spread.loc[2.0, "mean_low"]) and spread.loc[2.0, "models"] == 1
+
+
+def test_variant_effects_take_each_trained_model_as_one_replicate(tmp_path):
+    assert [variant_base(e) for e in ("GBP+OWM", "GBP+AWM", "CEM@awm", "GD@owm", "GBP", "mine:P@owm")] == \
+        ["GBP", "GBP", "CEM", "GD", None, "mine:P"]
+    # per model seed: GBP 5, 7, 6 of 10 through the base model; GBP+AWM 7, 8, 9 through that seed's AWM model
+    rows = [r for seed, base, awm in ((0, 5, 7), (1, 7, 8), (2, 6, 9))
+            for entry, k in (("GBP", base), ("GBP+AWM", awm))
+            for r in episode_rows(entry, 1, k, model_seed=seed)]
+    rows += episode_rows("GBP+OWM", 1, 5)  # one model: no replicates
+    effects = variant_effects(pd.DataFrame(rows), ["GBP", "GBP+AWM", "GBP+OWM"])
+    assert list(effects["entry"]) == ["GBP+AWM"] and effects.loc[0, "base"] == "GBP"
+    row = effects.iloc[0]
+    assert (row["seed 0"], row["seed 1"], row["seed 2"]) == pytest.approx((0.2, 0.1, 0.3))
+    half = 4.302652729749464 * 0.1 / 3 ** 0.5
+    assert (row["mean"], row["low"], row["high"]) == pytest.approx((0.2, 0.2 - half, 0.2 + half))
+    assert row["p_value"] == pytest.approx(0.0742, abs=1e-4)  # t = 0.2 / (0.1 / sqrt 3) = 3.46, 2 df
+    write_part(rows, tmp_path / "parts" / "p.parquet")
+    text = report(tmp_path).read_text()
+    assert "| GBP+AWM − GBP | 1 s | +20 | +10 | +30 | +20 [-5, +45] | p=0.074 (3 models) |" in text
 
 
 def _files(folder):

@@ -1,5 +1,6 @@
 """The comparisons of one leaderboard table (env, mode, budget kind, level), computed from its episode rows:
-paired differences to a reference entry, the Oracle ceiling and the spread between world models."""
+paired differences to a reference entry, the Oracle ceiling, the spread between world models and the effect
+of a world-model variant with the models as replicates."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
+from scipy.stats import ttest_1samp
 
+from wmbench.harness.entries import ENTRIES
 from wmbench.report.paired import PairedDifference, align, holm, paired_difference
 from wmbench.report.runs import budget_groups
 from wmbench.report.stats import wilson_interval
@@ -105,4 +108,54 @@ def model_variation(episodes: pd.DataFrame, entries: list[str]) -> pd.DataFrame:
                      "mean": mean, "mean_low": float(np.clip(mean - half, 0, 1)),
                      "mean_high": float(np.clip(mean + half, 0, 1)),
                      "range": float(np.ptp(rates.to_numpy()))})
+    return pd.DataFrame(rows)
+
+
+def variant_base(entry: str) -> str | None:
+    """The entry that plans as ``entry`` does through the base world model: ``NAME`` for ``NAME@variant``,
+    ``GBP`` for the named ``GBP+OWM``; None for a base entry."""
+    name, _, variant = entry.partition("@")
+    known = ENTRIES.get(name)
+    if variant:
+        return name if variant != "base" and (known is None or known.variant == "base") else None
+    if known is None or known.variant == "base":
+        return None
+    return next((other for other, e in ENTRIES.items() if e.variant == "base" and e.planner == known.planner
+                 and dict(e.kwargs) == dict(known.kwargs)), None)
+
+
+def variant_effects(episodes: pd.DataFrame, entries: list[str]) -> pd.DataFrame:
+    """Per variant entry (`variant_base`) and budget both it and its base entry ran through the same several
+    world models (training seeds): the paired success difference entry - base within each model, and over
+    the models as replicates their mean, 95% t interval and two-sided one-sample t-test p-value.
+
+    Columns: entry, base, budget_value, models, one ``seed N`` difference column per model seed, mean,
+    low, high, p_value.
+    """
+    rows = []
+    cells = dict(tuple(episodes.groupby(["entry", "budget_value"], sort=True)))
+    for entry in entries:
+        base = variant_base(entry)
+        for budget in sorted(b for e, b in cells if e == entry):
+            if base is None or (base, budget) not in cells:
+                continue
+            mine, theirs = cells[entry, budget], cells[base, budget]
+            seeds = sorted(set(mine["model_seed"]) & set(theirs["model_seed"]))
+            diffs = {}
+            for seed in seeds:
+                pairs = align(mine[mine["model_seed"] == seed], theirs[theirs["model_seed"] == seed])
+                if pairs is not None:
+                    diffs[seed] = float(pairs[0].mean() - pairs[1].mean())
+            if len(diffs) < 2:
+                continue
+            values = np.array(list(diffs.values()))
+            k, mean = len(values), float(values.mean())
+            half = float(student_t.ppf(0.975, k - 1) * values.std(ddof=1) / math.sqrt(k))
+            if values.std() > 0:
+                p_value = float(ttest_1samp(values, 0.0).pvalue)
+            else:  # the same difference in every model: no spread to test against
+                p_value = 1.0 if mean == 0 else 0.0
+            rows.append({"entry": entry, "base": base, "budget_value": budget, "models": k,
+                         **{f"seed {s}": d for s, d in diffs.items()}, "mean": mean, "low": mean - half,
+                         "high": mean + half, "p_value": p_value})
     return pd.DataFrame(rows)

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from wmbench.report.cohorts import cohorts
-from wmbench.report.comparisons import ceiling, model_variation, reference_differences
+from wmbench.report.comparisons import ceiling, model_variation, reference_differences, variant_effects
 from wmbench.report.curves import ALPHA, curve_verdicts, time_to_reach
 from wmbench.report.integrity import Checked
 from wmbench.report.paired import EPISODE
@@ -171,6 +171,27 @@ def _variation(episodes: pd.DataFrame, entries: list[str], kind: str) -> list[st
     return lines
 
 
+def _variant_effects(episodes: pd.DataFrame, entries: list[str], kind: str) -> list[str]:
+    effects = variant_effects(episodes, entries)
+    if effects.empty:
+        return []
+    seeds = sorted((c for c in effects.columns if c.startswith("seed ")), key=lambda c: int(c.split()[1]))
+    header = ["variant − base", "budget", *(f"model {s}" for s in seeds), "mean over models [95% t interval]",
+              "t-test over models"]
+    lines = ["World-model variants, each trained model one replicate: per model the paired difference in "
+             "success (same tasks and planner seeds) of the variant entry minus the same planner through the "
+             "base model of that training seed; the mean over models, its t interval and a two-sided "
+             "one-sample t-test (k − 1 degrees of freedom).", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in effects.to_dict("records"):
+        per_model = ["" if pd.isna(row[s]) else _points(row[s]) for s in seeds]
+        lines.append("| " + " | ".join([
+            f"{row['entry']} − {row['base']}", budget_label(row["budget_value"], kind), *per_model,
+            f"{_points(row['mean'])} [{_points(row['low'])}, {_points(row['high'])}]",
+            f"{_p(row['p_value'])} ({row['models']} models)"]) + " |")
+    return lines
+
+
 def _notes(group: pd.DataFrame, episodes: pd.DataFrame) -> list[str]:
     notes = []
     for entry, rows in group.groupby("entry", sort=True):
@@ -218,7 +239,7 @@ def _section(group: pd.DataFrame, episodes: pd.DataFrame, kind: str, reference: 
         if bounds else []
     for block in (_differences(episodes, entries, kind, reference), upper, _ceiling(group, episodes, kind),
                   _verdicts(episodes, order, kind), _variation(episodes, entries, kind),
-                  _notes(group, episodes)):
+                  _variant_effects(episodes, entries, kind), _notes(group, episodes)):
         out += ["", *block] if block else []
     return [*out, ""]
 
