@@ -32,7 +32,10 @@ def feature_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 #: rollout; in chunks of 512 rows (512 x 256 floats = 0.5 MB per activation) they stay in the L2 cache, which
 #: cut the rollout from 1.66x to 1.31x a bare chain of its GEMMs (benchmarks/bench_planners.py, idle 2-core
 #: Xeon, one thread; 256-row chunks gave 1.27x, 2,048 1.39x).
-#: Every operation is row-wise, so the result is the same as one batch.
+#: Every operation is row-wise, so the result is that of one batch, bit for bit unless the last chunk has
+#: only a few rows (<= 10 on that Xeon: MKL multiplies them with another kernel; ~2e-6 apart on a frozen
+#: model). The fused `ResidualDynamics.rollout` uses the same chunks (with the 2 cores loaded its 1,024-row
+#: chunks were 2-6% faster than 512-row ones, and 256-row ones within the noise).
 ROLLOUT_CHUNK = 512
 
 
