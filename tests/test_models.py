@@ -15,6 +15,7 @@ from toys import interrupt_unfinished_saves
 
 from wmbench.models import checkpoint
 from wmbench.models.checkpoint import checkpoint_path
+from wmbench.models.dynamics import rollout
 from wmbench.models.history import still_window
 from wmbench.models.pixel_model import PixelWorldModel
 from wmbench.models.state_model import StateWorldModel
@@ -133,6 +134,29 @@ def test_state_model_normalises_and_rollout_gradients_reach_every_action(dataset
     assert (actions.grad.abs().sum(dim=(0, 2)) > 0).all()
     with pytest.raises(ValueError, match="frameskip 5"):
         model.step(z[:3], torch.zeros(3, 2))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: StateWorldModel("pusht", 7, angle_dims=[4], hidden=32, n_models=2),
+    lambda: StateWorldModel("pusht", 7, layers=0),
+    lambda: PixelWorldModel("pointmass", image_size=16, code_dim=8, channels=4, hidden=32, history=3),
+])
+def test_the_fused_no_grad_rollout_is_bit_identical_to_stepping(make):
+    torch.manual_seed(0)
+    model = make()
+    with torch.no_grad():
+        for p in model.dynamics.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+        model.dynamics.action_mean.normal_()
+        model.dynamics.action_std.uniform_(0.5, 2)
+    z0, actions = torch.randn(50, model.latent_dim), torch.rand(50, 4, model.action_dim) * 2 - 1
+    stepped = rollout(model.step, z0, actions, chunk=16)
+    with torch.no_grad():
+        assert torch.equal(model.dynamics.rollout(z0, actions, chunk=16), stepped)
+        assert torch.equal(model.rollout(z0[:3], actions[:3]), rollout(model.step, z0[:3], actions[:3]))
+        assert model.rollout(z0, actions[:, :0]).shape == (50, 1, model.latent_dim)
+        with pytest.raises(ValueError, match="frameskip 5"):
+            model.rollout(z0, actions[..., :2])
 
 
 def test_fgsm_stays_in_radius_and_beats_random_and_zero_perturbations(dataset):

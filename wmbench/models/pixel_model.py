@@ -148,4 +148,8 @@ class PixelWorldModel(DrawsStates, nn.Module):
         return self.dynamics(z, a)
 
     def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        return rollout(self.step, z0, actions)
+        """`ResidualDynamics.rollout` (fused without gradients), or ``step`` by ``step`` where a subclass
+        overrides ``step``."""
+        if type(self).step is not PixelWorldModel.step:
+            return rollout(self.step, z0, actions)
+        return self.dynamics.rollout(z0, actions)

@@ -101,4 +101,8 @@ class StateWorldModel(nn.Module):
         return self.dynamics(z, a)
 
     def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        return rollout(self.step, z0, actions)
+        """`ResidualDynamics.rollout` (fused without gradients), or ``step`` by ``step`` where a subclass
+        overrides ``step``."""
+        if type(self).step is not StateWorldModel.step:
+            return rollout(self.step, z0, actions)
+        return self.dynamics.rollout(z0, actions)
