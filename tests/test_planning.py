@@ -96,6 +96,27 @@ def test_objective_weights_and_cost():
         Objective().cost(z, torch.randn(3, D + 1))
 
 
+@pytest.mark.parametrize("weighting", ["exponential", "last"])
+@pytest.mark.parametrize("dim_weights", [None, torch.tensor([0.0, 1.0, 2.0, 0.5], dtype=torch.float64)])
+def test_objective_closed_form_gradient_matches_autograd(weighting, dim_weights):
+    z = torch.randn(3, 2, H + 1, D, dtype=torch.float64, requires_grad=True)
+    goal = torch.randn(3, 1, D, dtype=torch.float64)
+    objective = Objective(weighting)
+    cost = objective.cost(z, goal, dim_weights)
+    cost2, grad = objective.cost_and_grad(z.detach(), goal, dim_weights)
+    assert torch.equal(cost2, cost.detach())
+    assert torch.allclose(grad, torch.autograd.grad(cost.sum(), z)[0])
+
+
+def test_objective_weights_follow_changed_dim_weights():
+    objective, z, goal, w = Objective(), torch.randn(2, H + 1, D), torch.randn(2, D), torch.rand(D)
+    objective.cost(z, goal, w)
+    w[0] += 1.0  # changed in place: the same tensor, new weights
+    assert torch.equal(objective.cost(z, goal, w), Objective().cost(z, goal, w))
+    objective.weighting = "last"
+    assert torch.equal(objective.cost(z, goal, w), Objective("last").cost(z, goal, w))
+
+
 # ---------------------------------------------------------------- PlanProblem
 def test_problem_cost_counts_clips_and_chunks():
     p = make_problem()
@@ -121,6 +142,20 @@ def test_problem_cost_and_grad_matches_autograd():
     ref.sum().backward()
     assert torch.allclose(c, ref.detach()) and torch.allclose(g, xr.grad)
     assert not x.requires_grad
+
+
+def test_problem_gradient_passes_the_clip_inside_the_bounds_only():
+    p = make_problem()
+    x = 2 * torch.randn(B, 1, H, A)
+    x[0, 0, 0] = torch.tensor([1.0, -1.0])  # on the bounds: passes, as torch.clamp's gradient does
+    x[1, 0, 0, 0] = torch.nan  # NaN: no gradient
+    xr = x.clone().requires_grad_(True)
+    z = Linear().rollout(p.start, xr[:, 0].clamp(-1, 1))
+    Objective().cost(z, p.goal).sum().backward()
+    g = p.cost_and_grad(x)[1]
+    inside = (x >= -1) & (x <= 1)
+    assert torch.allclose(g, xr.grad, equal_nan=True)
+    assert (g[~inside] == 0).all() and (g[0, 0, 0] != 0).all()
 
 
 def test_problem_validates_input():

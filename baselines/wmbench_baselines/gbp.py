@@ -7,6 +7,7 @@ every scale below is in units of the half-range ``(high - low) / 2`` (= raw unit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -18,7 +19,8 @@ INITS = ("randn", "zero")
 
 
 class GradientStep:
-    """Element-wise Adam (PyTorch's defaults) or plain gradient descent on a tensor of actions."""
+    """Element-wise Adam (PyTorch's defaults and update, its bias corrections folded into scalars) or plain
+    gradient descent on a tensor of actions."""
 
     def __init__(self, optimizer: str, lr: float, x: torch.Tensor, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8):
@@ -28,30 +30,42 @@ class GradientStep:
         self.m, self.v, self.t = torch.zeros_like(x), torch.zeros_like(x), 0
 
     def __call__(self, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
-        """One step from ``x``; non-finite gradient entries count as 0 (a NaN cost cannot poison it)."""
+        """One step from ``x`` (a new tensor); non-finite gradient entries count as 0 (a NaN cost cannot
+        poison it)."""
         grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
         if self.optimizer == "gd":
-            return x - self.lr * grad
+            return x.add(grad, alpha=-self.lr)
         b1, b2 = self.betas
         self.t += 1
-        self.m.mul_(b1).add_(grad, alpha=1 - b1)
+        self.m.lerp_(grad, 1 - b1)
         self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-        step = (self.m / (1 - b1 ** self.t)) / ((self.v / (1 - b2 ** self.t)).sqrt() + self.eps)
-        return x - self.lr * step
+        # lr * m_hat / (sqrt(v_hat) + eps) = lr * sqrt(bc2) / bc1 * m / (sqrt(v) + eps * sqrt(bc2))
+        root_bc2 = math.sqrt(1 - b2 ** self.t)
+        denom = self.v.sqrt().add_(self.eps * root_bc2)
+        return x.addcdiv(self.m, denom, value=-self.lr * root_bc2 / (1 - b1 ** self.t))
 
 
-def perturb(problem: PlanProblem, x: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
-    """``x`` plus Gaussian noise of ``std`` half-ranges, clipped to the bounds."""
-    if std > 0:
-        half = (problem.high - problem.low) / 2
-        x = x + std * half * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    return problem.clip(x)
+class Perturb:
+    """Adds Gaussian noise of ``std`` half-ranges of ``problem``'s bounds and clips to them."""
+
+    def __init__(self, problem: PlanProblem, std: float):
+        self.low, self.high = problem.low, problem.high
+        self.scale = std * ((self.high - self.low) / 2) if std > 0 else None
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """``x`` plus the noise, clipped (a new tensor)."""
+        if self.scale is None:
+            return torch.clamp(x, self.low, self.high)
+        noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        noise = torch.addcmul(x, noise, self.scale, out=noise)
+        return torch.clamp(noise, self.low, self.high, out=noise)
 
 
 @dataclass
 class _State:
     actions: torch.Tensor  # [B, R, H, A]
     step: GradientStep
+    perturb: Perturb
 
 
 class GBP(Planner):
@@ -81,14 +95,14 @@ class GBP(Planner):
     def init(self, problem: PlanProblem, generator: torch.Generator) -> _State:
         b, h, a = problem.plan_shape
         x = ((problem.low + problem.high) / 2).expand(b, self.n_restarts, h, a)
-        x = perturb(problem, x, self.init_std if self.init_mode == "randn" else 0.0, generator)
+        x = Perturb(problem, self.init_std if self.init_mode == "randn" else 0.0)(x, generator)
         if problem.warm_start is not None:
             x[:, 0] = problem.initial_plan()
-        return _State(x, GradientStep(self.optimizer, self.lr, x))
+        return _State(x, GradientStep(self.optimizer, self.lr, x), Perturb(problem, self.noise))
 
     def iterate(self, problem: PlanProblem, state: _State, generator: torch.Generator
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         x = state.actions
         cost, grad = problem.cost_and_grad(x)
-        state.actions = perturb(problem, state.step(x, grad), self.noise, generator)
+        state.actions = state.perturb(state.step(x, grad), generator)
         return x, cost

@@ -6,7 +6,7 @@ import torch
 
 from wmbench.planning import PlanProblem
 from wmbench_baselines.cem import CEM, CEMState, elites
-from wmbench_baselines.gbp import OPTIMIZERS, GradientStep, perturb
+from wmbench_baselines.gbp import OPTIMIZERS, GradientStep, Perturb
 
 
 class GBPCEM(CEM):
@@ -33,13 +33,13 @@ class GBPCEM(CEM):
     def iterate(self, problem: PlanProblem, state: CEMState, generator: torch.Generator
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.sample(problem, state, generator)
-        step = GradientStep(self.optimizer, self.lr, x)
+        step, perturb = GradientStep(self.optimizer, self.lr, x), Perturb(problem, self.noise)
         candidates, costs = [], []
         for _ in range(self.grad_steps):
             cost, grad = problem.cost_and_grad(x)
             candidates.append(x)
             costs.append(cost)
-            x = perturb(problem, step(x, grad), self.noise, generator)
+            x = perturb(step(x, grad), generator)
         cost = problem.cost(x)
         best, _ = elites(x, cost, self.topk)
         state.mean, state.std = best.mean(1), best.std(1)

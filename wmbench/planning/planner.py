@@ -33,6 +33,7 @@ one it started with and never went down.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -152,9 +153,8 @@ def run_planner(planner: Planner, problem: PlanProblem, budget: Budget, seed: in
         candidates, costs = planner.iterate(problem, state, generator)
         counts = _check_counts(planner, problem, tally, before)
         _check_output(planner, problem, candidates, costs)
-        best, best_cost = _update_best(problem, best, best_cost, candidates.detach(), costs.detach())
-        # float() also synchronises an accelerator before the clock is read
-        mean_cost = float(best_cost.masked_fill(~torch.isfinite(best_cost), torch.nan).nanmean())
+        best, best_cost = _update_best(best, best_cost, candidates.detach(), costs.detach())
+        mean_cost = _finite_mean(best_cost)  # also synchronises an accelerator before the clock is read
         now = _clock()
         point = TracePoint(now - t0, len(trace) + 1, counts[0] - fe0, counts[1] - be0, mean_cost)
         trace.append(point)
@@ -162,20 +162,21 @@ def run_planner(planner: Planner, problem: PlanProblem, budget: Budget, seed: in
         step = (now - t_iter, sum(counts) - sum(before))
         for i, milestone in enumerate(milestones):
             if snapshots[i] is None and not milestone.allows_next(*spent, *step):
-                snapshots[i] = _milestone(milestone, best, best_cost, point)
+                snapshots[i] = _milestone(milestone, problem.clip(best), best_cost, point)
         if not budget.allows_next(*spent, *step):
             break
+    best = problem.clip(best)
     final = TracePoint(_clock() - t0, *point[1:])
     return PlanResult(actions=best, cost=best_cost, iterations=final.iterations,
                       forward_evals=final.forward_evals, backward_evals=final.backward_evals,
                       seconds=final.seconds, trace=trace,
-                      milestones=[s or _milestone(m, best, best_cost, final, reached=False)
+                      milestones=[s or _milestone(m, best.clone(), best_cost, final, reached=False)
                                   for s, m in zip(snapshots, milestones, strict=True)])
 
 
-def _milestone(budget: Budget, best: torch.Tensor, best_cost: torch.Tensor, point: TracePoint,
+def _milestone(budget: Budget, actions: torch.Tensor, best_cost: torch.Tensor, point: TracePoint,
                reached: bool = True) -> Milestone:
-    return Milestone(budget=budget, actions=best.clone(), cost=best_cost.clone(), iterations=point.iterations,
+    return Milestone(budget=budget, actions=actions, cost=best_cost.clone(), iterations=point.iterations,
                      forward_evals=point.forward_evals, backward_evals=point.backward_evals,
                      seconds=point.seconds, reached=reached)
 
@@ -205,12 +206,26 @@ def _check_budget(budget: Any, name: str) -> None:
         raise TypeError(f"{name} must be a wmbench.planning.Budget, got {budget!r}")
 
 
-def _update_best(problem: PlanProblem, best: torch.Tensor, best_cost: torch.Tensor, candidates: torch.Tensor,
-                 costs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Replace each episode's best plan by its cheapest finite candidate when that is strictly cheaper."""
-    costs = torch.where(torch.isfinite(costs), costs, torch.inf).to(best_cost.dtype)
-    cheapest, index = costs.min(1)
-    chosen = problem.clip(candidates[torch.arange(problem.batch_size, device=problem.device), index])
+def _update_best(best: torch.Tensor, best_cost: torch.Tensor, candidates: torch.Tensor, costs: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Replace each episode's best plan by its cheapest finite candidate when that is strictly cheaper (not
+    clipped here: `run_planner` clips the plans it returns)."""
+    costs = costs.to(best_cost.dtype).nan_to_num(torch.inf, torch.inf, torch.inf)  # non-finite -> inf
+    if costs.shape[1] == 1:
+        cheapest, chosen = costs.squeeze(1), candidates.squeeze(1)
+    else:
+        cheapest, index = costs.min(1)
+        chosen = candidates[torch.arange(len(index), device=index.device), index]
     better = cheapest < best_cost
-    best = torch.where(better[:, None, None], chosen.to(best.dtype), best)
+    best = torch.where(better.view(-1, 1, 1), chosen.to(best.dtype), best)
     return best, torch.where(better, cheapest, best_cost)
+
+
+def _finite_mean(costs: torch.Tensor) -> float:
+    """The mean of the finite entries of ``costs`` (NaN if none), in double precision on the host."""
+    values = costs.tolist()
+    total = sum(values)
+    if not math.isfinite(total):  # an episode without a finite cost yet
+        values = [v for v in values if math.isfinite(v)]
+        total = sum(values)
+    return total / len(values) if values else math.nan

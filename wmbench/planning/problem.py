@@ -52,6 +52,7 @@ class PlanProblem:
         self.objective = objective if objective is not None else Objective()
         self.chunk = chunk
         self._tally = tally()
+        self._repeated: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # K -> (starts, goals) [B * K, D]
         self._warm_start = None
         if warm_start is not None:
             warm_start = torch.as_tensor(warm_start).to(start.device, start.dtype)
@@ -145,7 +146,7 @@ class PlanProblem:
         """Costs ``[B, K]`` of candidate plans ``[B, K, H, A]``, without gradients."""
         k = self._check(actions)
         with torch.no_grad():
-            costs = torch.cat([self._rollout_cost(a, s, g) for a, s, g in self._chunks(actions)])
+            costs = _cat([self._rollout_cost(a, s, g) for a, s, g in self._chunks(actions)])
         self._tally(k, 0)
         return costs.view(self.batch_size, k)
 
@@ -153,17 +154,27 @@ class PlanProblem:
         """Costs ``[B, K]`` and d(sum of costs)/d(actions) ``[B, K, H, A]`` of candidates ``[B, K, H, A]``."""
         k = self._check(actions)
         costs, grads = [], []
-        with torch.enable_grad():
-            for a, s, g in self._chunks(actions):
-                a = a.detach().requires_grad_(True)
-                c = self._rollout_cost(a, s, g)
-                if not c.requires_grad:
+        for a, s, g in self._chunks(actions.detach()):
+            clipped = self.clip(a).requires_grad_(True)
+            with torch.enable_grad():
+                z = self._model.rollout(s, clipped)
+                if not z.requires_grad:
                     raise TypeError(f"{type(self._model).__name__}.rollout is not differentiable; use a "
                                     "gradient-free planner (e.g. CEM) with this model")
-                grads.append(torch.autograd.grad(c.sum(), a)[0])
-                costs.append(c.detach())
+                weights = getattr(self._model, "goal_weights", None)
+                c, dz = self.objective.cost_and_grad(z.detach(), g, weights)
+                grad = torch.autograd.grad(z, clipped, dz)[0]
+            grads.append(self._through_clip(a, clipped, grad))
+            costs.append(c)
         self._tally(k, k)
-        return torch.cat(costs).view(self.batch_size, k), torch.cat(grads).view(actions.shape)
+        return _cat(costs).view(self.batch_size, k), _cat(grads).view(actions.shape)
+
+    def _through_clip(self, actions: torch.Tensor, clipped: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """The gradient w.r.t. the clipped actions taken back through the clip: it passes inside the bounds,
+        boundary included (as ``torch.clamp``'s), and is 0 outside them (and at NaN actions)."""
+        if torch.equal(actions, clipped):
+            return grad
+        return torch.where((actions >= self._low) & (actions <= self._high), grad, 0.0)
 
     def _check(self, actions: torch.Tensor) -> int:
         b, h, a = self.plan_shape
@@ -176,15 +187,31 @@ class PlanProblem:
         """Yield (actions [n, H, A], start [n, D], goal [n, D]) pieces of the flattened B * K candidates."""
         b, k = actions.shape[:2]
         flat = actions.reshape(b * k, self.horizon, self.action_dim)
-        starts = self._start.repeat_interleave(k, 0)
-        goals = self._goal.repeat_interleave(k, 0)
+        starts, goals = self._repeat(k)
         size = self.chunk or b * k
+        if size >= b * k:
+            yield flat, starts, goals
+            return
         for i in range(0, b * k, size):
             yield flat[i:i + size], starts[i:i + size], goals[i:i + size]
+
+    def _repeat(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Start and goal latents repeated K times per episode, ``[B * K, D]`` each (built once per K)."""
+        if k == 1:
+            return self._start, self._goal
+        if k not in self._repeated:
+            self._repeated.clear()  # keep one K: planners evaluate a fixed population or two
+            self._repeated[k] = self._start.repeat_interleave(k, 0), self._goal.repeat_interleave(k, 0)
+        return self._repeated[k]
 
     def _rollout_cost(self, actions: torch.Tensor, start: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         return self.objective.cost(self._model.rollout(start, self.clip(actions)), goal,
                                    getattr(self._model, "goal_weights", None))
+
+
+def _cat(pieces: list[torch.Tensor]) -> torch.Tensor:
+    """``torch.cat`` without the copy of a single piece."""
+    return pieces[0] if len(pieces) == 1 else torch.cat(pieces)
 
 
 def tally() -> Callable[..., tuple[int, int]]:
