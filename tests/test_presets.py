@@ -85,7 +85,7 @@ def test_a_run_with_table1_reuses_the_curves_units_times_its_stages_and_writes_b
     outcome = run(preset, tmp_path / "results", "wmbench run --preset tiny", tmp_path, progress=False,
                   config=TINY)
     assert outcome.failed == [] and outcome.report.is_file()
-    assert list(outcome.stages) == ["datasets", "training", "curves", "Oracle", "Table 1", "report"]
+    assert list(outcome.stages) == ["datasets", "training", "evaluation", "report"]
     assert all(seconds >= 0 for seconds in outcome.stages.values())
     summaries = {p.name for p in (tmp_path / "results").glob("*.md")}
     assert summaries == {"leaderboard.md", "TABLE1.md", "BUDGET.md"}

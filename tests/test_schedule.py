@@ -11,7 +11,7 @@ from test_harness import toy_models, toy_tasks
 from wmbench.harness.entries import resolve_entry
 from wmbench.harness.executors import SerialExecutor
 from wmbench.harness.schedule import expected_cost, longest_first
-from wmbench.harness.sweep import prepare, run_sweep
+from wmbench.harness.sweep import prepare, run_sweep, run_sweeps
 from wmbench.harness.units import Unit
 from wmbench.planning import parse_budgets
 
@@ -63,3 +63,20 @@ def test_a_sweep_submits_the_longest_units_first_with_the_same_rows(tmp_path):
     assert ["iterations 3," in key for key in executor.keys] == [True, False, True, False]
     run_sweep(sweep, tmp_path / "serial", toy_models, command="pytest", progress=False)
     assert _rows(tmp_path / "lpt").equals(_rows(tmp_path / "serial"))
+
+
+def test_several_sweeps_share_one_queue_longest_first(tmp_path):
+    short = prepare(replace(_config(), mode="mpc", budgets=parse_budgets("it:1"), seeds=(0,),
+                            entries=("test_control:Straight",)), tasks=toy_tasks)
+    long = prepare(replace(_config(), mode="mpc", budgets=parse_budgets("it:3"), seeds=(0,),
+                           entries=("test_control:RandomShooting",)), tasks=toy_tasks)
+    executor = Recording()
+    outcomes = run_sweeps([(short, toy_models), (long, toy_models)], tmp_path / "one", command="pytest",
+                          progress=False, executor=executor)
+    # the second sweep's longer unit is handed out before the first sweep's: no barrier between sweeps
+    assert [key.split(" on ")[0] for key in executor.keys] == ["test_control:RandomShooting",
+                                                               "test_control:Straight"]
+    assert [outcome.ran for outcome in outcomes] == [1, 1] and not any(o.failed for o in outcomes)
+    for sweep in (short, long):  # the same rows as the sweeps run one after the other, serially
+        run_sweep(sweep, tmp_path / "apart", toy_models, command="pytest", progress=False)
+    assert _rows(tmp_path / "one").equals(_rows(tmp_path / "apart"))

@@ -176,7 +176,7 @@ def run(preset: Preset, out_dir: Path, command: str, home: Path | None = None, p
     """Build, train (with ``config``, default ``TrainConfig()``), evaluate and report ``preset`` into
     ``out_dir``, training and planning on ``device``; ``command`` is recorded in the rows. ``executor`` runs
     the training jobs and the sweep units (default: serially here). Prints and returns the wall seconds of
-    each stage: datasets, training, each sweep family of `evaluate`, the report."""
+    each stage: datasets, training, evaluation (every sweep of `evaluate` in one queue), the report."""
     from wmbench.models.device import resolve_device
     from wmbench.report import report
 
@@ -196,23 +196,25 @@ def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, pro
              executor: Executor | None = None, device: str = "cpu", oracle: bool = True,
              stages: dict[str, float] | None = None) -> list[str]:
     """Sweep the preset's entries (through the world models of every model seed), with ``oracle`` the
-    Oracle, and with ``preset.table1`` Table 1's other cells, over its modes and levels into ``out_dir``;
-    returns one line per failed unit. Adds each family's wall seconds to ``stages`` (``curves``,
-    ``Oracle``, ``Table 1``)."""
-    stages = {} if stages is None else stages
-    failed = []
+    Oracle, and with ``preset.table1`` Table 1's other cells, over its modes and levels into ``out_dir``,
+    every unit in one queue (`wmbench.harness.sweep.run_sweeps`: a parallel executor gets the longest
+    first); returns one line per failed unit and adds the wall seconds to ``stages["evaluation"]``."""
+    from wmbench.harness.sweep import run_sweeps
+
+    sweeps = []
     for mode in preset.modes:
-        sweeps = [("curves", preset.entries, preset.budgets)]
+        families = [(preset.entries, preset.budgets)]
         if oracle and preset.oracle_budgets is not None:
-            sweeps.append(("Oracle", ("Oracle",), preset.oracle_budgets))
+            families.append((("Oracle",), preset.oracle_budgets))
         if preset.table1:
-            sweeps += [("Table 1", *sweep) for sweep in _table1_to_run(preset, mode, oracle)]
-        for stage, entries, budgets in sweeps:
-            start = time.perf_counter()
-            failed += sweep_levels(preset, entries, budgets, mode, out_dir, home, command, progress, executor,
-                                   device)
-            stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - start
-    return failed
+            families += _table1_to_run(preset, mode, oracle)
+        for entries, budgets in families:
+            sweeps += level_sweeps(preset, entries, budgets, mode, home, device)
+    start = time.perf_counter()
+    outcomes = run_sweeps(sweeps, out_dir, command=command, progress=progress, executor=executor)
+    if stages is not None:
+        stages["evaluation"] = stages.get("evaluation", 0.0) + time.perf_counter() - start
+    return [line for outcome in outcomes for line in outcome.failed]
 
 
 def _table1_to_run(preset: Preset, mode: str, oracle: bool) -> list[tuple[tuple[str, ...], str]]:
@@ -261,18 +263,28 @@ def protocol_preset(name: str, entries: tuple[str, ...], envs: tuple[str, ...], 
 def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: str, out_dir: Path,
                  home: Path | None, command: str, progress: bool = True, executor: Executor | None = None,
                  device: str = "cpu", **overrides: Any) -> list[str]:
-    """Sweep ``entries`` at ``budgets`` in ``mode`` into ``out_dir``, level by level (``preset.sweeps``, with
-    ``overrides``), through the world models of every model seed (the Oracle once); returns one line per
-    failed unit. The rows record the preset's protocol ([`label`][wmbench.protocols.Protocol.label]: unnamed
-    when ``overrides`` change it).
+    """Run `level_sweeps` into ``out_dir`` as one queue of units; returns one line per failed unit.
 
     Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``
     ([`wmbench.harness.sweep.PreparedSweep.serial`][wmbench.harness.sweep.PreparedSweep.serial]).
     """
-    from wmbench.harness.sweep import SweepConfig, run_sweep
+    from wmbench.harness.sweep import run_sweeps
+
+    outcomes = run_sweeps(level_sweeps(preset, entries, budgets, mode, home, device, **overrides), out_dir,
+                          command=command, progress=progress, executor=executor)
+    return [line for outcome in outcomes for line in outcome.failed]
+
+
+def level_sweeps(preset: Preset, entries: tuple[str, ...], budgets: str, mode: str, home: Path | None = None,
+                 device: str = "cpu", **overrides: Any) -> list[tuple[Any, Any]]:
+    """``(SweepConfig, model source)`` sweeping ``entries`` at ``budgets`` in ``mode``, level by level
+    (``preset.sweeps``, with ``overrides``), through the world models of every model seed (the Oracle
+    once). The rows record the preset's protocol ([`label`][wmbench.protocols.Protocol.label]: unnamed
+    when ``overrides`` change it)."""
+    from wmbench.harness.sweep import SweepConfig
     from wmbench.planning import parse_budgets
 
-    parsed, failed = parse_budgets(budgets), []
+    parsed, sweeps = parse_budgets(budgets), []
     oracle = entries == ("Oracle",)
     protocol, protocol_sha256 = preset.label(**overrides)
     for names, settings in preset.sweeps(mode, entries):
@@ -281,10 +293,8 @@ def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: s
         for seed in (0,) if oracle else preset.model_seeds:
             source = {} if oracle else checkpoint_source(preset.model, preset.dataset_size, home, seed,
                                                          device, preset.frozen)
-            outcome = run_sweep(config, out_dir, source, command=command, progress=progress,
-                                executor=executor)
-            failed.extend(outcome.failed)
-    return failed
+            sweeps.append((config, source))
+    return sweeps
 
 
 def checkpoint_source(model: str, dataset_size: str, home: Path | None = None, seed: int = 0,

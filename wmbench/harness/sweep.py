@@ -287,69 +287,115 @@ def run_sweep(sweep: SweepConfig | PreparedSweep, results_dir: str | Path, model
     out-of-range numbers, a results path that is a file) raises ``ValueError`` before anything runs; a
     failing model or planner gives error rows and a line in ``SweepOutcome.failed``.
     """
-    sweep = sweep if isinstance(sweep, PreparedSweep) else prepare(sweep, tasks=tasks)
-    config, entries, suites = sweep.config, list(sweep.entries), sweep.suites
-    results_dir = Path(results_dir)
-    for path in (results_dir, results_dir / PARTS):
-        if path.exists() and not path.is_dir():
-            raise NotADirectoryError(f"results path {path} is a file, not a directory; choose another "
-                                     "--results directory")
-    if sweep.serial and executor is not None and not executor.in_process:
-        tqdm.write("wmbench sweep: seconds budgets run one unit at a time (never timed under contention)",
-                   file=sys.stderr)
-    executor = SerialExecutor() if sweep.serial or executor is None else executor
-    loaded = _load_models(config, entries, models)
-    units = plan_units(config, entries, suites, loaded)
-    manifest.write(results_dir, units, command)
-    outcome = SweepOutcome(parts=[results_dir / PARTS / u.file_name for u in units])
-    todo: dict[str, tuple[Unit, Path]] = {}
-    retried = 0
-    for unit, path in zip(units, outcome.parts, strict=True):
-        state, why = manifest.part_state(path, unit.id, unit.n_rows)
-        if state == "done" or unit.id in todo:
-            continue
-        if why != "missing":
-            retried += state == "failed"
-            outcome.recomputed.append(f"{path.name}: {why}")
-            action = f"retrying {unit.label}" if state == "failed" else f"recomputing {path.name}"
-            tqdm.write(f"wmbench sweep: {action} ({why})", file=sys.stderr)
-        todo[unit.id] = (unit, path)
-    total = len({u.id for u in units})
-    if len(todo) < total or retried:
-        tqdm.write(f"wmbench sweep: {total - len(todo)} of {total} units already done; running "
-                   f"{len(todo) - retried} missing and retrying {retried} failed", file=sys.stderr)
-    bar = tqdm(total=len(units), initial=len(units) - len(todo), desc="sweep", unit="unit",
-               disable=not progress, dynamic_ncols=True)
-    failed: dict[str, str] = {}
+    return run_sweeps([(sweep, models)], results_dir, tasks=tasks, command=command, progress=progress,
+                      executor=executor)[0]
 
-    def finish(unit: Unit, path: Path, rows: list[dict]) -> None:
-        write_part([{**row, "command": command} for row in rows], path)
-        outcome.ran += 1
+
+def run_sweeps(sweeps: list[tuple[SweepConfig | PreparedSweep, ModelSource]], results_dir: str | Path, *,
+               tasks: TaskSource | None = None, command: str = "", progress: bool = True,
+               executor: Executor | None = None) -> list[SweepOutcome]:
+    """`run_sweep` of several ``(sweep, models)`` into one results folder, their units in one queue: a
+    parallel executor gets every unit of every sweep longest first (`longest_first`), so no sweep waits
+    for the last unit of the one before. Sweeps of seconds budgets run after, one unit at a time; with a
+    serial executor every sweep runs in turn, in its run order. Returns one `SweepOutcome` per sweep."""
+    executor = executor or SerialExecutor()
+    staged = [_Staged.plan(sweep, Path(results_dir), models, tasks, command) for sweep, models in sweeps]
+    total = sum(len(one.units) for one in staged)
+    bar = tqdm(total=total, initial=total - sum(len(one.todo) for one in staged), desc="sweep", unit="unit",
+               disable=not progress, dynamic_ncols=True)
+    try:
+        shared = [s for s in staged if not s.sweep.serial and not executor.in_process]
+        if shared:
+            _run_staged(shared, executor, bar, longest_first)
+        for one in staged:
+            if one not in shared:
+                if one.sweep.serial and not executor.in_process:
+                    tqdm.write("wmbench sweep: seconds budgets run one unit at a time (never timed under "
+                               "contention)", file=sys.stderr)
+                _run_staged([one], SerialExecutor() if one.sweep.serial else executor, bar, list)
+    finally:
+        bar.close()
+        for one in staged:
+            one.outcome.failed = [one.failed[u] for u in one.todo if u in one.failed]  # in run order
+    return [one.outcome for one in staged]
+
+
+@dataclass(eq=False)
+class _Staged:
+    """One sweep of `run_sweeps`: its units, the unfinished ones (``todo``: id -> unit and part path), its
+    loaded models and its outcome so far."""
+
+    sweep: PreparedSweep
+    units: list[Unit]
+    todo: dict[str, tuple[Unit, Path]]
+    loaded: dict[tuple[str, str], Any]
+    command: str
+    outcome: SweepOutcome
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def plan(cls, sweep: SweepConfig | PreparedSweep, results_dir: Path, models: ModelSource,
+             tasks: TaskSource | None, command: str) -> _Staged:
+        """Check ``sweep``, load its models, list its units in the manifest and find those to (re)run."""
+        sweep = sweep if isinstance(sweep, PreparedSweep) else prepare(sweep, tasks=tasks)
+        for path in (results_dir, results_dir / PARTS):
+            if path.exists() and not path.is_dir():
+                raise NotADirectoryError(f"results path {path} is a file, not a directory; choose another "
+                                         "--results directory")
+        loaded = _load_models(sweep.config, list(sweep.entries), models)
+        units = plan_units(sweep.config, list(sweep.entries), sweep.suites, loaded)
+        manifest.write(results_dir, units, command)
+        outcome = SweepOutcome(parts=[results_dir / PARTS / u.file_name for u in units])
+        todo: dict[str, tuple[Unit, Path]] = {}
+        retried = 0
+        for unit, path in zip(units, outcome.parts, strict=True):
+            state, why = manifest.part_state(path, unit.id, unit.n_rows)
+            if state == "done" or unit.id in todo:
+                continue
+            if why != "missing":
+                retried += state == "failed"
+                outcome.recomputed.append(f"{path.name}: {why}")
+                action = f"retrying {unit.label}" if state == "failed" else f"recomputing {path.name}"
+                tqdm.write(f"wmbench sweep: {action} ({why})", file=sys.stderr)
+            todo[unit.id] = (unit, path)
+        total = len({u.id for u in units})
+        if len(todo) < total or retried:
+            tqdm.write(f"wmbench sweep: {total - len(todo)} of {total} units already done; running "
+                       f"{len(todo) - retried} missing and retrying {retried} failed", file=sys.stderr)
+        return cls(sweep, units, todo, loaded, command, outcome)
+
+    def finish(self, unit: Unit, path: Path, rows: list[dict], bar: tqdm) -> None:
+        """Write a finished unit's rows (with the command) and count it."""
+        write_part([{**row, "command": self.command} for row in rows], path)
+        self.outcome.ran += 1
         errors = [r["error"] for r in rows if r["error"] is not None]
         if errors:
-            failed[unit.id] = f"{unit.label}: {len(errors)} of {len(rows)} episodes failed: {errors[0]}"
-            tqdm.write(f"wmbench sweep: {failed[unit.id]}", file=sys.stderr)
+            self.failed[unit.id] = f"{unit.label}: {len(errors)} of {len(rows)} episodes failed: {errors[0]}"
+            tqdm.write(f"wmbench sweep: {self.failed[unit.id]}", file=sys.stderr)
         bar.set_postfix_str(unit.label, refresh=False)
         bar.update()
 
-    try:
-        for unit, path in todo.values():  # a model that failed to load needs no worker
-            model = loaded[unit.env, unit.entry.variant]
+
+def _run_staged(staged: list[_Staged], executor: Executor, bar: tqdm,
+                order: Callable[[list[Unit]], list[Unit]]) -> None:
+    """Run the unfinished units of ``staged`` on ``executor``, handed out in ``order``."""
+    by_key: dict[str, tuple[_Staged, Unit, Path]] = {}
+    jobs: dict[str, Job] = {}
+    for one in staged:
+        for unit, path in one.todo.values():  # a model that failed to load needs no worker
+            model = one.loaded[unit.env, unit.entry.variant]
             if isinstance(model, Exception):
-                finish(unit, path, [{**row, **_machine(unit.threads)}
-                                    for row in run_unit(unit, suites[unit.env], model)])
-        pending = [unit for unit, _ in todo.values()]  # in-process: one at a time, so in run order
-        jobs = _jobs(config, pending if executor.in_process else longest_first(pending), suites, loaded,
-                     executor)
-        by_key = {job_key(unit): (unit, path) for unit, path in todo.values()}
-        for job, done in executor.map(jobs):
-            unit, path = by_key[job.key]
-            finish(unit, path, _outcome_rows(unit, suites[unit.env], loaded[unit.env, unit.entry.variant],
-                                             done))
-    finally:
-        bar.close()
-        outcome.failed = [failed[unit_id] for unit_id in todo if unit_id in failed]  # in run order
-    return outcome
+                one.finish(unit, path, [{**row, **_machine(unit.threads)}
+                                        for row in run_unit(unit, one.sweep.suites[unit.env], model)], bar)
+        pending = [unit for unit, _ in one.todo.values()]
+        jobs.update((job.key, job) for job in _jobs(one.sweep.config, pending, one.sweep.suites, one.loaded,
+                                                    executor))
+        by_key.update((job_key(unit), (one, unit, path)) for unit, path in one.todo.values())
+    units = [unit for key, (_, unit, _) in by_key.items() if key in jobs]
+    for job, done in executor.map([jobs[job_key(unit)] for unit in order(units)]):
+        one, unit, path = by_key[job.key]
+        one.finish(unit, path, _outcome_rows(unit, one.sweep.suites[unit.env],
+                                             one.loaded[unit.env, unit.entry.variant], done), bar)
 
 
 @functools.cache
