@@ -85,10 +85,11 @@ def block_outline(state: np.ndarray) -> np.ndarray:
 
 
 def coverage(state: np.ndarray, goal: np.ndarray) -> float:
-    """Fraction of the goal T's area covered by the T of ``state`` (shapely polygon intersection)."""
+    """Fraction of the goal T's area covered by the T of ``state`` (shapely polygon intersection; at most 1,
+    which the ratio of two areas can pass by a rounding error when the Ts coincide)."""
     target = shapely.Polygon(block_outline(np.asarray(goal, dtype=np.float64)))
     block = shapely.Polygon(block_outline(np.asarray(state, dtype=np.float64)))
-    return float(shapely.intersection(block, target).area / target.area)
+    return min(1.0, float(shapely.intersection(block, target).area / target.area))
 
 
 def block_polygons(state: np.ndarray) -> list[np.ndarray]:
