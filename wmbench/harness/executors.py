@@ -183,6 +183,8 @@ def _worker_main(conn: Connection, env: dict[str, str]) -> None:
         _serve(conn, env)
     except KeyboardInterrupt:
         return
+    finally:  # exiting anyway: a late SIGTERM must not raise inside the interpreter's exit handlers
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _serve(conn: Connection, env: dict[str, str]) -> None:
