@@ -108,6 +108,18 @@ def test_env_replay_is_the_reference_loop_bit_for_bit(env_name):
     assert _same_bits(env.replay(starts, actions), GoalEnv.replay(make_env(env_name), starts, actions))
 
 
+def _spy_settled(monkeypatch) -> list[bool]:
+    """The answers of the replay's settle test, recorded as it runs."""
+    original, answers = ptr._settled, []
+
+    def spy(*args):
+        answers.append(original(*args))
+        return answers[-1]
+
+    monkeypatch.setattr(ptr, "_settled", spy)
+    return answers
+
+
 def test_pusht_replay_takes_every_path_bit_for_bit(monkeypatch):
     rng = np.random.default_rng(3)
     starts = _pusht_starts(rng, 160)
@@ -117,13 +129,7 @@ def test_pusht_replay_takes_every_path_bit_for_bit(monkeypatch):
     clear = (ptr.block_clearance(path, starts[:, 2:5]) > pt.AGENT_RADIUS + ptr.CONTACT_MARGIN).all(axis=1)
     clear &= ptr.block_inside_walls(starts[:, 2:5])
     assert 0.2 < clear.mean() < 0.8  # rollouts without pymunk, and with it
-    original, settled = ptr._settled, []
-
-    def spy(*args):
-        settled.append(original(*args))
-        return settled[-1]
-
-    monkeypatch.setattr(ptr, "_settled", spy)
+    settled = _spy_settled(monkeypatch)
     out = make_env("pusht").replay(starts, actions)
     assert 10 < sum(settled) < len(settled)  # pymunk rollouts that stop once the block has settled, and not
     assert _same_bits(out, GoalEnv.replay(make_env("pusht"), starts, actions))
@@ -143,13 +149,7 @@ def test_pusht_replay_is_exact_when_the_block_rests_between_pushes(monkeypatch):
     actions[:, 0, :, 1] = rng.uniform(0.65, 0.8, (n, 1))  # down into the bar
     actions[:, 1, :, 1] = -1.0  # back off, and wait
     actions[:, 3:, :, 1] = 1.0  # push again
-    original, results = ptr._settled, []
-
-    def spy(*args):
-        results.append(original(*args))
-        return results[-1]
-
-    monkeypatch.setattr(ptr, "_settled", spy)
+    results = _spy_settled(monkeypatch)
     out = make_env("pusht").replay(starts, actions)
     assert _same_bits(out, GoalEnv.replay(make_env("pusht"), starts, actions))
     moved = np.abs(np.diff(out[:, :, 2:4], axis=1)).sum(axis=2) > 1e-6
