@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from wmbench.harness.schema import part_paths, read_part, read_results
+from wmbench.models.zoo import manifest
 from wmbench.report import report
 from wmbench.report.submissions import validate
 
@@ -62,6 +63,21 @@ def _rewrite(folder: Path, column: str, value: str) -> None:
 def test_a_submission_that_does_not_hold_is_refused_naming_why(submission, edit, message):
     edit(submission)
     with pytest.raises((ValueError, FileNotFoundError), match=message):
+        validate(submission)
+
+
+def test_the_frozen_model_is_the_protocols_dataset_size_not_another_of_the_same_seed(submission):
+    # the zoo holds quick's small models and full's full ones, both with a training seed 0
+    full = {(m["env"], m["variant"]): m["identity"] for name, m in manifest().items()
+            if "-full-seed0" in name}
+    for part in part_paths(submission):
+        table = read_part(part)
+        hashes = [full.get((env, variant), h) for env, variant, h in zip(
+            table["env"].to_pylist(), table["variant"].to_pylist(), table["checkpoint_hash"].to_pylist(),
+            strict=True)]
+        i = table.schema.get_field_index("checkpoint_hash")
+        pq.write_table(table.set_column(i, table.schema.field(i), pa.array(hashes, pa.string())), part)
+    with pytest.raises(ValueError, match="not the protocol's frozen one"):
         validate(submission)
 
 

@@ -56,14 +56,16 @@ def test_a_modified_frozen_model_is_refused_naming_the_file(tmp_path):
         zoo.manifest(tmp_path / "zoo")
 
 
-def test_the_shipped_zoo_is_intact_and_holds_the_quick_preset_models():
-    entries = zoo.manifest()
-    quick = {(env, variant) for env in ("pointmaze", "pusht", "wall") for variant in ("base", "owm", "awm")}
-    assert {(e["env"], e["variant"]) for e in entries.values() if e["seed"] == 0} >= quick
-    for name, entry in entries.items():
-        path = zoo.ZOO / name
-        assert checkpoint.read(path)["training"] is None
-        assert zoo.frozen_checkpoint(entry["env"], "state", entry["variant"], "small", entry["seed"]) == path
+def test_the_shipped_zoo_is_intact_and_holds_every_presets_models():
+    from wmbench.presets import PRESETS
+
+    for preset in PRESETS.values():  # quick: one model per variant; full: three training seeds each
+        for seed in preset.model_seeds:
+            for env in preset.envs:
+                for variant in ("base", "owm", "awm"):
+                    path = zoo.frozen_checkpoint(env, "state", variant, preset.dataset_size, seed)
+                    assert path is not None and checkpoint.read(path)["training"] is None
+    assert len(zoo.manifest()) == sum(len(p.model_seeds) * len(p.envs) * 3 for p in PRESETS.values())
 
 
 def test_an_empty_home_plans_through_the_frozen_models_without_data_or_training(tmp_path):
@@ -77,7 +79,7 @@ def test_an_empty_home_plans_through_the_frozen_models_without_data_or_training(
     assert not (home / "datasets").exists() and not (home / "models").exists()
     rows = read_results(results)
     frozen = json.loads((zoo.ZOO / zoo.MANIFEST).read_text())["models"]
-    [identity] = [m["identity"] for m in frozen if (m["env"], m["variant"], m["seed"]) == ("wall", "base", 0)]
+    [identity] = [m["identity"] for m in frozen if m["file"] == "wall-state-base-small-seed0.pt"]
     assert set(rows["checkpoint_hash"]) == {identity} and len(rows) == 4
 
 

@@ -68,6 +68,7 @@ def validate(folder: str | Path) -> Submission:
     """Check a submission folder (see the module docstring); one-line ``ValueError`` naming the first
     problem and its fix."""
     from wmbench import tasks
+    from wmbench.models.checkpoint import checkpoint_path
     from wmbench.models.zoo import manifest as frozen_manifest
 
     folder = Path(folder)
@@ -94,9 +95,14 @@ def validate(folder: str | Path) -> Submission:
     if bad.any():
         raise ValueError(f"submission {folder}: {_first(rows, bad)} ran on another task suite than the one "
                          f"shipped: {rerun}")
-    frozen = {(m["env"], m["variant"], m["seed"]): m["identity"] for m in frozen_manifest().values()}
+    frozen = frozen_manifest()  # by file name: the protocol's model kind, dataset size and training seed
+
+    def frozen_identity(env: str, variant: str, seed: int) -> str | None:
+        name = checkpoint_path(env, protocol.model, variant, protocol.dataset_size, seed, home=folder).name
+        return frozen[name]["identity"] if name in frozen else None
+
     models = rows[~rows["upper_bound"]]
-    expected = [frozen.get((env, variant, seed)) for env, variant, seed in
+    expected = [frozen_identity(env, variant, int(seed)) for env, variant, seed in
                 zip(models["env"], models["variant"], models["model_seed"], strict=True)]
     bad = pd.Series(models["checkpoint_hash"].to_numpy() != pd.Series(expected, dtype=object).to_numpy(),
                     index=models.index)
