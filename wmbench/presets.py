@@ -197,28 +197,25 @@ def evaluate(preset: Preset, out_dir: Path, home: Path | None, command: str, pro
              stages: dict[str, float] | None = None) -> list[str]:
     """Sweep the preset's entries (through the world models of every model seed), with ``oracle`` the
     Oracle, and with ``preset.table1`` Table 1's other cells, over its modes and levels into ``out_dir``,
-    every unit in one queue (`wmbench.harness.sweep.run_sweeps`: a parallel executor gets the longest
-    first); returns one line per failed unit and adds the wall seconds to ``stages["evaluation"]``."""
-    from wmbench.harness.sweep import run_sweeps
-
-    sweeps = []
+    every unit in one queue (`sweep_levels`); returns one line per failed unit and adds the wall seconds to
+    ``stages["evaluation"]``."""
+    families = []
     for mode in preset.modes:
-        families = [(preset.entries, preset.budgets)]
+        families.append((preset.entries, preset.budgets, mode))
         if oracle and preset.oracle_budgets is not None:
-            families.append((("Oracle",), preset.oracle_budgets))
+            families.append((("Oracle",), preset.oracle_budgets, mode))
         if preset.table1:
             families += _table1_to_run(preset, mode, oracle)
-        for entries, budgets in families:
-            sweeps += level_sweeps(preset, entries, budgets, mode, home, device)
     start = time.perf_counter()
-    outcomes = run_sweeps(sweeps, out_dir, command=command, progress=progress, executor=executor)
+    failed = sweep_levels(preset, families, out_dir, home, command, progress, executor, device)
     if stages is not None:
         stages["evaluation"] = stages.get("evaluation", 0.0) + time.perf_counter() - start
-    return [line for outcome in outcomes for line in outcome.failed]
+    return failed
 
 
-def _table1_to_run(preset: Preset, mode: str, oracle: bool) -> list[tuple[tuple[str, ...], str]]:
-    """`table1_sweeps` less the cells the preset's curves (and with ``oracle`` its Oracle) already ran."""
+def _table1_to_run(preset: Preset, mode: str, oracle: bool) -> list[tuple[tuple[str, ...], str, str]]:
+    """`table1_sweeps` of ``mode`` as ``(entries, budgets, mode)``, less the cells the preset's curves (and
+    with ``oracle`` its Oracle) already ran."""
     from wmbench.planning import parse_budgets
 
     ran = {entry: set(parse_budgets(preset.budgets)) for entry in preset.entries}
@@ -228,7 +225,7 @@ def _table1_to_run(preset: Preset, mode: str, oracle: bool) -> list[tuple[tuple[
     for entries, budgets in table1_sweeps(mode):
         todo = tuple(e for e in entries if not set(parse_budgets(budgets)) <= ran.get(e, set()))
         if todo and (oracle or todo != ("Oracle",)):
-            sweeps.append((todo, budgets))
+            sweeps.append((todo, budgets, mode))
     return sweeps
 
 
@@ -260,18 +257,21 @@ def protocol_preset(name: str, entries: tuple[str, ...], envs: tuple[str, ...], 
     return preset
 
 
-def sweep_levels(preset: Preset, entries: tuple[str, ...], budgets: str, mode: str, out_dir: Path,
+def sweep_levels(preset: Preset, families: list[tuple[tuple[str, ...], str, str]], out_dir: Path,
                  home: Path | None, command: str, progress: bool = True, executor: Executor | None = None,
                  device: str = "cpu", **overrides: Any) -> list[str]:
-    """Run `level_sweeps` into ``out_dir`` as one queue of units; returns one line per failed unit.
+    """Run the `level_sweeps` of every ``(entries, budgets, mode)`` of ``families`` into ``out_dir`` as one
+    queue of units (`wmbench.harness.sweep.run_sweeps`: a parallel executor gets the longest first);
+    returns one line per failed unit.
 
     Wall-clock (seconds) budgets always run one unit at a time, whatever ``executor``
     ([`wmbench.harness.sweep.PreparedSweep.serial`][wmbench.harness.sweep.PreparedSweep.serial]).
     """
     from wmbench.harness.sweep import run_sweeps
 
-    outcomes = run_sweeps(level_sweeps(preset, entries, budgets, mode, home, device, **overrides), out_dir,
-                          command=command, progress=progress, executor=executor)
+    sweeps = [sweep for entries, budgets, mode in families
+              for sweep in level_sweeps(preset, entries, budgets, mode, home, device, **overrides)]
+    outcomes = run_sweeps(sweeps, out_dir, command=command, progress=progress, executor=executor)
     return [line for outcome in outcomes for line in outcome.failed]
 
 

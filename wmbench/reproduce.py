@@ -98,9 +98,10 @@ def default_out_dir(what: str, preset_name: str) -> Path:
     return Path(f"runs/{what}-{preset_name}")
 
 
-def _sweep(run: _Run, entries: tuple[str, ...], budgets: str, mode: str, **overrides: Any) -> None:
-    """`wmbench.presets.sweep_levels` of ``run``'s preset into its results folder."""
-    run.failed.extend(sweep_levels(run.preset, entries, budgets, mode, run.out_dir, run.home, run.command,
+def _sweep(run: _Run, families: list[tuple[tuple[str, ...], str, str]], **overrides: Any) -> None:
+    """`wmbench.presets.sweep_levels` of ``run``'s preset (``(entries, budgets, mode)`` families, one queue)
+    into its results folder."""
+    run.failed.extend(sweep_levels(run.preset, families, run.out_dir, run.home, run.command,
                                    executor=run.executor, device=run.device, **overrides))
 
 
@@ -125,9 +126,7 @@ def reproduce_table1(preset_name: str = "quick", out_dir: Path | None = None, ho
     run = _start("table1", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
                  tuple(name for names, _ in sweeps for name in names), TABLE1_BUDGETS["mpc"]["cem"],
                  trained, n_tasks)
-    for mode in TABLE1_BUDGETS:
-        for names, budgets in table1_sweeps(mode):
-            _sweep(run, names, budgets, mode)
+    _sweep(run, [(names, budgets, mode) for mode in TABLE1_BUDGETS for names, budgets in table1_sweeps(mode)])
     return _finish(run, "TABLE1.md")
 
 
@@ -140,7 +139,7 @@ def reproduce_budget(preset_name: str = "quick", out_dir: Path | None = None, ho
     for `reproduce_table1`)."""
     run = _start("budget", preset_name, out_dir, home, model, seeds, executor, threads, device, envs, split,
                  BUDGET_ENTRIES, BUDGET_SECONDS, trained, n_tasks)
-    _sweep(run, BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")
+    _sweep(run, [(BUDGET_ENTRIES, BUDGET_SECONDS, "mpc")])
     return _finish(run, "BUDGET.md")
 
 
@@ -165,10 +164,10 @@ def reproduce_scaling(preset_name: str = "full", out_dir: Path | None = None, ho
                      f" --sizes {','.join(sizes)}", dataset_size=size, model_seeds=(0,), modes=("mpc",))
         if not runs:  # the Oracle first: it needs no world model
             oracle = replace(run, out_dir=out / "oracle", failed=[])
-            _sweep(oracle, ("Oracle",), TABLE1_BUDGETS["mpc"]["cem"], "mpc")
+            _sweep(oracle, [(("Oracle",), TABLE1_BUDGETS["mpc"]["cem"], "mpc")])
             report(oracle.out_dir)
-        for family, entries in SCALING_ENTRIES.items():
-            _sweep(run, entries, TABLE1_BUDGETS["mpc"][family], "mpc")
+        _sweep(run, [(entries, TABLE1_BUDGETS["mpc"][family], "mpc")
+                     for family, entries in SCALING_ENTRIES.items()])
         report(run.out_dir)
         failed += run.failed
         runs.append(run)

@@ -136,8 +136,10 @@ def variant_effects(episodes: pd.DataFrame, entries: list[str]) -> pd.DataFrame:
     cells = dict(tuple(episodes.groupby(["entry", "budget_value"], sort=True)))
     for entry in entries:
         base = variant_base(entry)
+        if base is None:
+            continue
         for budget in sorted(b for e, b in cells if e == entry):
-            if base is None or (base, budget) not in cells:
+            if (base, budget) not in cells:
                 continue
             mine, theirs = cells[entry, budget], cells[base, budget]
             seeds = sorted(set(mine["model_seed"]) & set(theirs["model_seed"]))

@@ -148,11 +148,16 @@ def _verdicts(episodes: pd.DataFrame, entries: list[str], kind: str) -> list[str
         if lines else []
 
 
+def _seed_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``seed N`` columns of a per-model table, by training seed."""
+    return sorted((c for c in frame.columns if c.startswith("seed ")), key=lambda c: int(c.split()[1]))
+
+
 def _variation(episodes: pd.DataFrame, entries: list[str], kind: str) -> list[str]:
     spread = model_variation(episodes, entries)
     if spread.empty:
         return []
-    seeds = sorted((c for c in spread.columns if c.startswith("seed ")), key=lambda c: int(c.split()[1]))
+    seeds = _seed_columns(spread)
     header = ["entry", "budget", "pooled over episodes", *(f"model {s}" for s in seeds),
               "mean over models [95% t interval]", "range"]
     lines = ["Between-model variation: the intervals above are over episodes and understate the variation "
@@ -175,7 +180,7 @@ def _variant_effects(episodes: pd.DataFrame, entries: list[str], kind: str) -> l
     effects = variant_effects(episodes, entries)
     if effects.empty:
         return []
-    seeds = sorted((c for c in effects.columns if c.startswith("seed ")), key=lambda c: int(c.split()[1]))
+    seeds = _seed_columns(effects)
     header = ["variant − base", "budget", *(f"model {s}" for s in seeds), "mean over models [95% t interval]",
               "t-test over models"]
     lines = ["World-model variants, each trained model one replicate: per model the paired difference in "
