@@ -208,6 +208,10 @@ def test_the_watchdogs_limits():
     assert plan_limit(Budget(seconds=0.1)) == pytest.approx(30.1)
     assert plan_limit(Budget(seconds=10)) == 100
     assert plan_limit(Budget(iterations=10)) == 1800 and plan_limit(Budget(evaluations=5), 2.5) == 2.5
+    # an iteration-budgeted call's limit grows with its batch (an open-loop level plans all its tasks at once)
+    assert plan_limit(Budget(iterations=30), batch=100) == 1800
+    assert plan_limit(Budget(iterations=30), 1800, batch=250) == 4500
+    assert plan_limit(Budget(seconds=10), batch=250) == 100
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -288,7 +288,7 @@ class _Context:
     def plan(self, problem: PlanProblem, budget: Budget, seed: int, milestones: Sequence[Budget] = ()
              ) -> PlanResult:
         """``run_planner`` under the watchdog, its seconds checked against the watchdog's."""
-        with Watchdog(plan_limit(budget, self.plan_timeout)) as watch:
+        with Watchdog(plan_limit(budget, self.plan_timeout, problem.batch_size)) as watch:
             result = run_planner(self.planner, problem, budget, seed=seed, milestones=milestones)
         check_clock(result.seconds, watch.seconds)
         return result

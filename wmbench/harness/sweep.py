@@ -60,9 +60,10 @@ class SweepConfig:
     of the levels run); ``objective`` is the `Objective` weighting ("exponential"
     or "last"); ``device`` is where the world models plan (``cpu``, ``cuda``, ``cuda:N`` or ``auto``,
     resolved by `wmbench.models.device.resolve_device`); ``plan_timeout`` is the watchdog's limit in
-    seconds for one plan call under an iteration or evaluation budget (`wmbench.harness.watchdog`; it is
-    not part of a unit's identity); ``protocol`` / ``protocol_sha256`` name the protocol the sweep runs under
-(``wmbench.protocols``; "" for an ad-hoc sweep), recorded in every row."""
+    seconds for one plan call of up to 100 problems under an iteration or evaluation budget
+    (`wmbench.harness.watchdog`; it is not part of a unit's identity); ``protocol`` / ``protocol_sha256``
+    name the protocol the sweep runs under (``wmbench.protocols``; "" for an ad-hoc sweep), recorded in
+    every row."""
 
     entries: tuple[str, ...]
     envs: tuple[str, ...]

@@ -2,10 +2,12 @@
 
 A plan call under a seconds budget ``s`` may run ``max(SECONDS_FACTOR x s, s + SECONDS_GRACE)`` seconds (10x
 the budget, and at least 30 s more than it); under an iteration or evaluation budget, ``PLAN_TIMEOUT``
-seconds (``SweepConfig.plan_timeout``). Past that the watchdog raises `PlanTimeout` in the planning
-thread, and again every ``REPEAT`` seconds until the call has ended: ``SIGALRM`` in the main thread (where
-the serial executor, local worker processes and Ray tasks run units; it also interrupts ``time.sleep``), an
-asynchronous exception from a timer thread elsewhere. The episode loop turns it into error rows.
+seconds (``SweepConfig.plan_timeout``) for every ``TIMEOUT_BATCH`` problems the call plans at once (an
+open-loop call plans all of a level's tasks in one batch, so its work grows with the batch). Past that the
+watchdog raises `PlanTimeout` in the planning thread, and again every ``REPEAT`` seconds until the call has
+ended: ``SIGALRM`` in the main thread (where the serial executor, local worker processes and Ray tasks run
+units; it also interrupts ``time.sleep``), an asynchronous exception from a timer thread elsewhere. The
+episode loop turns it into error rows.
 
 `check_clock` compares the seconds the planning loop measured with the watchdog's own measurement of
 the same call: a loop clock that a planner slowed down or stopped gives a ``RuntimeError`` (error rows).
@@ -27,6 +29,9 @@ SECONDS_FACTOR, SECONDS_GRACE = 10.0, 30.0
 #: Seconds a plan call under an iteration or evaluation budget may take (default of
 #: ``SweepConfig.plan_timeout``).
 PLAN_TIMEOUT = 1800.0
+#: An iteration- or evaluation-budgeted call planning ``n`` problems at once may take
+#: ``timeout * max(1, n / TIMEOUT_BATCH)`` seconds.
+TIMEOUT_BATCH = 100
 #: Once past its limit, the watchdog raises again every ``REPEAT`` seconds until the plan call has ended.
 REPEAT = 1.0
 #: `check_clock` accepts a loop clock behind the watchdog's by at most ``CLOCK_SLACK`` seconds plus
@@ -39,11 +44,11 @@ class PlanTimeout(BaseException):
     does not swallow it)."""
 
 
-def plan_limit(budget: Budget, timeout: float = PLAN_TIMEOUT) -> float:
-    """Seconds a plan call under ``budget`` may run (see the module docstring)."""
+def plan_limit(budget: Budget, timeout: float = PLAN_TIMEOUT, batch: int = 1) -> float:
+    """Seconds a plan call under ``budget`` planning ``batch`` problems may run (see the module docstring)."""
     if budget.seconds is not None:
         return max(SECONDS_FACTOR * budget.seconds, budget.seconds + SECONDS_GRACE)
-    return float(timeout)
+    return float(timeout) * max(1.0, batch / TIMEOUT_BATCH)
 
 
 class Watchdog:
