@@ -78,7 +78,7 @@ def test_a_preset_sweeps_every_model_seed_level_and_mode_with_the_oracle(tmp_pat
 
 
 @pytest.mark.slow
-def test_a_run_with_table1_reuses_the_curves_units_times_its_stages_and_writes_both_summaries(tmp_path):
+def test_a_run_with_table1_reuses_the_curves_units_times_its_stages_and_writes_its_summaries(tmp_path):
     preset = Preset("tiny", "small", "dev", entries=("GBP", "CEM"), envs=("wall",), n_tasks=1,
                     modes=("open-loop",), levels=("near",), budgets="it:1,30", oracle_budgets="it:30",
                     frozen=False, table1=True)
@@ -88,7 +88,7 @@ def test_a_run_with_table1_reuses_the_curves_units_times_its_stages_and_writes_b
     assert list(outcome.stages) == ["datasets", "training", "evaluation", "report"]
     assert all(seconds >= 0 for seconds in outcome.stages.values())
     summaries = {p.name for p in (tmp_path / "results").glob("*.md")}
-    assert summaries == {"leaderboard.md", "TABLE1.md", "BUDGET.md"}
+    assert summaries == {"leaderboard.md", "TABLE1.md", "BUDGET.md", "CLAIMS.md"}
     df = read_results(tmp_path / "results")
     # CEM's and the Oracle's Table 1 cells are points of the curves at 30 iterations: run once
     counts = df.groupby(["entry", "budget_value"]).size()

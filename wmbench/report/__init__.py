@@ -1,6 +1,7 @@
 """Reports regenerated from results Parquet only: success-vs-budget plots, leaderboard.md, and for the rows of
-``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md`` (both for a ``wmbench run`` whose
-rows hold Table 1's cells, as ``full``'s do; ``wmbench reproduce scaling``'s folders together:
+``wmbench reproduce table1|budget`` its ``TABLE1.md`` / ``BUDGET.md`` (both, and ``CLAIMS.md``, the paper's
+claims judged with the models as replicates, for a ``wmbench run`` whose rows hold Table 1's cells, as
+``full``'s do; ``wmbench reproduce scaling``'s folders together:
 ``SCALING.md`` and its figure). Every file is written atomically
 ([`wmbench.io.atomic_path`][wmbench.io.atomic_path]): a failed report leaves the previous files whole."""
 
@@ -16,6 +17,7 @@ import pandas as pd
 from wmbench.harness import manifest
 from wmbench.harness.schema import read_results
 from wmbench.io import atomic_write_text
+from wmbench.report.claims import claims_markdown
 from wmbench.report.integrity import check
 from wmbench.report.leaderboard import REFERENCE, render
 from wmbench.report.overview import plot_overview
@@ -29,6 +31,8 @@ REPRODUCTIONS = {
     "table1": ("TABLE1.md", "Table 1", table1_markdown),
     "budget": ("BUDGET.md", "Time-budget claim", lambda rows: budget_claim_markdown(budget_claim(rows))),
 }
+#: The summaries of a ``wmbench run`` whose rows hold Table 1's cells.
+RUN_SUMMARIES = {**REPRODUCTIONS, "claims": ("CLAIMS.md", "The paper's claims", claims_markdown)}
 
 
 def report(results_dir: str | Path | Sequence[str | Path], out_dir: str | Path | None = None,
@@ -107,19 +111,19 @@ def _report_scaling(dirs: list[Path], frames: list[pd.DataFrame], out_dir: Path,
 
 
 def _write_reproduction(rows: pd.DataFrame, out_dir: Path, command: str) -> list[Path]:
-    """``TABLE1.md`` / ``BUDGET.md`` when all ``rows`` share one ``wmbench reproduce WHAT`` command, both
-    when they share one ``wmbench run`` command and hold Table 1's GD cells."""
+    """``TABLE1.md`` / ``BUDGET.md`` when all ``rows`` share one ``wmbench reproduce WHAT`` command, both and
+    ``CLAIMS.md`` when they share one ``wmbench run`` command and hold Table 1's GD cells."""
     commands = rows["command"].unique()
     words = str(commands[0]).split() if len(commands) == 1 else []
     if words[:2] == ["wmbench", "reproduce"] and len(words) > 2 and words[2] in REPRODUCTIONS:
         summaries = [words[2]]
     elif words[:2] == ["wmbench", "run"] and rows["entry"].str.partition("@")[0].eq("GD").any():
-        summaries = list(REPRODUCTIONS)
+        summaries = list(RUN_SUMMARIES)
     else:
         return []
     paths = []
     for summary in summaries:
-        name, title, body = REPRODUCTIONS[summary]
+        name, title, body = RUN_SUMMARIES[summary]
         paths.append(out_dir / name)
         atomic_write_text(paths[-1], f"# {title} on this machine\n\nRuns: `{commands[0]}` (rerunning it "
                           f"resumes). This file, `leaderboard.md` and `plots/`: `{command}`. Curves, paired "

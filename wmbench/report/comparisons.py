@@ -141,23 +141,31 @@ def variant_effects(episodes: pd.DataFrame, entries: list[str]) -> pd.DataFrame:
         for budget in sorted(b for e, b in cells if e == entry):
             if (base, budget) not in cells:
                 continue
-            mine, theirs = cells[entry, budget], cells[base, budget]
-            seeds = sorted(set(mine["model_seed"]) & set(theirs["model_seed"]))
-            diffs = {}
-            for seed in seeds:
-                pairs = align(mine[mine["model_seed"] == seed], theirs[theirs["model_seed"] == seed])
-                if pairs is not None:
-                    diffs[seed] = float(pairs[0].mean() - pairs[1].mean())
+            diffs = seed_differences(cells[entry, budget], cells[base, budget])
             if len(diffs) < 2:
                 continue
-            values = np.array(list(diffs.values()))
-            k, mean = len(values), float(values.mean())
-            half = float(student_t.ppf(0.975, k - 1) * values.std(ddof=1) / math.sqrt(k))
-            if values.std() > 0:
-                p_value = float(ttest_1samp(values, 0.0).pvalue)
-            else:  # the same difference in every model: no spread to test against
-                p_value = 1.0 if mean == 0 else 0.0
-            rows.append({"entry": entry, "base": base, "budget_value": budget, "models": k,
-                         **{f"seed {s}": d for s, d in diffs.items()}, "mean": mean, "low": mean - half,
-                         "high": mean + half, "p_value": p_value})
+            rows.append({"entry": entry, "base": base, "budget_value": budget, "models": len(diffs),
+                         **{f"seed {s}": d for s, d in diffs.items()}, **over_models(diffs)})
     return pd.DataFrame(rows)
+
+
+def seed_differences(first: pd.DataFrame, second: pd.DataFrame) -> dict[int, float]:
+    """Per world-model training seed both row sets ran: the success difference first - second over the
+    episodes both ran through that seed's models (paired on tasks; `wmbench.report.paired.align`)."""
+    diffs = {}
+    for seed in sorted(set(first["model_seed"]) & set(second["model_seed"])):
+        pairs = align(first[first["model_seed"] == seed], second[second["model_seed"] == seed])
+        if pairs is not None:
+            diffs[int(seed)] = float(pairs[0].mean() - pairs[1].mean())
+    return diffs
+
+
+def over_models(diffs: dict[int, float]) -> dict[str, float]:
+    """Per-model differences with the models as replicates: their ``mean``, its 95% t interval
+    (``low``/``high``) and the two-sided one-sample t-test ``p_value`` (at least two models)."""
+    values = np.array(list(diffs.values()))
+    k, mean = len(values), float(values.mean())
+    half = float(student_t.ppf(0.975, k - 1) * values.std(ddof=1) / math.sqrt(k))
+    # the same difference in every model has no spread to test against: p is 1 if it is 0, else 0
+    p_value = float(ttest_1samp(values, 0.0).pvalue) if values.std() > 0 else float(mean == 0)
+    return {"mean": mean, "low": mean - half, "high": mean + half, "p_value": p_value}
