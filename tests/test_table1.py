@@ -152,6 +152,9 @@ def test_report_writes_the_reproduction_summary_of_reproduce_rows(command, writt
     report(results)
     written = written if isinstance(written, set) else {written} - {None}
     assert sorted(p.name for p in results.glob("*.md")) == sorted({"leaderboard.md", *written})
+    # a front page elsewhere may leave the summaries beside the run's results
+    report(results, tmp_path / "front", summaries=False)
+    assert [p.name for p in (tmp_path / "front").glob("*.md")] == ["leaderboard.md"]
     if written == {"BUDGET.md"}:
         text = (results / "BUDGET.md").read_text()
         assert f"Runs: `{command}`" in text and f"`wmbench report {results}`" in text

@@ -349,8 +349,10 @@ def cmd_report(args: argparse.Namespace) -> None:
     plots = Path(args.plots) if args.plots else folders[0] / "plots" if len(folders) == 1 else out / "plots"
     _check_writable(plots, "the plots folder")
     given = [(name, getattr(args, name)) for name in ("out", "plots", "reference")]
-    command = "wmbench report " + " ".join([*args.results, *(f"--{k} {v}" for k, v in given if v)])
-    print(report(folders, out, command=command, plots_dir=plots, reference=args.reference))
+    command = "wmbench report " + " ".join([*args.results, *(f"--{k} {v}" for k, v in given if v),
+                                            *(["--no-summaries"] if args.no_summaries else [])])
+    print(report(folders, out, command=command, plots_dir=plots, reference=args.reference,
+                 summaries=not args.no_summaries))
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -564,6 +566,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plots", help="where the figures go (default: RESULTS/plots for one folder, OUT/plots "
                                    "for several)")
     p.add_argument("--reference", help="entry the others are compared with episode by episode (default: CEM)")
+    p.add_argument("--no-summaries", action="store_true",
+                   help="write leaderboard.md and the figures only, not a run's TABLE1.md / BUDGET.md / "
+                        "CLAIMS.md (e.g. a front page whose run keeps its own beside its results)")
     p.set_defaults(func=cmd_report)
 
     p = add("validate", help="check submission folders against their protocol, the frozen models and their "

@@ -36,13 +36,14 @@ RUN_SUMMARIES = {**REPRODUCTIONS, "claims": ("CLAIMS.md", "The paper's claims", 
 
 
 def report(results_dir: str | Path | Sequence[str | Path], out_dir: str | Path | None = None,
-           command: str | None = None, plots_dir: str | Path | None = None, reference: str | None = None
-           ) -> Path:
+           command: str | None = None, plots_dir: str | Path | None = None, reference: str | None = None,
+           summaries: bool = True) -> Path:
     """Write ``out_dir/leaderboard.md`` and the figures (``plots_dir``, default ``out_dir/plots``) from the
     Parquet parts in ``results_dir`` (one folder, or several: e.g. the committed reference results and a
     submission's, whose rows then share the tables where they may be paired,
     `wmbench.report.cohorts`); returns the markdown path. When every row came from one
-    ``wmbench reproduce table1|budget`` command, its summary (``TABLE1.md`` / ``BUDGET.md``) is written too.
+    ``wmbench reproduce table1|budget`` command, its summary (``TABLE1.md`` / ``BUDGET.md``) is written too
+    (`_write_reproduction`), unless ``summaries`` is false.
 
     The rows are checked first (`wmbench.report.integrity.check`: duplicates counted once, inconsistent
     curves refused). ``reference`` is the entry the others are compared with (default ``CEM``; a name given
@@ -87,7 +88,8 @@ def report(results_dir: str | Path | Sequence[str | Path], out_dir: str | Path |
             title = "\n# wmbench leaderboard\n"
             text = text.replace(title, f"{title}\n> **Incomplete:** {incomplete}\n", 1)
     atomic_write_text(path, text)
-    _write_reproduction(checked.rows, out_dir, command)
+    if summaries:
+        _write_reproduction(checked.rows, out_dir, command)
     return path
 
 
