@@ -1,5 +1,6 @@
 """The committed reports are exactly what `wmbench report` makes of the committed Parquet."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,22 @@ RESULTS = sorted(p.parent.relative_to(REPO) for pattern in ("*/leaderboard.md", 
 #: Studies of several results folders (``wmbench reproduce scaling``): the folder of SCALING.md, its parts'
 #: folders.
 SCALING = sorted(p.parent.relative_to(REPO) for p in (REPO / "results").glob("*/SCALING.md"))
-#: The repository's front-page leaderboard: the quick results and every committed submission.
-FRONT = [Path("results/quick"), *sorted(p.parent.relative_to(REPO) for p in (REPO / "submissions").glob(
-    "*/submission.json"))]
-FRONT_PLOTS = Path("results/front/plots")
+#: The leaderboards of the reference results with the submissions of their protocol: protocol -> (folder of
+#: leaderboard.md, plots folder). The full protocol's is the repository's front page.
+BOARDS = {"full": (Path("."), Path("results/front/plots")),
+          "quick": (Path("submissions"), Path("results/front/quick-plots"))}
+
+
+def _board(protocol: str) -> list[Path]:
+    """The reference results of ``protocol`` and every committed submission run under it."""
+    submissions = sorted(p.parent.relative_to(REPO) for p in (REPO / "submissions").glob("*/submission.json")
+                         if json.loads(p.read_text())["protocol"] == protocol)
+    return [Path("results") / protocol, *submissions]
 
 
 def test_there_are_committed_results():
-    assert FRONT[0] in RESULTS and {p.name for p in RESULTS} >= {"quick", "table1-quick", "budget-quick"}
+    assert {p.name for p in RESULTS} >= {"full", "quick", "table1-quick", "budget-quick"}
+    assert len(_board("quick")) > 1  # the example submission
 
 
 @pytest.mark.slow
@@ -34,12 +43,15 @@ def test_committed_reports_regenerate_byte_for_byte(results, tmp_path, monkeypat
 
 
 @pytest.mark.slow
-def test_front_page_leaderboard_regenerates_byte_for_byte(tmp_path, monkeypatch):
+@pytest.mark.parametrize("protocol", BOARDS)
+def test_leaderboards_with_submissions_regenerate_byte_for_byte(protocol, tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
-    folders = " ".join(p.as_posix() for p in FRONT)
-    report(FRONT, tmp_path, command=f"wmbench report {folders} --out . --plots {FRONT_PLOTS.as_posix()}",
-           plots_dir=tmp_path / FRONT_PLOTS)
-    assert (tmp_path / "leaderboard.md").read_text() == (REPO / "leaderboard.md").read_text()
+    out, plots = BOARDS[protocol]
+    folders = " ".join(p.as_posix() for p in _board(protocol))
+    report(_board(protocol), tmp_path, command=f"wmbench report {folders} --out {out.as_posix()} --plots "
+           f"{plots.as_posix()} --no-summaries", plots_dir=tmp_path / plots, summaries=False)
+    assert sorted(p.name for p in tmp_path.glob("*.md")) == ["leaderboard.md"]
+    assert (tmp_path / "leaderboard.md").read_text() == (REPO / out / "leaderboard.md").read_text()
 
 
 @pytest.mark.slow
