@@ -3,13 +3,13 @@ at most N units in flight).
 
 The sweep is iteration-budgeted (GBP, MPC, on the ``dev`` PointMaze tasks), so every executor must give the
 same rows (checked: all columns but timing, host, concurrency and command). The world model is the reference
-state model, untrained (the same work as a trained one). Each executor first runs a short warm-up sweep (its
-worker processes start and import torch); start-up is reported on its own. Then the executors take turns,
-``--repeats`` rounds, and the medians are reported (load on a shared machine drifts). For each: wall seconds
-of the sweep, its throughput ratio to serial, the mean seconds of a unit inside its worker, and the
-executor's overhead per unit: ``(wall x slots - sum of unit seconds) / units`` as a fraction of a unit (slots
-idle while the driver transports, schedules and writes; contention between units shows in the unit seconds
-instead). The load average is printed: on a shared machine the numbers are only indicative.
+state model, untrained (the same work as a trained one). Each executor first runs a short warm-up sweep (one
+small unit per worker: its worker processes start and import torch); start-up is reported on its own. Then the
+executors take turns, ``--repeats`` rounds, and the medians are reported (load on a shared machine drifts).
+For each: wall seconds of the sweep, its throughput ratio to serial, the mean seconds of a unit inside its
+worker, and the executor's overhead per unit: ``(wall x slots - sum of unit seconds) / units`` as a fraction
+of a unit (slots idle while the driver transports, schedules and writes; contention between units shows in the
+unit seconds instead). The load average is printed: on a shared machine the numbers are only indicative.
 
 ``--uneven``: instead, 27 units of uneven size, GBP, CEM and GBP+OWM MPC on Wall at 4, 8 and 16 iterations, 3
 planner seeds, 30 tasks each (a CEM unit costs about 60 GBP units): the case in which the order units are
@@ -76,10 +76,14 @@ def sweep_config(seeds: tuple[int, ...], args: argparse.Namespace) -> SweepConfi
                        n_tasks=args.n_tasks)
 
 
-def sweep(executor: Executor, out: Path, seeds: tuple[int, ...], args: argparse.Namespace,
-          model: torch.nn.Module) -> tuple[float, float]:
+def warm_up_config(env: str, workers: int) -> SweepConfig:
+    """One small GBP unit per worker: enough for each worker process to start and import torch."""
+    return SweepConfig(("GBP",), (env,), parse_budgets("it:1"), seeds=tuple(range(1000, 1000 + workers)),
+                       mode="mpc", split="dev", n_tasks=2)
+
+
+def sweep(executor: Executor, out: Path, config: SweepConfig, model: torch.nn.Module) -> tuple[float, float]:
     """Wall seconds of one sweep into ``out``, and the sum of its units' seconds in the workers."""
-    config = sweep_config(seeds, args)
     models = {(env, variant): model for env in config.envs for variant in ("base", "owm")}
     recorder = Recorder(executor)
     start = time.perf_counter()
@@ -113,13 +117,12 @@ def main() -> None:
         for name, (_, make) in makers.items():
             start = time.perf_counter()
             executors[name] = stack.enter_context(make())
-            warm_seeds = tuple(range(1000, 1000 + args.workers))
-            sweep(executors[name], Path(tmp) / name / "warm-up", warm_seeds, args, model)
+            sweep(executors[name], Path(tmp) / name / "warm-up", warm_up_config(env, args.workers), model)
             startup[name] = time.perf_counter() - start
         for r in range(args.repeats):
             for name, executor in executors.items():
                 out = Path(tmp) / name / f"round{r}"
-                wall, seconds = sweep(executor, out, seeds, args, model)
+                wall, seconds = sweep(executor, out, sweep_config(seeds, args), model)
                 walls.setdefault(name, []).append(wall)
                 busy.setdefault(name, []).append(seconds)
                 rows[name] = read_results(out).drop(columns=MACHINE).sort_values(KEY, ignore_index=True)
