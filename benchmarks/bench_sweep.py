@@ -137,6 +137,10 @@ def main() -> None:
               f"{serial_wall / (wall + startup[name]):>12.2f}x {unit:>7.2f} "
               f"{statistics.median(overheads):>13.1%} {str(rows[name].equals(rows['serial'])):>9}")
     print(f"medians over {args.repeats} rounds; load average now {os.getloadavg()[0]:.1f}")
+    for name, frame in rows.items():
+        differ = [c for c in frame.columns if not frame[c].equals(rows["serial"][c])]
+        if differ:
+            print(f"{name}: rows differ from serial's in {', '.join(differ)}")
 
 
 if __name__ == "__main__":
