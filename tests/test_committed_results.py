@@ -48,10 +48,11 @@ def test_leaderboards_with_submissions_regenerate_byte_for_byte(protocol, tmp_pa
     monkeypatch.chdir(REPO)
     out, plots = BOARDS[protocol]
     folders = " ".join(p.as_posix() for p in _board(protocol))
-    report(_board(protocol), tmp_path, command=f"wmbench report {folders} --out {out.as_posix()} --plots "
+    written = tmp_path / out  # the same layout as the repository's, so the figures' relative links agree
+    report(_board(protocol), written, command=f"wmbench report {folders} --out {out.as_posix()} --plots "
            f"{plots.as_posix()} --no-summaries", plots_dir=tmp_path / plots, summaries=False)
-    assert sorted(p.name for p in tmp_path.glob("*.md")) == ["leaderboard.md"]
-    assert (tmp_path / "leaderboard.md").read_text() == (REPO / out / "leaderboard.md").read_text()
+    assert sorted(p.name for p in written.glob("*.md")) == ["leaderboard.md"]
+    assert (written / "leaderboard.md").read_text() == (REPO / out / "leaderboard.md").read_text()
 
 
 @pytest.mark.slow
