@@ -47,9 +47,10 @@ def test_committed_reports_regenerate_byte_for_byte(results, tmp_path, monkeypat
 def test_leaderboards_with_submissions_regenerate_byte_for_byte(protocol, tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     out, plots = BOARDS[protocol]
-    folders = " ".join(p.as_posix() for p in _board(protocol))
+    board = _board(protocol)
+    folders = " ".join(p.as_posix() for p in board)
     written = tmp_path / out  # the same layout as the repository's, so the figures' relative links agree
-    report(_board(protocol), written, command=f"wmbench report {folders} --out {out.as_posix()} --plots "
+    report(board, written, command=f"wmbench report {folders} --out {out.as_posix()} --plots "
            f"{plots.as_posix()} --no-summaries", plots_dir=tmp_path / plots, summaries=False)
     assert sorted(p.name for p in written.glob("*.md")) == ["leaderboard.md"]
     assert (written / "leaderboard.md").read_text() == (REPO / out / "leaderboard.md").read_text()
